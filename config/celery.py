@@ -1,0 +1,32 @@
+"""The Celery app. Redis is the broker in production; the quick start and tests run tasks eagerly."""
+import os
+
+from celery import Celery
+from celery.schedules import crontab
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.base")
+
+app = Celery("jianguan")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
+
+# Times are in the bank's zone (Asia/Shanghai, CELERY_TIMEZONE). django-celery-beat copies
+# this schedule into its tables, where operations can change it in the admin.
+app.conf.beat_schedule = {
+    "ledger-auto-release-guaranteed-payments": {
+        "task": "ledger.tasks.auto_release_due_payments",
+        "schedule": crontab(minute="*/15"),
+    },
+    "ledger-roll-up-hot-balances": {
+        "task": "ledger.tasks.roll_up_hot_balances",
+        "schedule": 10.0,
+    },
+    "reconciliation-end-of-day": {
+        "task": "reconciliation.tasks.run_end_of_day_for_all",
+        "schedule": crontab(hour=0, minute=30),
+    },
+    "credit-overdue-sweep": {
+        "task": "credit.tasks.sweep_overdue_bills",
+        "schedule": crontab(hour=1, minute=0),
+    },
+}

@@ -1,0 +1,65 @@
+"""The staff roles and what each may do: one table, applied by a migration and re-applied
+after every migrate (so permissions added by later apps reach their groups).
+
+Permission names are "app_label.codename"; "app_label.*view" means every view permission
+of that app. The permission-matrix tests read this same table."""
+RELATIONSHIP_MANAGER = "relationship_manager"
+RISK_OFFICER = "risk_officer"
+OPERATIONS = "operations"
+AUDITOR = "auditor"
+ROLES = (RELATIONSHIP_MANAGER, RISK_OFFICER, OPERATIONS, AUDITOR)
+
+_VIEW_ALL = ["core.*view", "merchants.*view", "ledger.*view", "credit.*view", "reconciliation.*view",
+             "core.view_all_merchants", "django_fsm_log.*view"]
+
+ROLE_PERMISSIONS: dict[str, list[str]] = {
+    RELATIONSHIP_MANAGER: [
+        "merchants.*view", "ledger.*view", "credit.*view", "reconciliation.*view", "core.view_auditevent",
+        "merchants.add_merchant", "merchants.change_merchant", "merchants.submit_merchant",
+        "merchants.rotate_credentials", "merchants.add_member", "merchants.change_member",
+        "credit.add_creditapplication", "credit.change_creditapplication", "credit.submit_creditapplication",
+    ],
+    RISK_OFFICER: _VIEW_ALL + [
+        "merchants.approve_merchant", "merchants.freeze_merchant", "merchants.freeze_member",
+        "merchants.close_merchant",
+        "ledger.add_hold", "ledger.release_hold", "ledger.approve_withdrawal",
+        "credit.review_creditapplication", "credit.approve_creditapplication", "credit.manage_creditline",
+    ],
+    OPERATIONS: _VIEW_ALL + [
+        "merchants.activate_merchant", "merchants.rotate_credentials",
+        "ledger.approve_withdrawal", "ledger.process_withdrawal", "ledger.reverse_entry",
+        "ledger.change_businessday", "ledger.add_businessday", "ledger.delete_businessday",
+        "reconciliation.add_statementbatch", "reconciliation.match_statementline",
+        "reconciliation.run_endofday", "reconciliation.change_discrepancycase",
+        "reconciliation.add_orderfile",
+    ],
+    AUDITOR: _VIEW_ALL,
+}
+
+
+def role_permissions(apps=None):
+    """Resolve the table to Permission rows (missing ones are skipped: a later app adds them)."""
+    from django.contrib.auth.models import Permission
+
+    Perm = apps.get_model("auth", "Permission") if apps else Permission
+    result = {}
+    for role, names in ROLE_PERMISSIONS.items():
+        perms = []
+        for name in names:
+            app_label, codename = name.split(".", 1)
+            qs = Perm.objects.filter(content_type__app_label=app_label)
+            if codename == "*view":
+                perms.extend(qs.filter(codename__startswith="view_"))
+            else:
+                perms.extend(qs.filter(codename=codename))
+        result[role] = perms
+    return result
+
+
+def sync_roles(apps=None, **kwargs):
+    from django.contrib.auth.models import Group
+
+    GroupModel = apps.get_model("auth", "Group") if apps else Group
+    for role, perms in role_permissions(apps).items():
+        group, _ = GroupModel.objects.get_or_create(name=role)
+        group.permissions.set(perms)

@@ -1,0 +1,1 @@
+"""Account-period credit (账期): applications, lines, bills, repayments, scoring, overdue."""

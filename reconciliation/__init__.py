@@ -1,0 +1,1 @@
+"""Statement and receipt import, matching, end-of-day runs, discrepancy cases."""

@@ -1,0 +1,23 @@
+import os
+
+import pytest
+from django.db import connection
+
+
+def pytest_collection_modifyitems(config, items):
+    from django.conf import settings
+
+    on_postgres = settings.DATABASES["default"]["ENGINE"].endswith("postgresql")
+    if on_postgres:
+        return
+    if os.environ.get("CI") == "true":
+        raise pytest.UsageError("CI runs the suite on PostgreSQL; DATABASE_URL is not a PostgreSQL URL.")
+    skip = pytest.mark.skip(reason="needs PostgreSQL (install it: apt-get install postgresql)")
+    for item in items:
+        if "postgres" in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture
+def on_postgres():
+    return connection.vendor == "postgresql"

@@ -1,0 +1,100 @@
+import pytest
+from django.db import connection
+
+from core.errors import Duplicate, InvalidAmount, InvalidState, PermissionRefused, ValidationFailed
+from merchants import services
+from merchants.models import Member
+from tests import factories as f
+
+pytestmark = pytest.mark.django_db
+
+
+def test_individual_member_is_active_and_masked():
+    merchant = f.active_merchant()
+    m = f.member(merchant, id_number="110101199003071234", phone="13812345678")
+    assert m.status == Member.Status.ACTIVE
+    assert m.id_number_masked == "110***********1234"
+    assert m.phone_masked == "138****5678"
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT id_number, phone FROM merchants_member WHERE id = %s", [m.pk])
+        raw_id, raw_phone = cursor.fetchone()
+    assert "110101199003071234" not in raw_id and "13812345678" not in raw_phone
+
+
+def test_user_id_is_unique_per_merchant_only():
+    a, b = f.active_merchant(), f.active_merchant()
+    f.member(a, user_id="u-1")
+    with pytest.raises(Duplicate):
+        f.member(a, user_id="u-1")
+    f.member(b, user_id="u-1")
+
+
+def test_individual_card_with_matching_name_verifies_at_once():
+    merchant = f.active_merchant()
+    m = f.member(merchant, name="张三")
+    card = services.bank_card_add(member=m, actor=merchant.relationship_manager, account_number="6222 0202 0011 2233 445",
+                                  account_name="张三", bank_name="ICBC")
+    assert card.verified and card.masked_number == "6222***********3445"
+    other = services.bank_card_add(member=m, actor=merchant.relationship_manager, account_number="6222020200112233999",
+                                   account_name="李四", bank_name="ICBC")
+    assert not other.verified
+
+
+def test_business_member_verifies_by_micro_deposit():
+    # given a business member, pending until its corporate account is verified
+    merchant = f.active_merchant()
+    m = f.member(merchant, kind="business", name="Shandong Grain Co Ltd")
+    assert m.status == Member.Status.PENDING_VERIFICATION
+    card = services.bank_card_add(member=m, actor=merchant.relationship_manager, account_number="37001618801050012345",
+                                  account_name="Shandong Grain Co Ltd", bank_name="CCB")
+    assert not card.verified and card.micro_deposit_amount is not None
+    # when the wrong amount is given, then it is refused and counted
+    wrong = "0.99" if card.micro_deposit_amount != __import__("decimal").Decimal("0.99") else "0.98"
+    with pytest.raises(InvalidAmount):
+        services.bank_card_verify(card=card, actor=merchant.relationship_manager, amount=wrong)
+    card.refresh_from_db()
+    assert card.verify_attempts == 1 and not card.verified
+    # when the right amount is given, then the card and the member are verified
+    services.bank_card_verify(card=card, actor=merchant.relationship_manager, amount=str(card.micro_deposit_amount))
+    card.refresh_from_db(); m.refresh_from_db()
+    assert card.verified and m.status == Member.Status.ACTIVE
+
+
+def test_micro_deposit_guessing_stops_after_the_limit():
+    merchant = f.active_merchant()
+    m = f.member(merchant, kind="business", name="Co")
+    card = services.bank_card_add(member=m, actor=None, account_number="37001618801050012345", account_name="Co",
+                                  bank_name="CCB")
+    wrong = "0.99" if str(card.micro_deposit_amount) != "0.99" else "0.98"
+    for _ in range(card.MAX_VERIFY_ATTEMPTS):
+        with pytest.raises(InvalidAmount):
+            services.bank_card_verify(card=card, actor=None, amount=wrong)
+    with pytest.raises(InvalidState):
+        services.bank_card_verify(card=card, actor=None, amount=str(card.micro_deposit_amount))
+
+
+def test_bad_card_input_is_refused_clearly():
+    merchant = f.active_merchant()
+    m = f.member(merchant)
+    with pytest.raises(ValidationFailed) as err:
+        services.bank_card_add(member=m, actor=None, account_number="12ab", account_name="x", bank_name="y")
+    assert "account_number" in err.value.details
+
+
+def test_member_freeze_unfreeze_close_by_risk_with_reasons():
+    merchant = f.active_merchant()
+    m = f.member(merchant)
+    officer = f.risk()
+    with pytest.raises(PermissionRefused):
+        services.member_freeze(member=m, actor=f.rm(), reason="x")
+    with pytest.raises(ValidationFailed):
+        services.member_freeze(member=m, actor=officer, reason="")
+    services.member_freeze(member=m, actor=officer, reason="Fraud report")
+    m.refresh_from_db()
+    assert m.status == Member.Status.FROZEN
+    services.member_unfreeze(member=m, actor=officer, reason="Cleared")
+    services.member_close(member=m, actor=officer, reason="Account closed at request")
+    m.refresh_from_db()
+    assert m.status == Member.Status.CLOSED
+    with pytest.raises(InvalidState):
+        services.member_freeze(member=m, actor=officer, reason="again")
