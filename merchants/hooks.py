@@ -8,6 +8,7 @@ ledger and reconciliation register here in their AppConfig.ready; merchants neve
 - `on_event`: called as fn(merchant=..., event_type=..., data=...) after commit
   (webhooks: "merchant.frozen", "member.frozen")."""
 on_activate: list = []
+on_member_created: list = []  # fn(member=..., actor=...) inside the transaction (the ledger opens its accounts)
 close_checks: list = []
 on_event: list = []
 

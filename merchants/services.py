@@ -206,6 +206,8 @@ def member_create(*, merchant: Merchant, actor, user_id: str, name: str, kind: s
     except IntegrityError:
         raise Duplicate(_("A member with this user id already exists."), field="user_id") from None
     audit_record(actor=actor, obj=member, action="create", to_state=member.status)
+    for fn in hooks.on_member_created:
+        fn(member=member, actor=actor)
     if kind == MemberKind.INDIVIDUAL:
         # Individuals are identified by name and identity number when the platform registers
         # them; businesses are verified through a micro-deposit to their corporate account.

@@ -46,6 +46,16 @@ _MISSING = {
     "value_date": _("The header has no date column (交易日期 / value_date)."),
     "amount": _("The header has no amount column (金额 / amount) and no credit/debit pair."),
 }
+_REASONS = {
+    "missing_reference": _("The bank reference is empty."),
+    "bad_date": _("The date cannot be read (write 2026-11-24, 2026/11/24 or 20261124)."),
+    "bad_amount": _("The amount cannot be read (write 1234.50, 1,234.50 or ¥1,234.50, at most 2 decimals)."),
+    "zero_amount": _("The amount is zero or missing."),
+    "both_debit_and_credit": _("The line has both a credit and a debit amount."),
+    "bad_balance": _("The balance cannot be read."),
+    "undecodable_line": _("This line is not text in the file's encoding."),
+    "malformed_row": _("This line is not valid CSV (check its quotes)."),
+}
 _AMOUNT = re.compile(
     r"(?P<s1>[-+]?)\s*(?:¥|￥|CNY|RMB)?\s*(?P<s2>[-+]?)\s*"
     r"(?P<int>[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.(?P<frac>[0-9]{1,2}))?\s*元?",
@@ -205,8 +215,9 @@ class _Reader:
                 mapping = _map_columns(cells)
                 missing = [f for f in _MISSING if f not in mapping and not (f == "amount" and "credit" in mapping)]
                 if not missing:
-                    self._delimiter, self._map = delimiter, mapping
                     self.columns = {f: " + ".join(cells[i].strip() for i in idx) for f, idx in mapping.items()}
+                    self._delimiter, self._remarks = delimiter, mapping.pop("remark", [])
+                    self._index = {field: indexes[0] for field, indexes in mapping.items()}
                     return
                 if len(mapping) > best_size:
                     best_missing, best_size = missing[0], len(mapping)
@@ -219,16 +230,18 @@ class _Reader:
             raise StatementFileError("empty", _("The file is empty."))
         raise StatementFileError("no_header", _("No statement header (流水号, 交易日期, 金额 ...) was found."))
 
-    def _texts(self) -> Iterator[str]:
-        for self._line, raw in self._lines:
-            text = self._decode(raw)
-            if text is None:
-                self._undecodable = True
-                text = "\n"
-            yield text
+    def _records(self) -> Iterator[tuple[int, list[str] | str]]:
+        """(first physical line, cells) for each CSV record, or (line, error code)."""
 
-    def __iter__(self) -> Iterator[StatementRow | RowError]:
-        records = csv.reader(self._texts(), delimiter=self._delimiter)
+        def texts() -> Iterator[str]:
+            for self._line, raw in self._lines:
+                text = self._decode(raw)
+                if text is None:
+                    undecodable.append(self._line)
+                yield "\n" if text is None else text
+
+        undecodable: list[int] = []
+        records = csv.reader(texts(), delimiter=self._delimiter)
         end = self._line
         while True:
             try:
@@ -236,64 +249,58 @@ class _Reader:
             except StopIteration:
                 return
             except csv.Error:
-                cells = None
+                cells = "malformed_row"
             start, end = end + 1, self._line
-            if self._undecodable or cells is None:
-                code = "undecodable_line" if self._undecodable else "malformed_row"
-                self._undecodable = False
-                yield RowError(start, code, _("This line cannot be read as text in the file's encoding.")
-                               if code == "undecodable_line" else _("This line is not valid CSV."))
-                continue
-            cells = [_clean(cell) for cell in cells]
-            if any(cells):
-                yield from self._row(start, cells)
+            if undecodable:
+                undecodable.clear()
+                cells = "undecodable_line"
+            yield start, cells
+
+    def __iter__(self) -> Iterator[StatementRow | RowError]:
+        for line, cells in self._records():
+            if isinstance(cells, str):
+                yield RowError(line, cells, _REASONS[cells])
+            else:
+                yield from self._row(line, cells)
 
     def _row(self, line: int, cells: list[str]) -> Iterator[StatementRow | RowError]:
-        def value(field: str) -> str:
-            return " / ".join(v for i in self._map.get(field, ()) if (v := cells[i] if i < len(cells) else ""))
+        width, index = len(cells), self._index
 
+        def value(field: str) -> str:
+            return _clean(cells[i]) if (i := index.get(field, width)) < width else ""
+
+        first = next((cell for cell in map(str.strip, cells) if cell), None)
+        if first is None:  # a blank line, or only separators
+            return
         reference = value("bank_reference")
-        first = next(cell for cell in cells if cell)
         if _SUMMARY.match(reference) or (not reference and _SUMMARY.match(first)):
             self.skipped_summary += 1
             return
-        errors = []
+        errors: list[RowError] = []
         if not reference:
-            errors.append(RowError(line, "missing_reference", _("The bank reference is empty.")))
-        value_date = _read(parse_date_text, value("value_date"), line, "bad_date",
-                           _("The date cannot be read (use 2026-11-24, 2026/11/24 or 20261124)."), errors)
-        amount = self._amount(line, value, errors)
-        balance = None
-        if value("balance"):
-            balance = _read(parse_amount_text, value("balance"), line, "bad_balance",
-                            _("The balance cannot be read."), errors)
+            errors.append(RowError(line, "missing_reference", _REASONS["missing_reference"]))
+        value_date = _read(parse_date_text, value("value_date"), line, "bad_date", errors)
+        if "amount" in index:
+            amount = _read(parse_amount_text, value("amount"), line, "bad_amount", errors)
+        else:
+            credit = _read(_amount_or_zero, value("credit"), line, "bad_amount", errors)
+            debit = _read(_amount_or_zero, value("debit"), line, "bad_amount", errors)
+            amount = None if credit is None or debit is None else credit - debit  # -credit: 红字冲正
+            if credit and debit:
+                amount = None
+                errors.append(RowError(line, "both_debit_and_credit", _REASONS["both_debit_and_credit"],
+                                       f"{value('credit')} / {value('debit')}"))
+        if amount is not None and not amount:
+            errors.append(RowError(line, "bad_amount", _REASONS["zero_amount"], value("amount")))
+        balance = _read(_amount_or_none, value("balance"), line, "bad_balance", errors)
         if errors:
             yield from errors
             return
-        if "balance" in self._map:
+        if "balance" in index:
             self.closing_balance = balance
+        remark = " / ".join(text for i in self._remarks if i < width and (text := _clean(cells[i])))
         yield StatementRow(line, reference, value_date, amount, value("counterparty_name"),
-                           value("counterparty_account"), value("counterparty_bank"), value("remark"), balance)
-
-    def _amount(self, line: int, value, errors: list[RowError]) -> Decimal | None:
-        bad = _("The amount cannot be read (use 1234.50, 1,234.50 or ¥1,234.50; at most 2 decimals).")
-        if "amount" in self._map:
-            amount = _read(parse_amount_text, value("amount"), line, "bad_amount", bad, errors)
-        else:
-            credit = _read(_amount_or_zero, value("credit"), line, "bad_amount", bad, errors)
-            debit = _read(_amount_or_zero, value("debit"), line, "bad_amount", bad, errors)
-            if credit is None or debit is None:
-                return None
-            if credit and debit:
-                errors.append(RowError(line, "both_debit_and_credit",
-                                       _("The line has both a credit and a debit amount."),
-                                       f"{value('credit')} / {value('debit')}"))
-                return None
-            amount = credit - debit  # a negative credit (红字冲正) is money out
-        if amount is not None and not amount:
-            errors.append(RowError(line, "bad_amount", _("The amount is zero or missing.")))
-            return None
-        return amount
+                           value("counterparty_account"), value("counterparty_bank"), remark, balance)
 
 
 def _map_columns(cells: list[str]) -> dict[str, list[int]]:
@@ -323,11 +330,15 @@ def _amount_or_zero(text: str) -> Decimal:
     return parse_amount_text(text) if text else Decimal("0.00")
 
 
-def _read(parse, text: str, line: int, code: str, reason: str, errors: list[RowError]):
+def _amount_or_none(text: str) -> Decimal | None:
+    return parse_amount_text(text) if text else None
+
+
+def _read(parse, text: str, line: int, code: str, errors: list[RowError]):
     try:
         return parse(text)
     except ValueError:
-        errors.append(RowError(line, code, reason, text[:100]))
+        errors.append(RowError(line, code, _REASONS[code], text[:100]))
         return None
 
 

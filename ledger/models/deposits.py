@@ -1,0 +1,74 @@
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django_fsm import FSMField, transition
+
+from core.crypto import EncryptedTextField
+from core.money import MoneyField
+
+
+class PaymentChannel(models.Model):
+    """A third-party payment channel of the bank (多渠道接入); its notifications prove deposits."""
+
+    code = models.SlugField(_("code"), max_length=32, unique=True)
+    name = models.CharField(_("name"), max_length=100)
+    app_id = models.CharField(_("channel app id"), max_length=64, unique=True)
+    secret = EncryptedTextField(_("signing secret (encrypted)"))
+    enabled = models.BooleanField(_("enabled"), default=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("payment channel")
+        verbose_name_plural = _("payment channels")
+        ordering = ["code"]
+
+    def __str__(self):
+        return f"{self.name} ({self.code})"
+
+
+class Deposit(models.Model):
+    class Method(models.TextChoices):
+        OFFLINE_TRANSFER = "offline_transfer", _("Offline bank transfer")
+        CHANNEL = "channel", _("Payment channel")
+
+    class Status(models.TextChoices):
+        AWAITING_FUNDS = "awaiting_funds", _("Awaiting funds")
+        SUCCEEDED = "succeeded", _("Succeeded")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    merchant = models.ForeignKey("merchants.Merchant", verbose_name=_("merchant"), on_delete=models.PROTECT,
+                                 related_name="+")
+    member = models.ForeignKey("merchants.Member", verbose_name=_("member"), on_delete=models.PROTECT,
+                               related_name="deposits")
+    amount = MoneyField(_("expected amount"))
+    order_no = models.CharField(_("order number"), max_length=64)
+    method = models.CharField(_("method"), max_length=20, choices=Method.choices)
+    channel = models.ForeignKey(PaymentChannel, verbose_name=_("channel"), null=True, blank=True,
+                                on_delete=models.PROTECT, related_name="deposits")
+    payment_code = models.CharField(_("payment code"), max_length=12, unique=True)
+    status = FSMField(_("status"), max_length=20, choices=Status.choices, default=Status.AWAITING_FUNDS)
+    entry = models.ForeignKey("ledger.JournalEntry", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    proof_kind = models.CharField(_("proof"), max_length=20, blank=True)  # statement_line | channel_notification
+    proof_reference = models.CharField(_("proof reference"), max_length=128, blank=True)
+    credited_at = models.DateTimeField(_("credited at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("deposit")
+        verbose_name_plural = _("deposits")
+        ordering = ["-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["merchant", "order_no"], name="deposit_order_no_unique_per_merchant"),
+            models.UniqueConstraint(fields=["merchant", "id"], name="deposit_merchant_id_key"),
+        ]
+
+    def __str__(self):
+        return f"{self.payment_code} {self.amount}"
+
+    @transition(field=status, source=Status.AWAITING_FUNDS, target=Status.SUCCEEDED)
+    def succeed(self):
+        pass
+
+    @transition(field=status, source=Status.AWAITING_FUNDS, target=Status.CANCELLED)
+    def cancel(self):
+        pass

@@ -1,0 +1,1 @@
+"""Ledger services, one module per topic; import from the module (ledger.services.payments)."""

@@ -1,0 +1,177 @@
+"""Deposits (入金): announced by the platform, credited only on bank-side proof — an imported
+statement line or a signed channel notification. Unidentified money goes to suspense."""
+import secrets
+from decimal import Decimal
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from core.audit import audit_record
+from core.errors import DuplicateOrder, InvalidState, NotFound, OrderMismatch, ValidationFailed
+from core.money import parse_amount
+from core.workflow import transition
+
+from .. import guards
+from ..accounts import member_accounts, platform_account
+from ..models import AccountKind, Deposit, EntryType
+from ..posting import Leg, Order, post_entry
+
+# No 0/O, 1/I: a payer copies the code into a transfer remark by hand.
+CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
+CODE_LENGTH = 10
+
+
+def new_payment_code() -> str:
+    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+
+
+@transaction.atomic
+def deposit_announce(*, merchant, actor, member, amount, order_no: str, method: str, channel=None) -> Deposit:
+    guards.ensure_merchant_can_receive(merchant)
+    guards.ensure_member_of(merchant, member)
+    guards.ensure_member_can_receive(member)
+    amount = parse_amount(amount)
+    order_no = (order_no or "").strip()
+    if not order_no or len(order_no) > 64:
+        raise ValidationFailed(_("An order number of 1 to 64 characters is required."), field="order_no")
+    if method not in Deposit.Method.values:
+        raise ValidationFailed(_("Unknown deposit method."), field="method")
+    if method == Deposit.Method.CHANNEL and (channel is None or not channel.enabled):
+        raise ValidationFailed(_("An enabled payment channel is required."), field="channel")
+    for _attempt in range(5):
+        deposit = Deposit(merchant=merchant, member=member, amount=amount, order_no=order_no, method=method,
+                          channel=channel if method == Deposit.Method.CHANNEL else None,
+                          payment_code=new_payment_code())
+        try:
+            with transaction.atomic():
+                deposit.save(force_insert=True)
+            break
+        except IntegrityError:
+            if Deposit.objects.filter(merchant=merchant, order_no=order_no).exists():
+                raise DuplicateOrder() from None
+    else:  # pragma: no cover - 32^10 codes
+        raise RuntimeError("could not draw a unique payment code")
+    return deposit
+
+
+@transaction.atomic
+def deposit_credit(*, deposit: Deposit, actor, amount, proof_kind: str, proof_reference: str,
+                   business_date=None) -> Deposit:
+    """Credit an announced deposit on bank-side proof: supervision up, member available up.
+    The same proof twice books once; a second, different proof for a credited deposit is refused."""
+    deposit = Deposit.objects.select_for_update().select_related("merchant", "member").get(pk=deposit.pk)
+    amount = parse_amount(amount)
+    if deposit.status == Deposit.Status.SUCCEEDED:
+        if (deposit.proof_kind, deposit.proof_reference) == (proof_kind, proof_reference):
+            return deposit
+        raise InvalidState(_("The deposit was already credited."))
+    if deposit.status != Deposit.Status.AWAITING_FUNDS:
+        raise InvalidState(_("The deposit is not awaiting funds."))
+    if amount != deposit.amount:
+        raise OrderMismatch(_("The amount received differs from the announced amount."))
+    guards.ensure_merchant_can_receive(deposit.merchant)
+    available, _frozen = member_accounts(deposit.member)
+    supervision = platform_account(deposit.merchant, AccountKind.SUPERVISION)
+    booked = post_entry(
+        merchant=deposit.merchant, entry_type=EntryType.DEPOSIT, idempotency_ref=f"deposit:{deposit.pk}",
+        legs=[Leg(supervision, amount), Leg(available, amount)], actor=actor,
+        order=Order(order_no=deposit.order_no, payee_id=deposit.member_id, amount=amount,
+                    description=f"{deposit.payment_code}"),
+        business_date=business_date,
+    )
+    deposit.entry = booked.entry
+    deposit.proof_kind, deposit.proof_reference = proof_kind, proof_reference[:128]
+    deposit.credited_at = timezone.now()
+    transition(deposit, "succeed", actor=actor, data={"proof": proof_kind, "reference": proof_reference})
+    from .. import events
+
+    events.emit(deposit.merchant, "deposit.succeeded", {
+        "id": deposit.pk, "user_id": deposit.member.user_id, "order_no": deposit.order_no,
+        "amount": str(deposit.amount), "payment_code": deposit.payment_code,
+    })
+    return deposit
+
+
+def find_open_deposit_by_code(merchant, text: str) -> Deposit | None:
+    """The open deposit whose payment code appears in a remark (statement matching)."""
+    upper = (text or "").upper()
+    candidates = {upper[i:i + CODE_LENGTH] for i in range(max(0, len(upper) - CODE_LENGTH + 1))}
+    if not candidates:
+        return None
+    return (Deposit.objects.filter(merchant=merchant, status=Deposit.Status.AWAITING_FUNDS,
+                                   payment_code__in=candidates).first())
+
+
+@transaction.atomic
+def suspense_receive(*, merchant, actor, amount: Decimal, reference: str, description: str = "",
+                     business_date=None):
+    """Money arrived that no deposit explains: supervision up, suspense up (so the books add up)."""
+    amount = parse_amount(amount)
+    booked = post_entry(
+        merchant=merchant, entry_type=EntryType.SUSPENSE_IN, idempotency_ref=f"suspense-in:{reference}",
+        legs=[Leg(platform_account(merchant, AccountKind.SUPERVISION), amount),
+              Leg(platform_account(merchant, AccountKind.SUSPENSE), amount)],
+        actor=actor, order=Order(order_no=reference[:64], amount=amount, description=description),
+        business_date=business_date,
+    )
+    return booked.entry
+
+
+@transaction.atomic
+def suspense_match_to_deposit(*, merchant, actor, deposit: Deposit, amount, reference: str, reason: str):
+    """Operations identify money parked in suspense as an announced deposit."""
+    deposit = Deposit.objects.select_for_update().select_related("member").get(pk=deposit.pk)
+    if deposit.merchant_id != merchant.pk:
+        raise NotFound()
+    amount = parse_amount(amount)
+    if deposit.status != Deposit.Status.AWAITING_FUNDS:
+        raise InvalidState(_("The deposit is not awaiting funds."))
+    if amount != deposit.amount:
+        raise OrderMismatch(_("The amount differs from the announced amount."))
+    available, _frozen = member_accounts(deposit.member)
+    booked = post_entry(
+        merchant=merchant, entry_type=EntryType.SUSPENSE_MATCH, idempotency_ref=f"suspense-match:{reference}",
+        legs=[Leg(platform_account(merchant, AccountKind.SUSPENSE), -amount, check=True),
+              Leg(available, amount)],
+        actor=actor, order=Order(order_no=deposit.order_no, payee_id=deposit.member_id, amount=amount,
+                                 description=reason),
+    )
+    deposit.entry = booked.entry
+    deposit.proof_kind, deposit.proof_reference = "statement_line", reference[:128]
+    deposit.credited_at = timezone.now()
+    transition(deposit, "succeed", actor=actor, reason=reason, data={"matched_from_suspense": reference})
+    return deposit
+
+
+@transaction.atomic
+def suspense_match_to_member(*, merchant, actor, member, amount, reference: str, reason: str):
+    guards.ensure_member_of(merchant, member)
+    amount = parse_amount(amount)
+    if not (reason or "").strip():
+        raise ValidationFailed(_("A reason is required."), field="reason")
+    available, _frozen = member_accounts(member)
+    booked = post_entry(
+        merchant=merchant, entry_type=EntryType.SUSPENSE_MATCH, idempotency_ref=f"suspense-match:{reference}",
+        legs=[Leg(platform_account(merchant, AccountKind.SUSPENSE), -amount, check=True), Leg(available, amount)],
+        actor=actor, order=Order(order_no=reference[:64], payee_id=member.pk, amount=amount, description=reason),
+    )
+    audit_record(actor=actor, obj=booked.entry, action="suspense_match_member", reason=reason,
+                 data={"member": member.user_id, "amount": str(amount)})
+    return booked.entry
+
+
+@transaction.atomic
+def suspense_return(*, merchant, actor, amount, reference: str, reason: str):
+    """Send unidentified money back to the payer: suspense down, supervision down."""
+    amount = parse_amount(amount)
+    if not (reason or "").strip():
+        raise ValidationFailed(_("A reason is required."), field="reason")
+    booked = post_entry(
+        merchant=merchant, entry_type=EntryType.SUSPENSE_RETURN, idempotency_ref=f"suspense-return:{reference}",
+        legs=[Leg(platform_account(merchant, AccountKind.SUSPENSE), -amount, check=True),
+              Leg(platform_account(merchant, AccountKind.SUPERVISION), -amount, check=False)],
+        actor=actor, order=Order(order_no=reference[:64], amount=amount, description=reason),
+    )
+    audit_record(actor=actor, obj=booked.entry, action="suspense_return", reason=reason, data={"amount": str(amount)})
+    return booked.entry
