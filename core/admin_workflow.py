@@ -95,7 +95,7 @@ class WorkflowAdminMixin:
             return redirect(change_url)
         service, needs_reason = self.workflow[name]
         form_class = ReasonForm if needs_reason else OptionalReasonForm
-        form = form_class(request.POST or None)
+        form = form_class(request.POST if request.method == "POST" else None)
         if request.method == "POST" and form.is_valid():
             try:
                 service(**{self.workflow_object_arg: obj}, actor=request.user, reason=form.cleaned_data["reason"])

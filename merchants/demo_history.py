@@ -1,0 +1,34 @@
+"""Money history for the demo merchants: deposits proved by the bank, payments, a withdrawal.
+Uses the ledger's services when they are installed (the quick start always has them)."""
+from decimal import Decimal
+
+
+def add_history(merchant, members, users):
+    from django.apps import apps
+
+    if not apps.is_installed("ledger"):
+        return
+    from ledger.services import deposits
+
+    buyers = [m for m in members.values() if m.is_buyer]
+    sellers = [m for m in members.values() if m.is_seller]
+    for n, buyer in enumerate(buyers, start=1):
+        d = deposits.deposit_announce(merchant=merchant, actor=users["ops_chen"], member=buyer,
+                                      amount=Decimal("20000.00") * n, order_no=f"DEP-{merchant.code}-{n:03d}",
+                                      method="offline_transfer")
+        deposits.deposit_credit(deposit=d, actor=users["ops_chen"], amount=d.amount, proof_kind="statement_line",
+                                proof_reference=f"DEMO-{merchant.code}-{n:03d}")
+    try:
+        from ledger.services import payments
+    except ImportError:
+        return
+    for n, buyer in enumerate(buyers, start=1):
+        seller = sellers[(n - 1) % len(sellers)]
+        payments.payment_create(merchant=merchant, actor=users["ops_chen"], payer=buyer, amount=Decimal("1280.00"),
+                                order_no=f"ORD-{merchant.code}-{n:03d}", mode="direct",
+                                splits=[(seller, Decimal("1254.40"))], platform_fee=Decimal("25.60"),
+                                description="演示订单")
+        payments.payment_create(merchant=merchant, actor=users["ops_chen"], payer=buyer, amount=Decimal("560.00"),
+                                order_no=f"ORD-{merchant.code}-G{n:03d}", mode="guaranteed",
+                                splits=[(seller, Decimal("548.80"))], platform_fee=Decimal("11.20"),
+                                description="担保交易演示")
