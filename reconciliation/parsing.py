@@ -14,9 +14,10 @@ import codecs
 import csv
 import datetime
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
+from functools import partial
 from itertools import chain
 from typing import BinaryIO
 
@@ -25,11 +26,12 @@ from django.utils.translation import gettext_lazy as _
 CHUNK_SIZE = 64 * 1024
 HEADER_SCAN_LINES = 20  # non-blank lines searched for the header, below the banks' title lines
 MAX_AMOUNT = Decimal("999999999999.99")
-CENT = Decimal("0.01")
+CENT, ZERO = Decimal("0.01"), Decimal("0.00")
 
 # The order is a preference: a file with both 流水号 and 凭证号 is keyed on 流水号.
 HEADERS = {
-    "bank_reference": ("bank_reference", "reference", "serial_no", "流水号", "交易流水号", "凭证号"),
+    "bank_reference": ("bank_reference", "reference", "serial_no", "流水号", "交易流水号",
+                       "凭证号"),
     "value_date": ("value_date", "date", "交易日期", "记账日期"),
     "amount": ("amount", "交易金额", "金额"),
     "credit": ("credit", "贷方发生额", "收入金额"),
@@ -41,31 +43,30 @@ HEADERS = {
     "balance": ("balance", "余额", "账户余额"),
 }
 _ALIASES = {alias: (field, rank) for field, names in HEADERS.items() for rank, alias in enumerate(names)}
-_MISSING = {
-    "bank_reference": _("The header has no bank reference column (流水号 / bank_reference)."),
-    "value_date": _("The header has no date column (交易日期 / value_date)."),
-    "amount": _("The header has no amount column (金额 / amount) and no credit/debit pair."),
-}
-_REASONS = {
+_MESSAGES = {  # code -> what staff read; file-level codes first, then row-level codes
+    "empty": _("The file is empty."),
+    "undecodable": _("The file is neither UTF-8 nor GBK/GB18030 text."),
+    "no_header": _("No statement header (流水号, 交易日期, 金额 ...) was found in the first 20 lines."),
+    "missing_bank_reference": _("The header has no bank reference column (流水号 / bank_reference)."),
+    "missing_value_date": _("The header has no date column (交易日期 / value_date)."),
+    "missing_amount": _("The header has no amount column (金额 / amount) and no credit/debit pair."),
     "missing_reference": _("The bank reference is empty."),
     "bad_date": _("The date cannot be read (write 2026-11-24, 2026/11/24 or 20261124)."),
-    "bad_amount": _("The amount cannot be read (write 1234.50, 1,234.50 or ¥1,234.50, at most 2 decimals)."),
+    "bad_amount": _("The amount cannot be read (write 1234.50, 1,234.50 or ¥1,234.50; 2 decimals at most)."),
     "zero_amount": _("The amount is zero or missing."),
     "both_debit_and_credit": _("The line has both a credit and a debit amount."),
     "bad_balance": _("The balance cannot be read."),
     "undecodable_line": _("This line is not text in the file's encoding."),
     "malformed_row": _("This line is not valid CSV (check its quotes)."),
 }
-_AMOUNT = re.compile(
-    r"(?P<s1>[-+]?)\s*(?:¥|￥|CNY|RMB)?\s*(?P<s2>[-+]?)\s*"
-    r"(?P<int>[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.(?P<frac>[0-9]{1,2}))?\s*元?",
-    re.IGNORECASE,
-)
+_REQUIRED = ("bank_reference", "value_date", "amount")
+_AMOUNT = re.compile(r"(?i)(?P<s1>[-+]?)\s*(?:¥|￥|CNY|RMB)?\s*(?P<s2>[-+]?)\s*"
+                     r"(?P<int>[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.(?P<frac>[0-9]{1,2}))?\s*元?")
 _DATE = re.compile(r"([0-9]{4})([-/.])([0-9]{1,2})\2([0-9]{1,2})|([0-9]{4})([0-9]{2})([0-9]{2})")
-_SUMMARY = re.compile(r"(本页|本期|本日|本月|本年)?(合计|总计|小计|累计)|(sub)?total\b", re.IGNORECASE)
+_SUMMARY = re.compile(r"(?i)(本页|本期|本日|本月|本年)?(合计|总计|小计|累计)|(sub)?total\b")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class StatementRow:
     line: int  # physical line where the record starts; title lines and the header count
     bank_reference: str
@@ -78,7 +79,7 @@ class StatementRow:
     balance: Decimal | None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RowError:
     line: int
     code: str
@@ -91,8 +92,7 @@ class StatementFileError(Exception):
 
     def __init__(self, code: str, message: str):
         super().__init__(code)
-        self.code = code
-        self.message = message
+        self.code, self.message = code, message
 
     def __str__(self) -> str:
         return f"{self.code}: {self.message}"
@@ -122,7 +122,7 @@ def detect_encoding(data: bytes) -> str:
         except UnicodeDecodeError:
             continue
         return encoding
-    raise StatementFileError("undecodable", _("The file is neither UTF-8 nor GBK/GB18030 text."))
+    raise StatementFileError("undecodable", _MESSAGES["undecodable"])
 
 
 def parse_amount_text(text: str) -> Decimal:
@@ -151,98 +151,90 @@ def parse_date_text(text: str) -> datetime.date:
 
 def iter_statement(stream: Iterable[bytes] | BinaryIO | bytes) -> Iterator[StatementRow | RowError]:
     """Yield each data row or its errors, in file order; whole-file problems raise at once."""
-    return iter(_Reader(stream))
+    return iter(StatementReader(stream))
 
 
 def parse_statement(data: Iterable[bytes] | BinaryIO | bytes) -> ParsedStatement:
-    reader = _Reader(data)
-    rows: list[StatementRow] = []
-    errors: list[RowError] = []
+    """Read a whole file (for the upload preview and its tests); the importer streams instead."""
+    reader, rows, errors = StatementReader(data), [], []
     for item in reader:
         (rows if isinstance(item, StatementRow) else errors).append(item)
-    return ParsedStatement(
-        rows, errors, reader.encoding, reader.columns, reader.skipped_summary, reader.closing_balance
-    )
+    return ParsedStatement(rows, errors, reader.encoding, reader.columns, reader.skipped_summary,
+                           reader.closing_balance)
 
 
-class _Reader:
-    """One pass over a file: bytes -> physical lines -> decoded text -> csv records -> rows."""
+class StatementReader:
+    """One pass over a file: bytes -> physical lines -> decoded text -> CSV records -> rows.
+
+    For streaming callers that also want what the file told us: ``encoding``, ``columns``,
+    ``skipped_summary`` and ``closing_balance`` (complete once iteration has finished)."""
 
     def __init__(self, source: Iterable[bytes] | BinaryIO | bytes):
-        chunks = _chunks(source)
-        head = b""
-        for chunk in chunks:
-            head += chunk
-            if len(head) >= CHUNK_SIZE:
-                break
-        self.encoding = detect_encoding(head[:CHUNK_SIZE])  # the same for bytes, files, generators
+        lines, head, size = _split_lines(source), [], 0
+        while size < CHUNK_SIZE and (raw := next(lines, None)) is not None:
+            head.append(raw)
+            size += len(raw)
+        self.encoding = detect_encoding(b"".join(head)[:CHUNK_SIZE])  # same for bytes, files, generators
         if self.encoding == "utf-8-sig":
-            head = head[len(codecs.BOM_UTF8) :]
-        # An all-ASCII start says nothing: the first non-ASCII line decides (English headers,
-        # then Chinese names from line 2,000 on, in GBK).
-        self._codec = "utf-8" if self.encoding == "utf-8-sig" else None if head.isascii() else self.encoding
-        self._lines = enumerate(_split_lines(chain([head], chunks)), start=1)
-        self._undecodable = False
-        self._line = 0
-        self.skipped_summary = 0
-        self.closing_balance: Decimal | None = None
+            head[0] = head[0][len(codecs.BOM_UTF8) :]
+        # An all-ASCII start says nothing yet: the first non-ASCII line decides, so a file with
+        # English headers and, from line 2,000 on, Chinese names in GBK still reads.
+        ascii_start = all(raw.isascii() for raw in head)
+        self._codec = "utf-8" if self.encoding == "utf-8-sig" else None if ascii_start else self.encoding
+        self._lines = enumerate(chain(head, lines), start=1)
+        self.skipped_summary, self.closing_balance = 0, None
         self._find_header()
 
     def _decode(self, raw: bytes) -> str | None:
         if raw.isascii():
             return raw.decode("ascii")
-        for codec in (self._codec,) if self._codec else ("utf-8", "gb18030"):
+        for codec in [self._codec] if self._codec else ["utf-8", "gb18030"]:
             try:
                 text = raw.decode(codec)
             except UnicodeDecodeError:
                 continue
-            self._codec = codec
-            self.encoding = "utf-8-sig" if self.encoding == "utf-8-sig" else codec
+            if self._codec is None:
+                self._codec = self.encoding = codec
             return text
         return None
 
     def _find_header(self) -> None:
-        seen, best_missing, best_size = 0, None, 1
+        seen, best_size, best_missing = 0, 1, ""  # the near-miss header with most known columns
         for self._line, raw in self._lines:
             text = self._decode(raw)
-            if text is None or not text.strip():
+            if text is not None and not text.strip():
                 continue
-            for delimiter in ",\t":
-                try:
-                    cells = next(csv.reader([text], delimiter=delimiter), [])
-                except csv.Error:
-                    continue
-                mapping = _map_columns(cells)
-                missing = [f for f in _MISSING if f not in mapping and not (f == "amount" and "credit" in mapping)]
-                if not missing:
-                    self.columns = {f: " + ".join(cells[i].strip() for i in idx) for f, idx in mapping.items()}
-                    self._delimiter, self._remarks = delimiter, mapping.pop("remark", [])
-                    self._index = {field: indexes[0] for field, indexes in mapping.items()}
-                    return
-                if len(mapping) > best_size:
-                    best_missing, best_size = missing[0], len(mapping)
             seen += 1
+            delimiter = "\t" if text and text.count("\t") > text.count(",") else ","
+            try:
+                cells = next(csv.reader([text or ""], delimiter=delimiter), [])
+            except csv.Error:  # e.g. a field over csv.field_size_limit()
+                cells = []
+            mapping = _map_columns(cells)
+            found = mapping.keys() | ({"amount"} if "credit" in mapping else set())  # credit comes with debit
+            missing = [field for field in _REQUIRED if field not in found]
+            if not missing:
+                self.columns = {f: " + ".join(cells[i].strip() for i in idx) for f, idx in mapping.items()}
+                self._delimiter, self._remarks = delimiter, mapping.pop("remark", [])
+                self._index = {field: indexes[0] for field, indexes in mapping.items()}
+                return
+            if len(mapping) > best_size:
+                best_size, best_missing = len(mapping), missing[0]
             if seen >= HEADER_SCAN_LINES:
                 break
-        if best_missing:
-            raise StatementFileError("missing_column", _MISSING[best_missing])
-        if seen == 0:
-            raise StatementFileError("empty", _("The file is empty."))
-        raise StatementFileError("no_header", _("No statement header (流水号, 交易日期, 金额 ...) was found."))
+        code = "missing_column" if best_missing else "no_header" if seen else "empty"
+        raise StatementFileError(code, _MESSAGES[f"missing_{best_missing}" if best_missing else code])
 
-    def _records(self) -> Iterator[tuple[int, list[str] | str]]:
-        """(first physical line, cells) for each CSV record, or (line, error code)."""
+    def __iter__(self) -> Iterator[StatementRow | RowError]:
+        undecodable: list[int] = []
 
         def texts() -> Iterator[str]:
             for self._line, raw in self._lines:
-                text = self._decode(raw)
-                if text is None:
+                if (text := self._decode(raw)) is None:
                     undecodable.append(self._line)
                 yield "\n" if text is None else text
 
-        undecodable: list[int] = []
-        records = csv.reader(texts(), delimiter=self._delimiter)
-        end = self._line
+        records, end = csv.reader(texts(), delimiter=self._delimiter), self._line
         while True:
             try:
                 cells = next(records)
@@ -250,57 +242,55 @@ class _Reader:
                 return
             except csv.Error:
                 cells = "malformed_row"
-            start, end = end + 1, self._line
+            line, end = end + 1, self._line  # a quoted field may span several physical lines
             if undecodable:
                 undecodable.clear()
                 cells = "undecodable_line"
-            yield start, cells
-
-    def __iter__(self) -> Iterator[StatementRow | RowError]:
-        for line, cells in self._records():
             if isinstance(cells, str):
-                yield RowError(line, cells, _REASONS[cells])
+                yield RowError(line, cells, _MESSAGES[cells])
             else:
                 yield from self._row(line, cells)
 
-    def _row(self, line: int, cells: list[str]) -> Iterator[StatementRow | RowError]:
+    def _row(self, line: int, cells: list[str]) -> Sequence[StatementRow | RowError]:
         width, index = len(cells), self._index
 
         def value(field: str) -> str:
-            return _clean(cells[i]) if (i := index.get(field, width)) < width else ""
+            return cells[i].strip() if (i := index.get(field, width)) < width else ""
 
         first = next((cell for cell in map(str.strip, cells) if cell), None)
         if first is None:  # a blank line, or only separators
-            return
+            return ()
         reference = value("bank_reference")
         if _SUMMARY.match(reference) or (not reference and _SUMMARY.match(first)):
             self.skipped_summary += 1
-            return
+            return ()
         errors: list[RowError] = []
         if not reference:
-            errors.append(RowError(line, "missing_reference", _REASONS["missing_reference"]))
+            errors.append(RowError(line, "missing_reference", _MESSAGES["missing_reference"]))
         value_date = _read(parse_date_text, value("value_date"), line, "bad_date", errors)
         if "amount" in index:
             amount = _read(parse_amount_text, value("amount"), line, "bad_amount", errors)
         else:
-            credit = _read(_amount_or_zero, value("credit"), line, "bad_amount", errors)
-            debit = _read(_amount_or_zero, value("debit"), line, "bad_amount", errors)
+            credit = _read(parse_amount_text, value("credit"), line, "bad_amount", errors, ZERO)
+            debit = _read(parse_amount_text, value("debit"), line, "bad_amount", errors, ZERO)
             amount = None if credit is None or debit is None else credit - debit  # -credit: 红字冲正
             if credit and debit:
                 amount = None
-                errors.append(RowError(line, "both_debit_and_credit", _REASONS["both_debit_and_credit"],
+                errors.append(RowError(line, "both_debit_and_credit", _MESSAGES["both_debit_and_credit"],
                                        f"{value('credit')} / {value('debit')}"))
         if amount is not None and not amount:
-            errors.append(RowError(line, "bad_amount", _REASONS["zero_amount"], value("amount")))
-        balance = _read(_amount_or_none, value("balance"), line, "bad_balance", errors)
+            errors.append(RowError(line, "bad_amount", _MESSAGES["zero_amount"], value("amount")))
+        balance = _read(parse_amount_text, value("balance"), line, "bad_balance", errors, None)
         if errors:
-            yield from errors
-            return
+            return errors
         if "balance" in index:
             self.closing_balance = balance
-        remark = " / ".join(text for i in self._remarks if i < width and (text := _clean(cells[i])))
-        yield StatementRow(line, reference, value_date, amount, value("counterparty_name"),
-                           value("counterparty_account"), value("counterparty_bank"), remark, balance)
+        remark = " / ".join(text for i in self._remarks if i < width and (text := cells[i].strip()))
+        return (StatementRow(line, reference, value_date, amount, value("counterparty_name"),
+                             value("counterparty_account"), value("counterparty_bank"), remark, balance),)
+
+
+_Reader = StatementReader  # the name services.imports first imported
 
 
 def _map_columns(cells: list[str]) -> dict[str, list[int]]:
@@ -319,48 +309,26 @@ def _map_columns(cells: list[str]) -> dict[str, list[int]]:
     return mapping
 
 
-def _clean(cell: str) -> str:
-    cell = cell.strip()
-    if cell.startswith('="') and cell.endswith('"') and len(cell) > 2:  # Excel's keep-as-text trick
-        cell = cell[2:-1].strip()
-    return cell
-
-
-def _amount_or_zero(text: str) -> Decimal:
-    return parse_amount_text(text) if text else Decimal("0.00")
-
-
-def _amount_or_none(text: str) -> Decimal | None:
-    return parse_amount_text(text) if text else None
-
-
-def _read(parse, text: str, line: int, code: str, errors: list[RowError]):
+def _read(parse, text: str, line: int, code: str, errors: list[RowError], empty=ValueError):
+    if not text and empty is not ValueError:
+        return empty
     try:
         return parse(text)
     except ValueError:
-        errors.append(RowError(line, code, _REASONS[code], text[:100]))
+        errors.append(RowError(line, code, _MESSAGES[code], text[:100]))
         return None
 
 
-def _chunks(source: Iterable[bytes] | BinaryIO | bytes) -> Iterator[bytes]:
+def _split_lines(source: Iterable[bytes] | BinaryIO | bytes) -> Iterator[bytes]:
+    """Physical lines, b"\n" included. Splitting before decoding is safe: no UTF-8 or GB18030
+    multibyte sequence contains the byte 0x0A."""
     if isinstance(source, (bytes, bytearray, memoryview)):
-        source = bytes(source)
-        yield from (source[i : i + CHUNK_SIZE] for i in range(0, len(source), CHUNK_SIZE))
+        source = [source]
     elif hasattr(source, "read"):
-        while chunk := source.read(CHUNK_SIZE):
-            yield chunk
-    else:
-        yield from source
-
-
-def _split_lines(chunks: Iterable[bytes]) -> Iterator[bytes]:
-    # Splitting bytes on b"\n" is safe before decoding: no GBK/GB18030 or UTF-8 multibyte
-    # sequence contains 0x0A.
+        source = iter(partial(source.read, CHUNK_SIZE), b"")
     pending = bytearray()
-    for chunk in chunks:
-        if not isinstance(chunk, (bytes, bytearray, memoryview)):
-            raise TypeError("statement data must be bytes, not %s" % type(chunk).__name__)
-        pending += chunk
+    for chunk in source:
+        pending += chunk  # a str chunk (a file opened in text mode) raises TypeError here
         start = 0
         while (end := pending.find(b"\n", start)) != -1:
             yield bytes(pending[start : end + 1])
