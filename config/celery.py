@@ -30,3 +30,8 @@ app.conf.beat_schedule = {
         "schedule": crontab(hour=1, minute=0),
     },
 }
+# Platform API webhooks: attempts that are due (first tries go straight to the worker).
+app.conf.beat_schedule["merchants-webhooks-deliver-due"] = {
+    "task": "merchants.webhooks.deliver_due",
+    "schedule": 60.0,
+}

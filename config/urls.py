@@ -5,6 +5,12 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
+    path("api/v1/", include("config.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("ledger/", include("ledger.urls")),
 ]
+
+# JSON error envelopes for paths under /api/ (the admin keeps Django's pages).
+handler404 = "core.api.exceptions.api_aware_404"
+handler500 = "core.api.exceptions.api_aware_500"

@@ -35,3 +35,52 @@ class AuditEvent(models.Model):
 
     def __str__(self):
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor_label} {self.action} {self.object_repr}"
+
+
+# --- Platform API: replay protection and idempotency (core.api) ------------------------------
+
+class UsedNonce(models.Model):
+    """A nonce seen on a signed request, kept for its replay window (10 minutes). The unique
+    constraint is the cross-process "seen once" check: the second INSERT fails."""
+
+    scope = models.CharField(max_length=100)  # the app id ("channel:<app id>" for payment channels)
+    nonce = models.CharField(max_length=64)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["scope", "nonce"], name="nonce_used_once_per_app")]
+
+    def __str__(self):
+        return f"{self.scope} {self.nonce}"
+
+
+class IdempotencyRecord(models.Model):
+    """One Idempotency-Key of one merchant. Inserted (status in_progress) in its own
+    transaction before the work starts, so a concurrent duplicate hits the unique constraint;
+    completed with the response the first request produced, which replays for 24 hours."""
+
+    class Status(models.TextChoices):
+        IN_PROGRESS = "in_progress", _("In progress")
+        COMPLETED = "completed", _("Completed")
+
+    merchant_id = models.BigIntegerField(_("merchant"))
+    key = models.CharField(_("idempotency key"), max_length=64)
+    fingerprint = models.CharField(max_length=64)  # SHA-256 of method, path and body
+    method = models.CharField(max_length=10)
+    path = models.CharField(max_length=255)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.IN_PROGRESS)
+    response_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    response_body = models.JSONField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    locked_at = models.DateTimeField(default=timezone.now)  # when the current owner started
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("idempotency record")
+        verbose_name_plural = _("idempotency records")
+        constraints = [
+            models.UniqueConstraint(fields=["merchant_id", "key"], name="idempotency_key_unique_per_merchant"),
+        ]
+
+    def __str__(self):
+        return f"{self.merchant_id}:{self.key} {self.status}"

@@ -108,9 +108,9 @@ def _yuan_to_capitals(n: int) -> str:
                     text += _DIGITS[digit] + units[i]
                 elif text:
                     zero = True
-            if need_zero:
-                text += "零"
-            parts.append(text + groups[group_index])
+            # The 零 between this group and a lower one that starts below its thousands
+            # (or after an all-zero group) follows this group's unit: 壹亿零壹万零壹.
+            parts.append(text + groups[group_index] + ("零" if need_zero else ""))
             need_zero = group < 1000
         elif parts:
             need_zero = True

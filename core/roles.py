@@ -35,6 +35,11 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     ],
     AUDITOR: _VIEW_ALL,
 }
+# Ledger: account freezes (risk) and payment channels (operations).
+ROLE_PERMISSIONS[RISK_OFFICER] += ["ledger.freeze_account"]
+ROLE_PERMISSIONS[OPERATIONS] += ["ledger.add_paymentchannel", "ledger.change_paymentchannel"]
+# Platform API webhooks: operations resend failed deliveries.
+ROLE_PERMISSIONS[OPERATIONS] += ["merchants.resend_webhookdelivery"]
 
 
 def role_permissions(apps=None):

@@ -121,8 +121,9 @@ def _move_balance(account: Account, change: Decimal, allow_frozen: bool) -> Deci
     frozen account by matching no row, and returns the new balance."""
     with connection.cursor() as cursor:
         cursor.execute(
-            "UPDATE ledger_account SET balance = balance + %s "
-            "WHERE id = %s AND balance + %s >= 0 AND (%s OR NOT frozen OR %s) RETURNING balance",
+            # ROUND: SQLite adds numerics as floats (0.70 - 0.40 - 0.30 < 0); a no-op on PostgreSQL.
+            "UPDATE ledger_account SET balance = ROUND(balance + %s, 2) "
+            "WHERE id = %s AND ROUND(balance + %s, 2) >= 0 AND (%s OR NOT frozen OR %s) RETURNING balance",
             [change, account.pk, change, change > 0, allow_frozen],
         )
         row = cursor.fetchone()

@@ -6,7 +6,7 @@ from django.db import connection
 from django.utils.translation import gettext_lazy as _
 
 from core.admin_display import money
-from core.money import ZERO
+from core.money import ZERO, quantize
 
 from .models import Account, AccountKind
 
@@ -20,6 +20,11 @@ LEFT JOIN (SELECT account_id, SUM(amount) AS total FROM ledger_posting
            WHERE merchant_id = %s GROUP BY account_id) p ON p.account_id = a.id
 WHERE a.merchant_id = %s
 """
+
+
+def _money(value) -> Decimal:
+    """SQLite returns SUMs of numeric columns as floats (6.67 -> 6.669999…); back to cents."""
+    return quantize(Decimal(value or 0))
 
 
 @dataclass
@@ -51,7 +56,7 @@ def prove_merchant(merchant) -> BalanceProof:
     with connection.cursor() as cursor:
         cursor.execute(_BALANCES_SQL, [merchant.pk] * 3)
         for account_id, kind, _member, balance, posted in cursor.fetchall():
-            balance, posted = Decimal(balance or 0), Decimal(posted or 0)
+            balance, posted = _money(balance), _money(posted)
             proof.accounts += 1
             if kind == AccountKind.SUPERVISION:
                 proof.supervision_balance += balance
@@ -74,7 +79,7 @@ def account_balances(merchant) -> dict[str, Decimal]:
             [merchant.pk, merchant.pk],
         )
         for kind, total in cursor.fetchall():
-            result[kind] = Decimal(total or 0)
+            result[kind] = _money(total)
     return result
 
 

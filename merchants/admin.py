@@ -220,3 +220,6 @@ class MemberAdmin(WorkflowAdminMixin, ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+from . import admin_webhooks  # noqa: E402,F401  webhook deliveries (merchants.webhooks)

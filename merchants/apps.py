@@ -5,3 +5,15 @@ from django.utils.translation import gettext_lazy as _
 class MerchantsConfig(AppConfig):
     name = "merchants"
     verbose_name = _("Merchants")
+
+    def ready(self):
+        from core.api import authentication
+
+        from . import hooks, webhooks
+        from .api.credentials import platform_credentials
+
+        # The platform API finds a merchant's secrets here (core never imports merchants).
+        authentication.register_platform_credentials(platform_credentials)
+        # merchant.frozen / member.frozen → webhooks.
+        if webhooks.enqueue not in hooks.on_event:
+            hooks.on_event.append(webhooks.enqueue)

@@ -273,3 +273,6 @@ class BankCard(models.Model):
 
     def set_number(self, number: str):
         self.account_number, self.masked_number = number, mask_card(number)
+
+
+from .models_webhooks import WebhookAttempt, WebhookDelivery  # noqa: E402,F401  webhooks (merchants.webhooks)

@@ -1,0 +1,14 @@
+"""The benchmark behind `python manage.py bench` (and `make bench`): PostgreSQL's own TPC-B
+(pgbench) as the reference, then Jianguan's payments, API, statement import and end of day on
+the same cluster, reported as ratios to that reference (issue 8).
+
+- cluster.py   a throwaway PostgreSQL cluster (durable settings), or a fresh database on the
+               server DATABASE_URL names; the run itself happens in a child process that
+               sees only that database;
+- pgbench.py   the reference: pgbench's built-in TPC-B;
+- loaders.py   a realistic merchant (members, a million postings) in set-based SQL;
+- workers.py   payments through the service layer in worker processes;
+- api.py       signed POST /api/v1/payments through gunicorn;
+- recon.py     statement import and end of day (reconciliation.benchmarks);
+- report.py    the table, the targets and the JSON;
+- runner.py    the order of things."""

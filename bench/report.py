@@ -1,0 +1,201 @@
+"""One table from one run: each figure, its value, its ratio to the reference (pgbench TPC-B at
+8 clients) and whether its target is met. The same rows go to the JSON file."""
+import json
+
+NA = "not available"
+
+# Targets of issue 8.
+COLD_VS_TPCB = 0.50
+HOT_VS_COLD = 0.70
+API_VS_TPCB = 0.30
+P99_OVER_P50 = 10.0
+EOD_SECONDS = 60.0
+IMPORT_SECONDS = 30.0
+IMPORT_MB = 300.0
+
+
+def _num(value, digits=1):
+    return f"{value:,.{digits}f}"
+
+
+def _ms(value):
+    return "" if value is None else f"{value:,.1f} ms"
+
+
+def _pct(value):
+    return "" if value is None else f"{value * 100:.0f} %"
+
+
+def _met(ok):
+    return "" if ok is None else ("met" if ok else "NOT met")
+
+
+def _tps_of(results: dict, *path):
+    node = results
+    for key in path:
+        node = (node or {}).get(key)
+    if not isinstance(node, dict) or "error" in node or node.get("tps") is None:
+        return None
+    return node["tps"]
+
+
+def build_rows(results: dict) -> list[dict]:
+    rows: list[dict] = []
+    scale = results.get("sizes", {}).get("pgbench_scale")
+    ref = _tps_of(results, "pgbench", "8")
+
+    def row(key, figure, value="", p50=None, p99=None, ratio=None, target="", met=None, note=""):
+        rows.append({"key": key, "figure": figure, "value": value, "p50_ms": p50, "p99_ms": p99,
+                     "ratio_to_reference": ratio, "target": target, "met": met, "note": note})
+
+    # 1. the reference
+    for clients in ("1", "8"):
+        node = results.get("pgbench", {}).get(clients)
+        label = f"pgbench TPC-B (scale {scale}), {clients} client{'s' if clients != '1' else ''}"
+        if clients == "8":
+            label += " — reference"
+        if not node or "error" in node:
+            row(f"pgbench_{clients}", label, NA, note=(node or {}).get("error", ""))
+        else:
+            tps = node["tps"]
+            row(f"pgbench_{clients}", label, f"{_num(tps)} tps", ratio=tps / ref if ref else None,
+                note=f"latency avg {node.get('latency_avg_ms')} ms")
+
+    # 2–3. payments through the service layer
+    cold8 = _tps_of(results, "payments", "cold", "8")
+    titles = {"cold": "Payments, random member pairs + fee (cold accounts)",
+              "hot": "Payments, every one to one seller (hot account)",
+              "escrow": "Guaranteed payments, all through escrow"}
+    for scenario, title in titles.items():
+        for workers in ("1", "8"):
+            node = (results.get("payments", {}).get(scenario) or {}).get(workers)
+            figure = f"{title}, {workers} worker{'s' if workers != '1' else ''}"
+            key = f"payments_{scenario}_{workers}"
+            if not node or "error" in node:
+                row(key, figure, NA, note=(node or {}).get("error", ""))
+                continue
+            tps, target, met = node["tps"], "", None
+            if workers == "8" and scenario == "cold":
+                target = f"≥ {_pct(COLD_VS_TPCB)} of TPC-B@8"
+                met = (tps >= COLD_VS_TPCB * ref) if ref else None
+            elif workers == "8":
+                share = tps / cold8 if cold8 else None
+                target = f"≥ {_pct(HOT_VS_COLD)} of cold@8" + (f" (is {_pct(share)})" if share is not None else "")
+                met = (share >= HOT_VS_COLD) if share is not None else None
+            row(key, figure, f"{_num(tps)} tps", p50=node.get("p50_ms"), p99=node.get("p99_ms"),
+                ratio=tps / ref if ref else None, target=target, met=met, note=_errors_note(node))
+
+    # 4. the API
+    node = results.get("api")
+    figure = "Signed API POST /api/v1/payments via gunicorn, 8 clients"
+    if not node or "error" in node:
+        row("api_8", figure, NA, note=(node or {}).get("error", ""))
+    else:
+        tps = node["tps"]
+        row("api_8", figure + f" ({node.get('gunicorn_workers')} gunicorn workers)", f"{_num(tps)} tps",
+            p50=node.get("p50_ms"), p99=node.get("p99_ms"), ratio=tps / ref if ref else None,
+            target=f"≥ {_pct(API_VS_TPCB)} of TPC-B@8", met=(tps >= API_VS_TPCB * ref) if ref else None,
+            note=_errors_note(node))
+
+    # 5. latency spread and surfaced concurrency errors at 8 workers
+    spreads, worst = [], None
+    for scenario in titles:
+        node = (results.get("payments", {}).get(scenario) or {}).get("8")
+        if node and "error" not in node and node.get("p50_ms"):
+            spread = node["p99_ms"] / node["p50_ms"]
+            spreads.append(f"{scenario} {spread:.1f}×")
+            worst = spread if worst is None else max(worst, spread)
+    row("p99_over_p50", "p99 / p50 at 8 workers", ", ".join(spreads) or NA, target=f"≤ {P99_OVER_P50:.0f}×",
+        met=(worst <= P99_OVER_P50) if worst is not None else None)
+    surfaced, others = _concurrency_errors(results)
+    row("deadlocks", "Deadlocks + serialization failures surfaced to callers", str(surfaced), target="0",
+        met=surfaced == 0)
+    row("other_errors", "Other errors surfaced to callers", ", ".join(f"{k}: {v}" for k, v in others.items()) or "0",
+        target="0", met=not others)
+
+    # 6. statement import and end of day
+    node = results.get("import")
+    lines = results.get("sizes", {}).get("statement_lines")
+    if not node or "error" in node:
+        row("import_seconds", f"Statement import, {lines:,} lines", NA, note=(node or {}).get("error", "")[:300])
+        row("import_memory", "Statement import, peak memory", NA)
+    else:
+        row("import_seconds", f"Statement import, {node['lines']:,} lines", f"{node['seconds']:.1f} s",
+            target=f"< {IMPORT_SECONDS:.0f} s", met=node["seconds"] < IMPORT_SECONDS,
+            note=f"imported {node['result'].get('imported')}, matched {node['result'].get('matched')}, "
+                 f"{node.get('file_mb')} MB file")
+        row("import_memory", "Statement import, peak memory (process RSS)", f"{node['peak_rss_mb']:.0f} MB",
+            target=f"< {IMPORT_MB:.0f} MB", met=node["peak_rss_mb"] < IMPORT_MB,
+            note=f"growth during the import {node.get('rss_growth_mb')} MB")
+    node = results.get("eod")
+    orders = results.get("sizes", {}).get("eod_orders")
+    if not node or "error" in node:
+        row("eod_seconds", f"End of day, {orders:,} orders vs {orders:,} entries", NA,
+            note=(node or {}).get("error", "")[:300])
+    else:
+        row("eod_seconds", f"End of day, {node['orders']:,} orders vs {node['orders']:,} entries",
+            f"{node['eod_seconds']:.1f} s", target=f"< {EOD_SECONDS:.0f} s", met=node["eod_seconds"] < EOD_SECONDS,
+            note=f"differences found as planted: {node.get('counts_ok')}; rerun {node.get('rerun_seconds')} s")
+
+    # 7. the loaded merchant, proved again after everything the run booked
+    load = results.get("load") or {}
+    if load:
+        row("load", "Loaded merchant", f"{load['members']:,} members, {load['postings']:,} postings",
+            note=f"{load['entries']:,} entries, loaded and proved in {load['seconds']:.0f} s")
+    proof = results.get("proof_after") or {}
+    if proof:
+        row("proof_after", "Total = sum of parts after the run (roll-up + proof)", "holds" if proof["ok"] else "BROKEN",
+            target="holds", met=proof["ok"], note=f"{proof['seconds']:.1f} s over {proof['postings']:,} postings")
+    return rows
+
+
+def _errors_note(node) -> str:
+    errors = node.get("errors") or {}
+    return ", ".join(f"{k}: {v}" for k, v in errors.items())
+
+
+def _concurrency_errors(results) -> tuple[int, dict]:
+    surfaced, others = 0, {}
+    nodes = [n for s in (results.get("payments") or {}).values() for n in (s or {}).values()]
+    nodes.append(results.get("api"))
+    for node in nodes:
+        if not isinstance(node, dict):
+            continue
+        for kind, n in (node.get("errors") or {}).items():
+            if kind in ("deadlock", "serialization_failure"):
+                surfaced += n
+            else:
+                others[kind] = others.get(kind, 0) + n
+    return surfaced, others
+
+
+def markdown(results: dict, rows: list[dict]) -> str:
+    m = results.get("machine", {})
+    pg = results.get("postgres", {})
+    lines = [
+        f"Benchmark of {results.get('date', '?')} ({'quick' if results.get('quick') else 'full'} run): "
+        f"{m.get('nproc')} cores, {m.get('memory_gb')} GB RAM, {m.get('platform', '')}; "
+        f"PostgreSQL {pg.get('server_version', '?')} "
+        f"(fsync={pg.get('fsync')}, synchronous_commit={pg.get('synchronous_commit')}, "
+        f"full_page_writes={pg.get('full_page_writes')}, shared_buffers={pg.get('shared_buffers')}); "
+        f"{results.get('sizes', {}).get('seconds')} s per measurement.",
+        "",
+        "| Figure | Value | p50 | p99 | Ratio to TPC-B@8 | Target | Met |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for r in rows:
+        lines.append("| " + " | ".join([
+            r["figure"], r["value"], _ms(r["p50_ms"]), _ms(r["p99_ms"]),
+            "" if r["ratio_to_reference"] is None else f"{r['ratio_to_reference']:.2f}",
+            r["target"], _met(r["met"]),
+        ]) + " |")
+    notes = [f"- {r['figure']}: {r['note']}" for r in rows if r.get("note")]
+    if notes:
+        lines += ["", "Notes:", *notes]
+    return "\n".join(lines)
+
+
+def write_json(path: str, results: dict, rows: list[dict]):
+    with open(path, "w", encoding="utf-8") as fh:
+        json.dump({**results, "rows": rows}, fh, indent=2, ensure_ascii=False, default=str)
+        fh.write("\n")

@@ -1,0 +1,440 @@
+"""The order of a benchmark run.
+
+`main(options)` is what `manage.py bench` calls. Django's settings are fixed when the process
+starts, so the run itself happens in a child process (`manage.py bench` again, marked by
+JIANGUAN_BENCH_INNER) whose environment names the benchmark's own database; the parent only
+creates that database (a throwaway cluster, or a fresh database beside DATABASE_URL) and
+removes it afterwards, whatever happens.
+
+The child, with production-shaped settings (debug off, no SSL redirect on 127.0.0.1, the API
+rate limit out of the way):
+1. migrates the empty database;
+2. loads the merchant (bench.loaders) and proves it;
+3. measures pgbench's TPC-B at 1 and 8 clients (the reference);
+4. measures payments through the service layer: cold, hot seller, escrow, at 1 and 8 worker
+   processes;
+5. measures the signed API through gunicorn with 8 client processes;
+6. rolls up the hot balances and proves the merchant again (total = sum of parts after all
+   that concurrency);
+7. times the statement import and end of day (reconciliation.benchmarks);
+8. prints the table (bench.report) and writes the JSON.
+A part that can't run (pgbench missing, a helper not there) is reported as "not available";
+the others still run. A CHECKPOINT before each measurement keeps one run's dirty pages from
+landing on the next one's clock."""
+import datetime
+import os
+import platform
+import secrets
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+from dataclasses import dataclass, field
+
+from . import cluster, report
+
+INNER = "JIANGUAN_BENCH_INNER"
+PGBENCH_URL = "JIANGUAN_BENCH_PGBENCH_URL"
+PGBIN = "JIANGUAN_BENCH_PGBIN"
+STARTED_CLUSTER = "JIANGUAN_BENCH_STARTED_CLUSTER"
+
+
+@dataclass
+class Sizes:
+    members: int
+    postings: int
+    seconds: int
+    pgbench_scale: int
+    statement_lines: int
+    eod_orders: int
+
+    @classmethod
+    def for_run(cls, quick: bool, **overrides) -> "Sizes":
+        sizes = (cls(members=500, postings=20_000, seconds=5, pgbench_scale=1, statement_lines=10_000,
+                     eod_orders=10_000) if quick else
+                 cls(members=10_000, postings=1_000_000, seconds=30, pgbench_scale=10, statement_lines=100_000,
+                     eod_orders=1_000_000))
+        for name, value in overrides.items():
+            if value is not None:
+                setattr(sizes, name, value)
+        return sizes
+
+
+@dataclass
+class Options:
+    quick: bool = False
+    json_path: str | None = None
+    in_place: bool = False
+    overrides: dict = field(default_factory=dict)
+
+    @property
+    def sizes(self) -> Sizes:
+        return Sizes.for_run(self.quick, **self.overrides)
+
+    def argv(self) -> list[str]:
+        args = ["--quick"] if self.quick else []
+        if self.json_path:
+            args += ["--json", os.path.abspath(self.json_path)]
+        for name, value in self.overrides.items():
+            if value is not None:
+                args += [f"--{name.replace('_', '-')}", str(value)]
+        return args
+
+
+def log(message: str):
+    print(message, flush=True)
+
+
+# --- the parent: a database for the run ---------------------------------------------------------
+
+def main(options: Options) -> int:
+    if options.in_place:
+        return run(options, in_place=True)
+    if os.environ.get(INNER):
+        return run(options, in_place=False)
+    url = os.environ.get("DATABASE_URL")
+    dbs = cluster.fresh_databases(url, log=log) if cluster.is_postgres_url(url) else cluster.throwaway_cluster(log=log)
+    try:
+        env = {**os.environ, **bench_env(dbs.app_url), INNER: "1", PGBENCH_URL: dbs.pgbench_url,
+               PGBIN: dbs.bindir or "", STARTED_CLUSTER: "1" if dbs.started_cluster else ""}
+        env.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.base")
+        manage = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "manage.py")
+        return subprocess.run([sys.executable, manage, "bench", *options.argv()], env=env).returncode
+    finally:
+        dbs.close()
+
+
+def bench_env(database_url: str) -> dict[str, str]:
+    """The environment of the run and of every process it starts: production-shaped settings
+    (debug off: no query log, real error handling) pointing at the benchmark's database."""
+    from cryptography.fernet import Fernet
+
+    return {
+        "DATABASE_URL": database_url,
+        "DJANGO_DEBUG": "false",
+        "DJANGO_SECRET_KEY": os.environ.get("DJANGO_SECRET_KEY") or secrets.token_urlsafe(50),
+        "JIANGUAN_FIELD_KEYS": os.environ.get("JIANGUAN_FIELD_KEYS") or Fernet.generate_key().decode(),
+        "DJANGO_SECURE_SSL_REDIRECT": "false",  # plain HTTP on 127.0.0.1
+        "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "DJANGO_CONN_MAX_AGE": "600",  # persistent connections, as in production
+        "DJANGO_LOG_LEVEL": "WARNING",
+        "JIANGUAN_API_RATE": "100000000/min",  # measure the API, not its rate limit
+        "CELERY_BROKER_URL": "",  # tasks eager: nothing in a payment waits for a broker
+        "CACHE_URL": "locmemcache://",
+    }
+
+
+# --- the child: the run itself ------------------------------------------------------------------
+
+def run(options: Options, *, in_place: bool) -> int:
+    from django.db import connection
+
+    sizes = options.sizes
+    if connection.vendor != "postgresql":
+        log("bench: the benchmark needs PostgreSQL")
+        return 2
+    started = time.monotonic()
+    results = {
+        "date": datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
+        "quick": options.quick, "sizes": vars(sizes), "machine": machine(), "timings": {},
+    }
+    timings = results["timings"]
+    if in_place:
+        child_env = bench_env(database_url(connection.settings_dict))
+    else:
+        keys = set(bench_env(""))
+        child_env = {k: v for k, v in os.environ.items() if k in keys}
+    child_env["DJANGO_SETTINGS_MODULE"] = os.environ.get("DJANGO_SETTINGS_MODULE", "config.settings.base")
+    if in_place:
+        # The rows already in the database were encrypted under this process's settings: the
+        # children must decrypt with the same keys.
+        child_env.update(same_keys())
+    cleanup = []
+    try:
+        if not in_place:
+            t = time.monotonic()
+            from django.core.management import call_command
+
+            log("bench: migrating the benchmark database")
+            call_command("migrate", verbosity=0, interactive=False)
+            timings["migrate"] = round(time.monotonic() - t, 1)
+        results["postgres"] = postgres_settings()
+        pgbench_url, bindir = os.environ.get(PGBENCH_URL), os.environ.get(PGBIN) or None
+        if in_place:
+            dbs = cluster.fresh_databases(database_url(connection.settings_dict), log=log)
+            cleanup.append(dbs.close)
+            pgbench_url = dbs.pgbench_url
+
+        # The payment workers and gunicorn set Django up while the merchant loads (nothing is
+        # measured meanwhile); they wait for it before the first measurement.
+        from . import api
+        from .workers import WorkerPool
+
+        log(f"bench: starting 8 payment worker processes and gunicorn ({api.gunicorn_workers()} workers)")
+        pool = WorkerPool(size=8, env=child_env)
+        cleanup.append(pool.close)
+        gunicorn = start_gunicorn(child_env)
+        cleanup.append(gunicorn.stop)
+
+        t = time.monotonic()
+        log(f"bench: loading a merchant: {sizes.members:,} members, {sizes.postings:,} postings")
+        from . import loaders
+
+        loaded = loaders.load_merchant(members=sizes.members, postings=sizes.postings, log=log)
+        loaders.drop_scratch_tables()
+        results["load"] = {"members": loaded.members, "entries": loaded.entries, "postings": loaded.postings,
+                           "seconds": round(loaded.seconds, 1), "proof_ok": loaded.proof_ok,
+                           "timings": {k: round(v, 1) for k, v in loaded.timings.items()}}
+        timings["load"] = round(time.monotonic() - t, 1)
+
+        t = time.monotonic()
+        results["pgbench"] = measure_pgbench(pgbench_url, bindir, sizes)
+        timings["pgbench"] = round(time.monotonic() - t, 1)
+
+        t = time.monotonic()
+        results["payments"] = measure_payments(pool, loaded, sizes)
+        pool.close()
+        timings["payments"] = round(time.monotonic() - t, 1)
+
+        t = time.monotonic()
+        results["api"] = measure_api(gunicorn, loaded, sizes)
+        gunicorn.stop()
+        timings["api"] = round(time.monotonic() - t, 1)
+
+        t = time.monotonic()
+        results["proof_after"] = prove_after(loaded)
+        timings["proof_after"] = round(time.monotonic() - t, 1)
+
+        t = time.monotonic()
+        results["import"], results["eod"] = measure_reconciliation(child_env, sizes)
+        timings["reconciliation"] = round(time.monotonic() - t, 1)
+    finally:
+        for fn in reversed(cleanup):
+            fn()
+    timings["total"] = round(time.monotonic() - started, 1)
+    results["machine"]["load_average_end"] = _loadavg()
+    rows = report.build_rows(results)
+    log("")
+    log(report.markdown(results, rows))
+    log("")
+    log("Phases (s): " + ", ".join(f"{k} {v}" for k, v in timings.items()))
+    if options.json_path:
+        report.write_json(options.json_path, results, rows)
+        log(f"bench: wrote {options.json_path}")
+    return 0
+
+
+def same_keys() -> dict[str, str]:
+    import base64
+    import hashlib
+
+    from django.conf import settings
+
+    keys = list(settings.JIANGUAN_FIELD_KEYS)
+    if not keys:  # core.crypto derives the debug key from SECRET_KEY the same way
+        keys = [base64.urlsafe_b64encode(hashlib.sha256(("field-key:" + settings.SECRET_KEY).encode())
+                                         .digest()).decode()]
+    return {"JIANGUAN_FIELD_KEYS": ",".join(keys), "DJANGO_SECRET_KEY": settings.SECRET_KEY}
+
+
+def database_url(settings: dict) -> str:
+    from urllib.parse import quote
+
+    user = quote(settings.get("USER") or "", safe="")
+    password = quote(settings.get("PASSWORD") or "", safe="")
+    auth = f"{user}:{password}@" if password else (f"{user}@" if user else "")
+    host = settings.get("HOST") or "127.0.0.1"
+    port = f":{settings['PORT']}" if settings.get("PORT") else ""
+    return f"postgres://{auth}{host}{port}/{settings['NAME']}"
+
+
+def machine() -> dict:
+    info = {"nproc": os.cpu_count(), "platform": platform.platform(terse=True), "python": platform.python_version(),
+            "load_average_start": _loadavg()}
+    try:
+        with open("/proc/meminfo") as fh:
+            kb = int(next(line for line in fh if line.startswith("MemTotal")).split()[1])
+        info["memory_gb"] = round(kb / 2**20, 1)
+    except (OSError, StopIteration, ValueError):
+        info["memory_gb"] = None
+    try:
+        with open("/proc/cpuinfo") as fh:
+            info["cpu"] = next(line.split(":", 1)[1].strip() for line in fh if line.startswith("model name"))
+    except (OSError, StopIteration):
+        info["cpu"] = platform.processor()
+    return info
+
+
+def _loadavg():
+    try:
+        return [round(x, 2) for x in os.getloadavg()]
+    except OSError:
+        return None
+
+
+def postgres_settings() -> dict:
+    from django.db import connection
+
+    values = {}
+    with connection.cursor() as cursor:
+        for name in cluster.REPORTED_SETTINGS:
+            cursor.execute(f"SHOW {name}")
+            values[name] = cursor.fetchone()[0]
+    values["throwaway_cluster"] = bool(os.environ.get(STARTED_CLUSTER))
+    return values
+
+
+def checkpoint():
+    """Write out what the previous step dirtied, so it isn't paid during the next measurement."""
+    from django.db import connection
+
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("CHECKPOINT")
+    except Exception:  # noqa: BLE001 - needs superuser (or pg_checkpoint): without it, run on
+        pass
+
+
+def _failed(error: BaseException) -> dict:
+    """A part that could not run: its row says "not available" and the last line of why."""
+    text = str(error).strip()
+    last = text.splitlines()[-1] if text else type(error).__name__
+    return {"error": last[:300], "traceback": text if "Traceback" in text else traceback.format_exc(limit=6)}
+
+
+def measure_pgbench(url: str | None, bindir: str | None, sizes: Sizes) -> dict:
+    from . import pgbench
+
+    out = {}
+    try:
+        if not url:
+            raise pgbench.PgbenchUnavailable("no database for pgbench")
+        log(f"bench: pgbench -i -s {sizes.pgbench_scale}")
+        pgbench.initialise(url, scale=sizes.pgbench_scale, bindir=bindir)
+        for clients in (1, 8):
+            checkpoint()
+            log(f"bench: pgbench TPC-B, {clients} client(s), {sizes.seconds} s")
+            result = pgbench.run(url, clients=clients, seconds=sizes.seconds, bindir=bindir)
+            out[str(clients)] = {"tps": result.tps, "latency_avg_ms": result.latency_avg_ms, "failed": result.failed}
+    except Exception as error:  # noqa: BLE001 - the row says "not available" and why
+        log(f"bench: pgbench not available: {error}")
+        for clients in ("1", "8"):
+            out.setdefault(clients, _failed(error))
+    return out
+
+
+def measure_payments(pool, loaded, sizes: Sizes) -> dict:
+    from .workers import SCENARIOS
+
+    out = {scenario: {} for scenario in SCENARIOS}
+    try:
+        pool.setup(merchant_id=loaded.merchant_id, member_ids=loaded.member_ids, seller_id=loaded.seller_id)
+    except Exception as error:  # noqa: BLE001
+        for scenario in SCENARIOS:
+            out[scenario] = {"1": _failed(error), "8": _failed(error)}
+        return out
+    for scenario in SCENARIOS:
+        for workers in (1, 8):
+            checkpoint()
+            log(f"bench: payments, {scenario}, {workers} worker(s), {sizes.seconds} s")
+            try:
+                m = pool.run(scenario=scenario, workers=workers, seconds=sizes.seconds,
+                             tag=f"{scenario[0]}{workers}-{secrets.token_hex(2)}")
+                out[scenario][str(workers)] = m.summary()
+                log(f"bench:   {m.tps:,.1f} tps, p50 {m.percentile(50) or 0:.1f} ms, "
+                    f"p99 {m.percentile(99) or 0:.1f} ms, errors {dict(m.errors)}")
+            except Exception as error:  # noqa: BLE001
+                out[scenario][str(workers)] = _failed(error)
+    return out
+
+
+class _Gunicorn:
+    """gunicorn started in the background; `server` once it answers, or the reason it didn't."""
+
+    def __init__(self, env: dict):
+        import threading
+
+        from . import api
+
+        fd, self.log_path = tempfile.mkstemp(prefix="jianguan-bench-gunicorn-", suffix=".log")
+        os.close(fd)
+        self.server, self.error = None, None
+        self._thread = threading.Thread(target=self._start, args=(api, env), daemon=True)
+        self._thread.start()
+
+    def _start(self, api, env):
+        try:
+            self.server = api.start_gunicorn(env, log_path=self.log_path, timeout=600)
+        except Exception as error:  # noqa: BLE001 - reported by the API row
+            self.error = error
+
+    def wait(self):
+        self._thread.join()
+        if self.error is not None:
+            raise self.error
+        return self.server
+
+    def stop(self):
+        self._thread.join()
+        if self.server is not None:
+            self.server.stop()
+            self.server = None
+        if os.path.exists(self.log_path):
+            with open(self.log_path, encoding="utf-8", errors="replace") as fh:
+                tail = fh.read()[-3000:].strip()
+            if tail:
+                log(f"bench: gunicorn said:\n{tail}")
+            os.unlink(self.log_path)
+
+
+def start_gunicorn(env: dict) -> _Gunicorn:
+    return _Gunicorn(env)
+
+
+def measure_api(gunicorn: _Gunicorn, loaded, sizes: Sizes) -> dict:
+    from . import api
+
+    try:
+        server = gunicorn.wait()
+        checkpoint()
+        log(f"bench: signed API, 8 clients, {sizes.seconds} s")
+        m = api.run_clients(base_url=server.base_url, app_id=loaded.app_id, secret=loaded.secret,
+                            user_ids=[loaded.user_ids[pk] for pk in loaded.member_ids], clients=8,
+                            seconds=sizes.seconds, tag=f"api-{secrets.token_hex(2)}")
+        log(f"bench:   {m.tps:,.1f} tps, p50 {m.percentile(50) or 0:.1f} ms, p99 {m.percentile(99) or 0:.1f} ms, "
+            f"errors {dict(m.errors)}")
+        return {**m.summary(), "gunicorn_workers": server.workers}
+    except Exception as error:  # noqa: BLE001
+        return _failed(error)
+
+
+def prove_after(loaded) -> dict:
+    """After every concurrent payment of the run: fold the hot deltas in and prove again."""
+    from ledger.models import Account, Posting
+    from ledger.posting import roll_up_hot_balances
+    from ledger.selectors import prove_merchant
+    from merchants.models import Merchant
+
+    t = time.monotonic()
+    merchant = Merchant.objects.get(pk=loaded.merchant_id)
+    roll_up_hot_balances(list(Account.objects.filter(merchant=merchant, is_hot=True).values_list("pk", flat=True)))
+    proof = prove_merchant(merchant)
+    return {"ok": proof.ok, "seconds": time.monotonic() - t, "supervision": str(proof.supervision_balance),
+            "virtual": str(proof.virtual_total), "mismatched_accounts": len(proof.mismatched_accounts),
+            "postings": Posting.objects.filter(merchant=merchant).count()}
+
+
+def measure_reconciliation(env: dict, sizes: Sizes) -> tuple[dict, dict]:
+    from . import recon
+
+    why = recon.available()
+    if why:
+        return {"error": why}, {"error": why}
+    checkpoint()
+    log(f"bench: statement import of {sizes.statement_lines:,} lines, then end of day of "
+        f"{sizes.eod_orders:,} orders vs {sizes.eod_orders:,} entries")
+    try:
+        return recon.run_both(lines=sizes.statement_lines, orders=sizes.eod_orders, env=env)
+    except Exception as error:  # noqa: BLE001
+        return _failed(error), _failed(error)

@@ -1,0 +1,220 @@
+"""Payments through the service layer, in worker processes.
+
+Each worker is its own process (spawned, so it runs django.setup() itself and holds its own
+database connection; the GIL of one process never caps the others). Workers warm up, wait for
+a common start time, then call `ledger.services.payments.payment_create` — the function the
+API calls — back to back until the measurement window closes. Each records the latency of
+every payment and the errors it met, classified so that a deadlock or a serialization failure
+reaching the caller is counted, never hidden."""
+import multiprocessing
+import os
+import random
+import time
+from dataclasses import dataclass, field
+
+SCENARIOS = {
+    # name: (mode, every payment pays one seller)
+    "cold": ("direct", False),
+    "hot": ("direct", True),
+    "escrow": ("guaranteed", False),
+}
+WARM_UP_PAYMENTS = 3
+START_DELAY = 0.5  # seconds between "everyone is ready" and the window opening
+DEADLOCK, SERIALIZATION = "deadlock", "serialization_failure"
+
+
+@dataclass
+class Measurement:
+    """One measured window: throughput, latency percentiles and what went wrong."""
+
+    ok: int = 0
+    seconds: float = 0.0
+    latencies_ms: list = field(default_factory=list)
+    errors: dict = field(default_factory=dict)  # kind -> count
+    error_samples: dict = field(default_factory=dict)  # kind -> one message
+    workers: int = 0
+
+    @property
+    def tps(self) -> float:
+        return self.ok / self.seconds if self.seconds else 0.0
+
+    def percentile(self, q: float) -> float | None:
+        if not self.latencies_ms:
+            return None
+        ordered = sorted(self.latencies_ms)
+        k = min(len(ordered) - 1, max(0, int(round(q / 100 * len(ordered) + 0.5)) - 1))  # nearest rank
+        return ordered[k]
+
+    def merge(self, other: dict):
+        self.ok += other["ok"]
+        self.latencies_ms += other["latencies_ms"]
+        for kind, n in other["errors"].items():
+            self.errors[kind] = self.errors.get(kind, 0) + n
+        for kind, message in other["error_samples"].items():
+            self.error_samples.setdefault(kind, message)
+
+    def summary(self) -> dict:
+        return {"ok": self.ok, "seconds": self.seconds, "tps": self.tps, "p50_ms": self.percentile(50),
+                "p99_ms": self.percentile(99), "errors": dict(self.errors), "error_samples": dict(self.error_samples),
+                "workers": self.workers}
+
+
+def classify(error: BaseException) -> str:
+    """The kind of a failure: PostgreSQL's deadlock and serialization failures by SQLSTATE
+    (Django wraps psycopg's errors; the original is the cause), application errors by code."""
+    seen, visited = error, set()
+    while seen is not None and id(seen) not in visited:
+        visited.add(id(seen))
+        sqlstate = getattr(seen, "sqlstate", None) or getattr(getattr(seen, "diag", None), "sqlstate", None)
+        if sqlstate == "40P01":
+            return DEADLOCK
+        if sqlstate == "40001":
+            return SERIALIZATION
+        seen = seen.__cause__ or seen.__context__
+    code = getattr(error, "code", None)
+    if isinstance(code, str) and code:
+        return code
+    return type(error).__name__
+
+
+class WorkerPool:
+    """`size` payment worker processes, started once and reused by every scenario: a process
+    start and django.setup() cost seconds on a small machine, which a quick run can't spend
+    six times over. Creating the pool launches them (they set Django up while the merchant
+    loads), `setup()` tells them the merchant; each scenario runs on the first `workers`."""
+
+    def __init__(self, *, size: int, env: dict):
+        ctx = multiprocessing.get_context("spawn")
+        self.ready, self.results = ctx.Queue(), ctx.Queue()
+        self.start_at = ctx.Value("d", 0.0)
+        self.commands = [ctx.Queue() for _ in range(size)]
+        self.procs = [ctx.Process(target=payment_worker, args=({"env": env, "index": i}, self.commands[i], self.ready,
+                                                               self.start_at, self.results), daemon=True)
+                      for i in range(size)]
+        for p in self.procs:
+            p.start()
+
+    def setup(self, *, merchant_id: int, member_ids: list, seller_id: int):
+        for queue in self.commands:
+            queue.put({"merchant_id": merchant_id, "member_ids": member_ids, "seller_id": seller_id})
+        for _ in self.procs:
+            message = self.ready.get(timeout=600)
+            if message != "ready":
+                raise RuntimeError(f"a payment worker failed to start: {message}")
+
+    def run(self, *, scenario: str, workers: int, seconds: float, tag: str) -> Measurement:
+        if workers > len(self.procs):
+            raise ValueError(f"the pool has {len(self.procs)} workers, not {workers}")
+        for i in range(workers):
+            self.commands[i].put({"scenario": scenario, "seconds": seconds, "tag": tag})
+        for _ in range(workers):  # each has warmed up for this scenario
+            message = self.ready.get(timeout=300)
+            if message != "ready":
+                raise RuntimeError(f"a payment worker failed: {message}")
+        self.start_at.value = time.time() + START_DELAY
+        for i in range(workers):
+            self.commands[i].put("go")
+        measurement = Measurement(seconds=seconds, workers=workers)
+        for _ in range(workers):
+            result = self.results.get(timeout=seconds + 300)
+            if "fatal" in result:
+                raise RuntimeError(f"a payment worker failed: {result['fatal']}")
+            measurement.merge(result)
+        return measurement
+
+    def close(self):
+        if not self.procs:
+            return
+        for queue in self.commands:
+            queue.put(None)
+        for p in self.procs:
+            p.join(timeout=30)
+            if p.is_alive():
+                p.terminate()
+        self.procs = []
+
+
+def payment_worker(conf: dict, commands, ready, start_at, results):
+    """The body of one worker process: set up once, then run the scenarios it is sent."""
+    try:
+        os.environ.update(conf["env"])
+        import django
+
+        django.setup()
+        from django.db import connection
+
+        from core.actors import Actor
+        from ledger.services.payments import payment_create
+        from merchants.models import Member, Merchant
+
+        setup = commands.get()
+        if setup is None:
+            return
+        merchant = Merchant.objects.get(pk=setup["merchant_id"])
+        members = list(Member.objects.filter(pk__in=setup["member_ids"]).only("id", "merchant_id", "status",
+                                                                               "user_id"))
+        seller = next(m for m in members if m.pk == setup["seller_id"])
+        actor = Actor.platform(merchant.app_id)
+    except BaseException as error:  # noqa: BLE001 - reported to the parent, which stops the run
+        ready.put(f"{type(error).__name__}: {error}")
+        return
+    ready.put("ready")
+    while True:
+        command = commands.get()
+        if command is None:
+            connection.close()
+            return
+        try:
+            mode, hot = SCENARIOS[command["scenario"]]
+            rng = random.Random(f"{command['tag']}-{conf['index']}")
+            prefix = f"{command['tag']}-{conf['index']}-"
+            counter = iter(range(10**9))
+
+            def one():
+                payer = rng.choice(members)
+                payee = seller if hot else rng.choice(members)
+                while payee.pk == payer.pk:
+                    payer = rng.choice(members)
+                cents = rng.randint(1000, 9999)
+                fee = max(10, round(cents / 100))
+                amount = f"{cents // 100}.{cents % 100:02d}"
+                net = cents - fee
+                payment_create(merchant=merchant, actor=actor, payer=payer, amount=amount,
+                               order_no=f"{prefix}{next(counter)}", mode=mode,
+                               splits=[(payee, f"{net // 100}.{net % 100:02d}")],
+                               platform_fee=f"{fee // 100}.{fee % 100:02d}", description="bench")
+
+            for _ in range(WARM_UP_PAYMENTS):
+                one()
+        except BaseException as error:  # noqa: BLE001
+            ready.put(f"{type(error).__name__}: {error}")
+            return
+        ready.put("ready")
+        if commands.get() != "go":
+            return
+        results.put(measure(one, start_at.value, command["seconds"]))
+
+
+def measure(one, begin: float, seconds: float) -> dict:
+    """Call `one` back to back from `begin` (wall clock, shared by every process) for `seconds`;
+    a call that ends after the window closes is not counted."""
+    end = begin + seconds
+    while time.time() < begin:
+        time.sleep(0.001)
+    result = {"ok": 0, "latencies_ms": [], "errors": {}, "error_samples": {}}
+    while True:
+        t0 = time.time()
+        if t0 >= end:
+            break
+        try:
+            one()
+        except Exception as error:  # noqa: BLE001 - every failure is counted by kind
+            kind = classify(error)
+            result["errors"][kind] = result["errors"].get(kind, 0) + 1
+            result["error_samples"].setdefault(kind, str(error)[:300])
+            continue
+        t1 = time.time()
+        if t1 <= end:
+            result["ok"] += 1
+            result["latencies_ms"].append((t1 - t0) * 1000)
+    return result

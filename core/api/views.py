@@ -1,0 +1,218 @@
+"""Base classes for every platform API endpoint.
+
+How an app adds endpoints (credit, reconciliation, ...):
+
+1. `<app>/api/views.py` — one PlatformAPIView subclass per resource, thin:
+
+       from rest_framework import serializers
+       from core.api.fields import MoneyField, PlainCharField
+       from core.api.schema import endpoint
+       from core.api.views import PlatformAPIView
+       from merchants.api.lookups import member_or_404
+
+       class DrawdownCreate(PlatformAPIView):
+           moves_money = True            # POST answers 403 merchant_frozen / merchant_inactive
+           idempotency = "required"      # Idempotency-Key required on POST ("optional" / None)
+
+           class InputSerializer(serializers.Serializer):
+               user_id = PlainCharField(max_length=64)
+               amount = MoneyField()
+
+           class OutputSerializer(serializers.Serializer):
+               id = serializers.IntegerField()
+               amount = MoneyField()
+
+           @endpoint(summary="Draw on a credit line", request=InputSerializer, response=OutputSerializer,
+                     status=201, errors=["credit_limit_exceeded", "credit_line_inactive"])
+           def post(self, request):
+               data = self.parse(self.InputSerializer)
+               bill = credit_drawdown(merchant=self.merchant, actor=self.actor,
+                                      member=member_or_404(self.merchant, data["user_id"]), amount=data["amount"])
+               return self.respond(self.OutputSerializer, bill, status=201)
+
+   Services raise core.errors.ApplicationError; the envelope, status and code follow
+   (core.api.exceptions). Always look rows up through `self.merchant` so another
+   merchant's ids answer 404 (tenant isolation). Query strings: `self.parse_query(Serializer)`;
+   lists: core.api.pagination.paginate + page_serializer.
+2. `<app>/api/urls.py` — `urlpatterns = [path("credit/drawdowns", DrawdownCreate.as_view()), ...]`
+   (no leading slash, no trailing slash; paths are relative to /api/v1/). The converters
+   `<uid:user_id>` and `<id:pk>` (registered here) refuse malformed ids with a 404.
+3. Nothing else: config/api_urls.py includes `credit.api.urls` and `reconciliation.api.urls`
+   automatically when those modules exist. Tests: tests/api/ fixtures (`platform`, `client`).
+
+Signing (core.api.authentication), merchant status (MerchantStatusPermission), throttling per
+app id (core.api.throttling), idempotency (core.api.idempotency) and the OpenAPI description
+(core.api.schema) come with the base class."""
+import json
+
+from django.urls import register_converter
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema
+from rest_framework import exceptions
+from rest_framework.parsers import JSONParser
+from rest_framework.permissions import SAFE_METHODS, BasePermission
+from rest_framework.renderers import JSONRenderer
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from core.errors import MerchantFrozen, MerchantInactive
+
+from . import idempotency
+from .authentication import PlatformSignatureAuthentication, Principal
+from .schema import PlatformAutoSchema
+from .throttling import AppIdRateThrottle
+
+
+# --- URL converters: malformed ids never reach the database ---------------------------------
+
+class UserIdConverter:
+    regex = r"[^/\x00-\x1f\x7f]{1,64}"
+
+    def to_python(self, value):
+        return value
+
+    def to_url(self, value):
+        return value
+
+
+class IdConverter:
+    regex = r"[1-9][0-9]{0,17}"  # a positive bigint
+
+    def to_python(self, value):
+        return int(value)
+
+    def to_url(self, value):
+        return str(value)
+
+
+register_converter(UserIdConverter, "uid")
+register_converter(IdConverter, "id")
+
+
+# --- permissions ---------------------------------------------------------------------------
+
+class IsSigned(BasePermission):
+    def has_permission(self, request, view):
+        if not isinstance(request.user, Principal):
+            raise exceptions.NotAuthenticated()
+        return True
+
+
+class MerchantStatusPermission(BasePermission):
+    """Active: everything. Frozen: reads, and writes that move no money out (只进不出);
+    money-moving requests answer 403 merchant_frozen. Any other state: 403 merchant_inactive."""
+
+    def has_permission(self, request, view):
+        status = getattr(request.user.merchant, "status", None)
+        if status == "active":
+            return True
+        if status == "frozen":
+            if getattr(view, "moves_money", False) and request.method not in SAFE_METHODS:
+                raise MerchantFrozen()
+            return True
+        raise MerchantInactive()
+
+
+class _Replay(Exception):
+    def __init__(self, response):
+        self.response = response
+
+
+# --- base views ----------------------------------------------------------------------------
+
+class SignedAPIView(APIView):
+    """JSON in, JSON out, signed requests, throttled per app id, idempotent POSTs."""
+
+    parser_classes = [JSONParser]
+    renderer_classes = [JSONRenderer]
+    throttle_classes = [AppIdRateThrottle]
+    schema = PlatformAutoSchema()
+    idempotency: str | None = None  # "required" | "optional" | None (POST only)
+    _idempotency_record = None
+
+    # --- parse / render helpers ---
+    def parse(self, serializer_class, data=None, **context):
+        serializer = serializer_class(data=self.request.data if data is None else data,
+                                      context={"request": self.request, "view": self, **context})
+        serializer.is_valid(raise_exception=True)
+        return serializer.validated_data
+
+    def parse_query(self, serializer_class):
+        return self.parse(serializer_class, data=self.request.query_params)
+
+    def respond(self, serializer_class, instance, *, status=200, many=False, **context):
+        data = serializer_class(instance, many=many, context={"request": self.request, "view": self, **context}).data
+        return Response(data, status=status)
+
+    # --- idempotency: claimed after authentication, permissions and throttling ---
+    def idempotency_scope(self) -> int:
+        return self.request.user.owner.pk
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        self._idempotency_record = None
+        if request.method != "POST" or not self.idempotency:
+            return
+        key = idempotency.read_key(request._request.META, required=self.idempotency == "required")
+        if key is None:
+            return
+        claimed = idempotency.claim(merchant_id=self.idempotency_scope(), key=key, method=request.method,
+                                    path=request._request.path, body=request._request.body)
+        if isinstance(claimed, idempotency.Replay):
+            raise _Replay(Response(claimed.body, status=claimed.status,
+                                   headers={idempotency.REPLAYED_HEADER: "true"}))
+        self._idempotency_record = claimed
+
+    @property
+    def idempotency_key(self) -> str | None:
+        return self._idempotency_record.key if self._idempotency_record is not None else None
+
+    def handle_exception(self, exc):
+        if isinstance(exc, _Replay):
+            return exc.response
+        response = super().handle_exception(exc)
+        if isinstance(exc, idempotency.InProgress):
+            response["Retry-After"] = "1"
+        return response
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        record, self._idempotency_record = self._idempotency_record, None
+        if record is not None:
+            body = None
+            if 200 <= response.status_code < 300:
+                body = json.loads(JSONRenderer().render(response.data)) if response.data is not None else None
+            idempotency.finish(record, status=response.status_code, body=body)
+        return response
+
+
+class PlatformAPIView(SignedAPIView):
+    """An endpoint for platforms (merchants) signing with their app id and secret."""
+
+    authentication_classes = [PlatformSignatureAuthentication]
+    permission_classes = [IsSigned, MerchantStatusPermission]
+    base_error_codes = ("unauthenticated", "merchant_inactive", "not_found", "throttled")
+    moves_money = False  # True: POST refused while the merchant is frozen
+
+    @property
+    def merchant(self):
+        return self.request.user.merchant
+
+    @property
+    def actor(self):
+        return self.request.user.actor
+
+
+@extend_schema(exclude=True)
+class RouteNotFound(APIView):
+    """The last route under /api/v1/: unknown paths answer the JSON 404 envelope."""
+
+    authentication_classes = []
+    permission_classes = []
+    parser_classes = [JSONParser]
+    renderer_classes = [JSONRenderer]
+
+    def _not_found(self, request, *args, **kwargs):
+        raise exceptions.NotFound(_("No such endpoint."))
+
+    get = post = put = patch = delete = head = options = _not_found

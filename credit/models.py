@@ -1,1 +1,0 @@
-"""Models come with their issue."""

@@ -1,0 +1,21 @@
+"""The RM's credit notifications in the admin: marked read by the person they were for."""
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from core.errors import PermissionRefused
+
+from ..models import CreditNotification
+from .common import staff_actor
+
+
+@transaction.atomic
+def credit_notification_mark_read(*, notification, actor) -> CreditNotification:
+    actor = staff_actor(actor)
+    notification = CreditNotification.objects.select_for_update().get(pk=notification.pk)
+    if notification.recipient_id not in (None, actor.user.pk) and not actor.user.is_superuser:
+        raise PermissionRefused(_("This notification is for someone else."))
+    if notification.read_at is None:
+        notification.read_at = timezone.now()
+        notification.save(update_fields=["read_at"])
+    return notification

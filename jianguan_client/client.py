@@ -1,0 +1,184 @@
+"""The client: one method per endpoint of API.md, signing every request (requests.AuthBase),
+raising JianguanError for every error envelope."""
+import json
+import uuid
+from decimal import Decimal
+from urllib.parse import quote
+
+import requests
+
+from core.api.signing import signed_headers
+
+
+class JianguanError(Exception):
+    def __init__(self, status: int, code: str, message: str, details: dict | None = None):
+        self.status, self.code, self.message, self.details = status, code, message, details or {}
+        super().__init__(f"{status} {code}: {message}")
+
+
+class SignedAuth(requests.auth.AuthBase):
+    """Signs the prepared request: the path and query exactly as they will be sent, the body bytes."""
+
+    def __init__(self, app_id: str, secret: str):
+        self.app_id, self.secret = app_id, secret
+
+    def __call__(self, request: requests.PreparedRequest):
+        body = request.body or b""
+        if isinstance(body, str):
+            body = body.encode("utf-8")
+        request.headers.update(signed_headers(app_id=self.app_id, secret=self.secret, method=request.method,
+                                              path=request.path_url, body=body))
+        return request
+
+
+def _amount(value) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    if isinstance(value, (int, float)):
+        raise TypeError("pass amounts as str or Decimal, never float or int")
+    return value
+
+
+def _seg(value) -> str:
+    return quote(str(value), safe="")
+
+
+class JianguanClient:
+    def __init__(self, base_url: str, app_id: str, secret: str, session: requests.Session | None = None,
+                 timeout: float = 30.0):
+        self.base_url = base_url.rstrip("/")
+        self.session = session or requests.Session()
+        self.auth = SignedAuth(app_id, secret)
+        self.timeout = timeout
+        self.last_response = None
+
+    # --- transport ---
+    def request(self, method: str, path: str, *, body: dict | None = None, params: dict | None = None,
+                idempotency_key: str | None = None, idempotent: bool = False):
+        headers = {"Accept": "application/json"}
+        data = None
+        if body is not None:
+            data = json.dumps({k: v for k, v in body.items() if v is not None}, ensure_ascii=False).encode("utf-8")
+            headers["Content-Type"] = "application/json"
+        if idempotent:
+            headers["Idempotency-Key"] = idempotency_key or str(uuid.uuid4())
+        params = {k: v for k, v in (params or {}).items() if v is not None} or None
+        response = self.session.request(method, f"{self.base_url}/api/v1{path}", data=data, params=params,
+                                        headers=headers, auth=self.auth, timeout=self.timeout)
+        self.last_response = response  # e.g. last_response.headers.get("Idempotent-Replayed")
+        try:
+            payload = response.json() if response.content else None
+        except ValueError:
+            payload = None
+        if response.status_code >= 400:
+            error = (payload or {}).get("error") if isinstance(payload, dict) else None
+            if not isinstance(error, dict):
+                raise JianguanError(response.status_code, "http_error", response.text[:200])
+            raise JianguanError(response.status_code, error.get("code", "error"), error.get("message", ""),
+                                error.get("details"))
+        return payload
+
+    def _post(self, path, body=None, idempotency_key=None):
+        return self.request("POST", path, body=body or {}, idempotency_key=idempotency_key, idempotent=True)
+
+    # --- members ---
+    def create_member(self, *, user_id, name, kind, id_number=None, phone=None, roles=None, idempotency_key=None):
+        return self._post("/members", {"user_id": user_id, "name": name, "kind": kind, "id_number": id_number,
+                                       "phone": phone, "roles": roles}, idempotency_key)
+
+    def get_member(self, user_id):
+        return self.request("GET", f"/members/{_seg(user_id)}")
+
+    def get_balance(self, user_id):
+        return self.request("GET", f"/members/{_seg(user_id)}/balance")
+
+    def list_entries(self, user_id, *, date_from=None, date_to=None, cursor=None, limit=None):
+        return self.request("GET", f"/members/{_seg(user_id)}/entries", params={
+            "from": str(date_from) if date_from else None, "to": str(date_to) if date_to else None,
+            "cursor": cursor, "limit": limit})
+
+    def iter_entries(self, user_id, **filters):
+        """Every statement line, newest first, following the cursors."""
+        cursor = None
+        while True:
+            page = self.list_entries(user_id, cursor=cursor, **filters)
+            yield from page["results"]
+            cursor = page["next"]
+            if not cursor:
+                return
+
+    def get_credit_line(self, user_id):
+        return self.request("GET", f"/members/{_seg(user_id)}/credit-line")
+
+    # --- bank cards ---
+    def add_bank_card(self, user_id, *, account_number, account_name, bank_name, idempotency_key=None):
+        return self._post(f"/members/{_seg(user_id)}/bank-cards", {
+            "account_number": account_number, "account_name": account_name, "bank_name": bank_name}, idempotency_key)
+
+    def list_bank_cards(self, user_id):
+        return self.request("GET", f"/members/{_seg(user_id)}/bank-cards")
+
+    def verify_bank_card(self, user_id, card_id, *, amount, idempotency_key=None):
+        return self._post(f"/members/{_seg(user_id)}/bank-cards/{int(card_id)}/verify",
+                          {"amount": _amount(amount)}, idempotency_key)
+
+    # --- deposits ---
+    def create_deposit(self, *, user_id, amount, order_no, method="offline_transfer", channel=None,
+                       idempotency_key=None):
+        return self._post("/deposits", {"user_id": user_id, "amount": _amount(amount), "order_no": order_no,
+                                        "method": method, "channel": channel}, idempotency_key)
+
+    def get_deposit(self, deposit_id):
+        return self.request("GET", f"/deposits/{int(deposit_id)}")
+
+    # --- payments ---
+    def create_payment(self, *, payer_user_id, amount, order_no, mode="direct", payee_user_id=None, splits=None,
+                       platform_fee=None, description=None, idempotency_key=None):
+        body = {"payer_user_id": payer_user_id, "amount": _amount(amount), "order_no": order_no, "mode": mode,
+                "payee_user_id": payee_user_id, "platform_fee": _amount(platform_fee), "description": description}
+        if splits is not None:
+            body["splits"] = [{"user_id": s["user_id"], "amount": _amount(s["amount"])} for s in splits]
+        return self._post("/payments", body, idempotency_key)
+
+    def get_payment(self, payment_id):
+        return self.request("GET", f"/payments/{int(payment_id)}")
+
+    def find_payments(self, *, order_no=None, cursor=None, limit=None):
+        return self.request("GET", "/payments", params={"order_no": order_no, "cursor": cursor, "limit": limit})
+
+    def release_payment(self, payment_id, *, idempotency_key=None):
+        return self._post(f"/payments/{int(payment_id)}/release", None, idempotency_key)
+
+    def refund_payment(self, payment_id, *, amount, reason, idempotency_key=None):
+        return self._post(f"/payments/{int(payment_id)}/refunds", {"amount": _amount(amount), "reason": reason},
+                          idempotency_key)
+
+    # --- withdrawals ---
+    def create_withdrawal(self, *, user_id, amount, bank_card_id, order_no, idempotency_key=None):
+        return self._post("/withdrawals", {"user_id": user_id, "amount": _amount(amount),
+                                           "bank_card_id": int(bank_card_id), "order_no": order_no},
+                          idempotency_key)
+
+    def get_withdrawal(self, withdrawal_id):
+        return self.request("GET", f"/withdrawals/{int(withdrawal_id)}")
+
+    # --- credit (the credit app's endpoints) ---
+    def credit_drawdown(self, *, user_id, payee_user_id, amount, order_no, idempotency_key=None):
+        return self._post("/credit/drawdowns", {"user_id": user_id, "payee_user_id": payee_user_id,
+                                                "amount": _amount(amount), "order_no": order_no}, idempotency_key)
+
+    def credit_repay(self, bill_id, *, amount, idempotency_key=None):
+        return self._post(f"/credit/bills/{int(bill_id)}/repayments", {"amount": _amount(amount)}, idempotency_key)
+
+    def list_credit_bills(self, *, user_id=None, status=None, cursor=None):
+        return self.request("GET", "/credit/bills", params={"user_id": user_id, "status": status, "cursor": cursor})
+
+    # --- reconciliation (the reconciliation app's endpoints) ---
+    def upload_order_file(self, *, business_date, orders, idempotency_key=None):
+        return self._post("/reconciliation/order-files", {"business_date": str(business_date), "orders": [
+            {**o, "amount": _amount(o.get("amount"))} for o in orders]}, idempotency_key)
+
+    def get_reconciliation_run(self, business_date):
+        return self.request("GET", f"/reconciliation/runs/{business_date}")

@@ -1,0 +1,357 @@
+"""Payments (支付), escrow release and refunds.
+
+- Direct payments settle at once: payer available → each payee's available (split amounts)
+  and the platform fee → fee income. Status `settled`.
+- Guaranteed payments move the whole amount from the payer into escrow (status `held`) until
+  the buyer confirms receipt (`payment_release`) or `auto_release_at` passes; the release
+  moves escrow → payees and fee income.
+- Refunds go back to the payer: from escrow while held; after release (or for a direct
+  payment) from the payees and fee income, pro rata by split (see `pro_rata_shares`).
+
+Idempotency: `order_no` is unique per merchant. A fingerprint of the request (payer, amount,
+mode, splits, fee) tells a replay (the existing payment is returned, created=False) from a
+reuse of the number for a different payment (DuplicateOrder). The same payee named twice in
+the splits is merged into one split of the summed amount (the payee receives the same money
+either way), so both spellings have the same fingerprint.
+
+Frozen parties: a frozen payer pays nothing; frozen payees still receive (只进不出) but pay
+nothing back; a closed member neither pays nor receives."""
+import hashlib
+import json
+import logging
+from datetime import timedelta
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from core.actors import Actor
+from core.audit import audit_record
+from core.errors import (ApplicationError, DuplicateOrder, IdempotencyConflict, InvalidState, MemberFrozen,
+                         NotFound, ValidationFailed)
+from core.money import CENT, ZERO, parse_amount
+from core.workflow import transition
+from merchants.models import Member, Merchant
+
+from .. import events, guards
+from ..accounts import members_accounts, platform_account
+from ..models import AccountKind, EntryType, Payment, PaymentSplit, Refund
+from ..posting import Leg, Order, post_entry
+
+logger = logging.getLogger(__name__)
+
+REF_MAX = 120  # Refund.idempotency_ref is 128 long, and the entry's reference adds "refund:"
+FEE = "fee"  # the fee's key among the components a refund is shared between
+
+
+# --- create ------------------------------------------------------------------------------
+
+def _fingerprint(*, payer_id, amount, mode, splits: dict, fee) -> str:
+    body = {"payer": payer_id, "amount": str(amount), "mode": mode, "fee": str(fee),
+            "splits": sorted([pk, str(value)] for pk, value in splits.items())}
+    return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
+
+
+def _validated_request(*, payer, amount, order_no, mode, splits, platform_fee, description):
+    """Check the request alone (no database): returns (order_no, amount, fee, {payee pk: amount},
+    {payee pk: payee})."""
+    if mode not in Payment.Mode.values:
+        raise ValidationFailed(_("The mode must be “direct” or “guaranteed”."), field="mode")
+    order_no = (order_no or "").strip()
+    if not order_no or len(order_no) > 64:
+        raise ValidationFailed(_("An order number of 1 to 64 characters is required."), field="order_no")
+    if len(description or "") > 255:
+        raise ValidationFailed(_("The description is at most 255 characters."), field="description")
+    amount = parse_amount(amount)
+    fee = parse_amount(platform_fee if platform_fee not in (None, "") else "0.00", field="platform_fee",
+                       allow_zero=True)
+    if fee >= amount:
+        raise ValidationFailed(_("The platform fee must be less than the amount."), field="platform_fee")
+    if not splits:
+        raise ValidationFailed(_("At least one payee is required."), field="splits")
+    merged: dict[int, Decimal] = {}
+    payees: dict[int, Member] = {}
+    for payee, value in splits:
+        value = parse_amount(value, field="splits")
+        if payee.pk == payer.pk:
+            raise ValidationFailed(_("The payer can't be one of the payees."), field="splits")
+        merged[payee.pk] = merged.get(payee.pk, ZERO) + value
+        payees[payee.pk] = payee
+    total = sum(merged.values()) + fee
+    if total != amount:
+        raise ValidationFailed(
+            _("The payee amounts plus the platform fee (%(total)s) must equal the amount (%(amount)s).")
+            % {"total": total, "amount": amount},
+            details={"splits": [str(_("The payee amounts plus the platform fee must equal the amount."))],
+                     "amount": [str(amount)], "splits_plus_fee": [str(total)]},
+        )
+    return order_no, amount, fee, merged, payees
+
+
+def _existing_replay(merchant, order_no, fingerprint):
+    existing = Payment.objects.filter(merchant=merchant, order_no=order_no).first()
+    if existing is None:
+        return None
+    if existing.fingerprint != fingerprint:
+        raise DuplicateOrder(_("Order %(order_no)s was already used for a different payment.")
+                             % {"order_no": order_no})
+    return existing
+
+
+def _check_parties(merchant, payer, payee_ids):
+    """The parties' current status in one query (the objects passed in may be stale)."""
+    fresh = Member.objects.only("id", "merchant_id", "status", "user_id").in_bulk([payer.pk, *payee_ids])
+    for pk in [payer.pk, *payee_ids]:
+        if pk not in fresh:
+            raise NotFound(_("No such member."))
+        guards.ensure_member_of(merchant, fresh[pk])
+    guards.ensure_member_can_pay(fresh[payer.pk])
+    for pk in payee_ids:
+        guards.ensure_member_can_receive(fresh[pk])
+    return fresh
+
+
+@transaction.atomic
+def payment_create(*, merchant: Merchant, actor, payer: Member, amount, order_no: str, mode: str,
+                   splits: list, platform_fee="0.00", description: str = "") -> tuple[Payment, bool]:
+    """Book a payment; returns (payment, created). See the module docstring."""
+    order_no, amount, fee, merged, _payees = _validated_request(
+        payer=payer, amount=amount, order_no=order_no, mode=mode, splits=splits, platform_fee=platform_fee,
+        description=description)
+    fingerprint = _fingerprint(payer_id=payer.pk, amount=amount, mode=mode, splits=merged, fee=fee)
+    try:
+        guards.ensure_merchant_can_move_money(merchant)
+        fresh = _check_parties(merchant, payer, list(merged))
+    except ApplicationError:
+        # A replay of a payment booked before the party was frozen answers as the first time did.
+        existing = _existing_replay(merchant, order_no, fingerprint)
+        if existing is not None:
+            return existing, False
+        raise
+
+    guaranteed = mode == Payment.Mode.GUARANTEED
+    payment = Payment(
+        merchant=merchant, order_no=order_no, payer_id=payer.pk, mode=mode, amount=amount, platform_fee=fee,
+        description=description or "", fingerprint=fingerprint,
+        status=Payment.Status.HELD if guaranteed else Payment.Status.SETTLED,
+        auto_release_at=(timezone.now() + timedelta(days=settings.JIANGUAN["GUARANTEE_AUTO_RELEASE_DAYS"])
+                         if guaranteed else None),
+    )
+    # The row goes in first: on PostgreSQL a concurrent insert of the same order number waits
+    # for this transaction and then fails, so exactly one request books the entry.
+    try:
+        with transaction.atomic():
+            payment.save(force_insert=True)
+    except IntegrityError:
+        existing = _existing_replay(merchant, order_no, fingerprint)
+        if existing is None:
+            raise
+        return existing, False
+    PaymentSplit.objects.bulk_create([
+        PaymentSplit(merchant=merchant, payment=payment, payee_id=pk, amount=value) for pk, value in merged.items()
+    ])
+
+    accounts = members_accounts([fresh[pk] for pk in [payer.pk, *merged]])
+    legs = [Leg(accounts[payer.pk][0], -amount)]
+    if guaranteed:
+        legs.append(Leg(platform_account(merchant, AccountKind.ESCROW), amount))
+    else:
+        legs += [Leg(accounts[pk][0], value) for pk, value in merged.items()]
+        if fee:
+            legs.append(Leg(platform_account(merchant, AccountKind.FEE_INCOME), fee))
+    booked = post_entry(
+        merchant=merchant, entry_type=EntryType.PAYMENT_HOLD if guaranteed else EntryType.PAYMENT,
+        idempotency_ref=f"payment:{payment.pk}", legs=legs, actor=actor,
+        order=Order(order_no=order_no, payer_id=payer.pk, payee_id=next(iter(merged)) if len(merged) == 1 else None,
+                    amount=amount, description=description or ""),
+    )
+    payment.entry = booked.entry
+    payment.save(update_fields=["entry"])
+    return payment, True
+
+
+# --- release -----------------------------------------------------------------------------
+
+def _locked(payment) -> Payment:
+    return Payment.objects.select_for_update().select_related("merchant").get(pk=payment.pk)
+
+
+def _splits(payment) -> list[PaymentSplit]:
+    # Splits change only under the payment's row lock, which the caller holds.
+    return list(payment.splits.select_related("payee").only(
+        "id", "payment_id", "payee_id", "amount", "refunded_amount",
+        "payee__id", "payee__merchant_id", "payee__status", "payee__user_id").order_by("id"))
+
+
+def _fee_refunded(payment, splits) -> Decimal:
+    return payment.refunded_amount - sum((s.refunded_amount for s in splits), ZERO)
+
+
+@transaction.atomic
+def payment_release(*, payment: Payment, actor) -> Payment:
+    """Escrow → payees (each split less its share of the refunds made while held) and the
+    fee's remainder → fee income. Only from `held`."""
+    payment = _locked(payment)
+    if payment.status != Payment.Status.HELD:
+        raise InvalidState(_("Only a payment held in escrow can be released (this one is “%(status)s”).")
+                           % {"status": payment.get_status_display()})
+    guards.ensure_merchant_can_move_money(payment.merchant)
+    splits = _splits(payment)
+    for split in splits:
+        guards.ensure_member_can_receive(split.payee)
+    remaining = payment.refundable
+    accounts = members_accounts([s.payee for s in splits])
+    # check=False: this payment's remainder has been in escrow since it was held, and every
+    # debit of escrow (release, refund while held) runs under this payment's row lock against
+    # its own remainder, so escrow covers it without the hot account's overdraft lock.
+    legs = [Leg(platform_account(payment.merchant, AccountKind.ESCROW), -remaining, check=False)]
+    legs += [Leg(accounts[s.payee_id][0], s.amount - s.refunded_amount) for s in splits]
+    fee_left = payment.platform_fee - _fee_refunded(payment, splits)
+    if fee_left:
+        legs.append(Leg(platform_account(payment.merchant, AccountKind.FEE_INCOME), fee_left))
+    booked = post_entry(
+        merchant=payment.merchant, entry_type=EntryType.PAYMENT_RELEASE,
+        idempotency_ref=f"payment-release:{payment.pk}", legs=legs, actor=actor,
+        order=Order(order_no=payment.order_no, payer_id=payment.payer_id,
+                    payee_id=splits[0].payee_id if len(splits) == 1 else None, amount=remaining,
+                    description=payment.description),
+    )
+    payment.release_entry = booked.entry
+    payment.released_at = timezone.now()
+    transition(payment, "release", actor=actor, data={"entry": booked.entry.pk, "amount": str(remaining)})
+    events.emit(payment.merchant, "payment.released", {
+        "id": payment.pk, "order_no": payment.order_no, "amount": str(remaining),
+        "payees": [{"user_id": s.payee.user_id, "amount": str(s.amount - s.refunded_amount)} for s in splits],
+        "platform_fee": str(fee_left),
+    })
+    return payment
+
+
+def payments_auto_release_due(*, now=None) -> int:
+    """Release the guaranteed payments whose auto-release time has passed; returns how many.
+    Each release is its own transaction: one that can't go (a frozen merchant, a closed payee)
+    is logged and left held, and a payment released or refunded meanwhile is skipped, so a
+    second run (or a second delivery of the task) books nothing twice."""
+    now = now or timezone.now()
+    due = (Payment.objects.filter(status=Payment.Status.HELD, auto_release_at__lte=now,
+                                  merchant__status=Merchant.Status.ACTIVE)
+           .order_by("auto_release_at", "id").only("id"))
+    actor = Actor.system("auto-release")
+    released = 0
+    for payment in due:
+        try:
+            payment_release(payment=payment, actor=actor)
+        except ApplicationError as error:  # released or refunded meanwhile, a closed payee, ...
+            logger.warning("auto-release of payment %s refused (%s): %s", payment.pk, error.code, error)
+            continue
+        released += 1
+    return released
+
+
+# --- refunds -----------------------------------------------------------------------------
+
+def pro_rata_shares(amount: Decimal, components: list[tuple], total: Decimal) -> dict:
+    """Share a refund between a payment's components — (key, amount, still refundable) for
+    each split, then (FEE, fee, ...) — pro rata by original amount: each share rounded
+    ROUND_HALF_UP to 0.01, the rounding remainder to the largest split (the first on a tie).
+    No share exceeds what its component still has: any excess (possible only after earlier
+    rounding) moves to the largest split, then to the others by size. When the refund takes
+    back everything that is left, each component gives exactly what it has left."""
+    if amount == sum(c[2] for c in components):
+        return {key: left for key, _value, left in components}
+    shares = {key: min(left, (amount * value / total).quantize(CENT, rounding=ROUND_HALF_UP))
+              for key, value, left in components}
+    splits = [c for c in components if c[0] != FEE]
+    largest = max(splits, key=lambda c: c[1])  # max() keeps the first of equals
+    order = [largest] + sorted((c for c in components if c is not largest), key=lambda c: -c[1])
+    diff = amount - sum(shares.values())
+    for key, _value, left in order:
+        if not diff:
+            break
+        step = min(diff, left - shares[key]) if diff > 0 else max(diff, -shares[key])
+        shares[key] += step
+        diff -= step
+    return shares
+
+
+def _validated_refund_request(amount, reason, idempotency_ref):
+    amount = parse_amount(amount)
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationFailed(_("A reason is required."), field="reason")
+    ref = (idempotency_ref or "").strip()
+    if not ref or len(ref) > REF_MAX:
+        raise ValidationFailed(_("An idempotency reference of 1 to %(max)s characters is required.")
+                               % {"max": REF_MAX}, field="idempotency_ref")
+    return amount, reason[:255], ref
+
+
+@transaction.atomic
+def payment_refund(*, payment: Payment, actor, amount, reason: str, idempotency_ref: str) -> Refund:
+    """Give part or all of a payment back to the payer. The payment row is locked, so
+    concurrent refunds can never add up to more than the amount."""
+    amount, reason, ref = _validated_refund_request(amount, reason, idempotency_ref)
+    payment = _locked(payment)
+    existing = Refund.objects.filter(merchant_id=payment.merchant_id, idempotency_ref=ref).first()
+    if existing is not None:
+        if existing.payment_id != payment.pk or existing.amount != amount:
+            raise IdempotencyConflict()
+        return existing
+    guards.ensure_merchant_can_move_money(payment.merchant)
+    if payment.status == Payment.Status.REFUNDED or not payment.refundable:
+        raise InvalidState(_("Over-refund: the payment has been refunded in full already."))
+    if amount > payment.refundable:
+        raise ValidationFailed(_("Over-refund: at most %(left)s of this payment can still be refunded.")
+                               % {"left": payment.refundable}, field="amount")
+    payer = Member.objects.only("id", "merchant_id", "status").get(pk=payment.payer_id)
+    guards.ensure_member_can_receive(payer)  # a frozen payer still receives: 只进不出
+    splits = _splits(payment)
+    fee_refunded = _fee_refunded(payment, splits)
+    components = [(s.pk, s.amount, s.amount - s.refunded_amount) for s in splits]
+    if payment.platform_fee:
+        components.append((FEE, payment.platform_fee, payment.platform_fee - fee_refunded))
+    shares = pro_rata_shares(amount, components, payment.amount)
+
+    held = payment.status == Payment.Status.HELD
+    accounts = members_accounts([payer] + ([] if held else [s.payee for s in splits if shares[s.pk]]))
+    legs = [Leg(accounts[payer.pk][0], amount)]
+    if held:
+        # check=False: the money is this payment's own remainder in escrow (see payment_release).
+        legs.append(Leg(platform_account(payment.merchant, AccountKind.ESCROW), -amount, check=False))
+    else:
+        for split in splits:
+            if not shares[split.pk]:
+                continue
+            if split.payee.status == Member.Status.FROZEN:
+                raise MemberFrozen(_("Payee %(user_id)s is frozen: nothing may leave their accounts.")
+                                   % {"user_id": split.payee.user_id})
+            legs.append(Leg(accounts[split.payee_id][0], -shares[split.pk]))  # a payee lacking it: refused
+        if shares.get(FEE):
+            # check=True: fee income is hot and is spent by the platform; only this debit locks it.
+            legs.append(Leg(platform_account(payment.merchant, AccountKind.FEE_INCOME), -shares[FEE], check=True))
+    booked = post_entry(
+        merchant=payment.merchant, entry_type=EntryType.REFUND, idempotency_ref=f"refund:{ref}", legs=legs,
+        actor=actor, order=Order(order_no=payment.order_no, payee_id=payment.payer_id, amount=amount,
+                                 payer_id=splits[0].payee_id if len(splits) == 1 and not held else None,
+                                 description=reason),
+    )
+    if not booked.created:  # the reference was taken by another refund meanwhile
+        raise IdempotencyConflict()
+    refund = Refund.objects.create(merchant_id=payment.merchant_id, payment=payment, amount=amount, reason=reason,
+                                   idempotency_ref=ref, entry=booked.entry)
+    changed = [s for s in splits if shares[s.pk]]
+    for split in changed:
+        split.refunded_amount += shares[split.pk]
+    PaymentSplit.objects.bulk_update(changed, ["refunded_amount"])
+    payment.refunded_amount += amount
+    data = {"refund": refund.pk, "amount": str(amount), "entry": booked.entry.pk,
+            "shares": {str(k): str(v) for k, v in shares.items() if v}}
+    if payment.refundable:
+        payment.save(update_fields=["refunded_amount"])
+        audit_record(actor=actor, obj=payment, action="refund", from_state=payment.status,
+                     to_state=payment.status, reason=reason, data=data)
+    else:
+        transition(payment, "refund_fully", actor=actor, reason=reason, data=data)
+    return refund

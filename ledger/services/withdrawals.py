@@ -1,0 +1,193 @@
+"""Withdrawals (出金): requested → (pending_approval →) approved → processing → paid | failed;
+pending_approval → rejected.
+
+Money moves with the workflow:
+- request: member available → member frozen at once (so it can't be spent twice);
+- reject / fail: member frozen → member available (the money returns to the member);
+- paid: member frozen → out of the supervision account (the money left the bank's books).
+
+Freezes (merchant, member, account) stop money at the gate: a new request, an approval and
+sending to the bank are refused. A withdrawal already sent to the bank records its outcome
+as it happened (the bank can't recall a payment instruction), and rejecting or failing one
+always returns the money to its owner, frozen or not (in only, nothing out).
+
+Maker-checker lives on the model: approve/reject refuse the staff user who requested it."""
+import hashlib
+import json
+
+from django.db import IntegrityError, transaction
+from django.utils.translation import gettext_lazy as _
+
+from core.actors import as_actor
+from core.errors import AccountFrozen, CardNotVerified, DuplicateOrder, NotFound, PermissionRefused, ValidationFailed
+from core.money import parse_amount
+from core.workflow import transition
+from merchants.models import BankCard, Member
+
+from .. import events, guards
+from ..accounts import member_accounts, platform_account
+from ..calendar import value_date_for
+from ..models import AccountKind, EntryType, Withdrawal
+from ..posting import Leg, Order, post_entry
+
+FINAL_STATES = (Withdrawal.Status.PAID, Withdrawal.Status.FAILED, Withdrawal.Status.REJECTED)
+
+
+def _fingerprint(*, member, amount, bank_card, order_no) -> str:
+    payload = json.dumps({"user_id": member.user_id, "amount": str(amount), "bank_card": bank_card.pk,
+                          "order_no": order_no}, sort_keys=True)
+    return hashlib.sha256(payload.encode()).hexdigest()
+
+
+def _replay(merchant, order_no, fingerprint):
+    existing = Withdrawal.objects.filter(merchant=merchant, order_no=order_no).first()
+    if existing is None:
+        return None
+    if existing.fingerprint != fingerprint:
+        raise DuplicateOrder()
+    return existing
+
+
+def _locked(withdrawal) -> Withdrawal:
+    return (Withdrawal.objects.select_for_update(of=("self",))
+            .select_related("merchant", "member").get(pk=withdrawal.pk))
+
+
+def _require_staff(actor):
+    """Approvals are people's decisions: a platform or a system job can't take them."""
+    actor = as_actor(actor)
+    if actor.user is None:
+        raise PermissionRefused(_("Only bank staff may approve or reject a withdrawal."))
+    return actor
+
+
+def _payload(w: Withdrawal) -> dict:
+    return {"id": w.pk, "user_id": w.member.user_id, "order_no": w.order_no, "amount": str(w.amount),
+            "status": w.status, "value_date": w.value_date.isoformat(), "bank_reference": w.bank_reference,
+            "reason": w.reason}
+
+
+@transaction.atomic
+def withdrawal_request(*, merchant, actor, member, amount, bank_card, order_no) -> tuple[Withdrawal, bool]:
+    """Freeze the amount and open the withdrawal. The same order twice (same content) returns
+    the first one with created=False; the same order number with other content is refused."""
+    actor = as_actor(actor)
+    amount = parse_amount(amount)
+    order_no = (order_no or "").strip()
+    if not order_no or len(order_no) > 64:
+        raise ValidationFailed(_("An order number of 1 to 64 characters is required."), field="order_no")
+    guards.ensure_member_of(merchant, member)
+    if bank_card is None or bank_card.member_id != member.pk:
+        raise NotFound(_("No such bank card for this member."), field="bank_card_id")
+    fingerprint = _fingerprint(member=member, amount=amount, bank_card=bank_card, order_no=order_no)
+    # The member row lock serialises this member's requests (and a freeze racing them).
+    member = Member.objects.select_for_update().get(pk=member.pk)
+    existing = _replay(merchant, order_no, fingerprint)
+    if existing is not None:
+        return existing, False
+    guards.ensure_merchant_can_move_money(merchant)
+    guards.ensure_member_can_pay(member)
+    bank_card = BankCard.objects.get(pk=bank_card.pk)
+    if not bank_card.verified:
+        raise CardNotVerified()
+
+    withdrawal = Withdrawal(merchant=merchant, member=member, bank_card=bank_card, amount=amount, order_no=order_no,
+                            value_date=value_date_for(), fingerprint=fingerprint, requested_by=actor.user)
+    try:
+        with transaction.atomic():
+            withdrawal.save(force_insert=True)
+    except IntegrityError:
+        existing = _replay(merchant, order_no, fingerprint)  # a concurrent request with the same order
+        if existing is None:
+            raise
+        return existing, False
+    available, frozen = member_accounts(member)
+    booked = post_entry(
+        merchant=merchant, entry_type=EntryType.WITHDRAWAL_REQUEST, idempotency_ref=f"withdrawal:{withdrawal.pk}",
+        legs=[Leg(available, -amount), Leg(frozen, amount)], actor=actor,
+        order=Order(order_no=order_no, payer_id=member.pk, amount=amount,
+                    description=f"withdrawal to {bank_card.masked_number}"),
+    )
+    withdrawal.request_entry = booked.entry
+    over_threshold = amount > merchant.withdrawal_approval_threshold
+    transition(withdrawal, "require_approval" if over_threshold else "auto_approve", actor=actor,
+               action="request", data={"amount": str(amount), "order_no": order_no,
+                                       "threshold": str(merchant.withdrawal_approval_threshold)})
+    return withdrawal, True
+
+
+@transaction.atomic
+def withdrawal_approve(*, withdrawal, actor, reason: str = "") -> Withdrawal:
+    actor = _require_staff(actor)
+    w = _locked(withdrawal)
+    guards.ensure_merchant_can_move_money(w.merchant)
+    guards.ensure_member_can_pay(w.member)
+    w.decided_by = actor.user
+    return transition(w, "approve", actor=actor, reason=reason)
+
+
+@transaction.atomic
+def withdrawal_reject(*, withdrawal, actor, reason: str) -> Withdrawal:
+    actor = _require_staff(actor)
+    w = _locked(withdrawal)
+    w.decided_by = actor.user
+    w.reason = (reason or "").strip()
+    transition(w, "reject", actor=actor, reason=reason, reason_required=True)
+    return _return_funds(w, actor)
+
+
+@transaction.atomic
+def withdrawal_process(*, withdrawal, actor, reason: str = "") -> Withdrawal:
+    """Sent to the bank: the last moment a freeze can stop the money."""
+    w = _locked(withdrawal)
+    guards.ensure_merchant_can_move_money(w.merchant)
+    guards.ensure_member_can_pay(w.member)
+    _available, frozen = member_accounts(w.member)
+    # The money will leave the member's frozen balance and the supervision account.
+    if frozen.frozen or platform_account(w.merchant, AccountKind.SUPERVISION).frozen:
+        raise AccountFrozen()
+    return transition(w, "process", actor=actor, reason=reason)
+
+
+@transaction.atomic
+def withdrawal_mark_paid(*, withdrawal, actor, bank_reference: str = "", reason: str = "") -> Withdrawal:
+    """The bank paid it: the money leaves the member's frozen balance and the supervision account."""
+    w = _locked(withdrawal)
+    w.bank_reference = (bank_reference or "").strip()[:64]
+    transition(w, "mark_paid", actor=actor, reason=reason, data={"bank_reference": w.bank_reference})
+    _available, frozen = member_accounts(w.member)
+    supervision = platform_account(w.merchant, AccountKind.SUPERVISION)
+    # Recorded as it happened: the instruction left the bank, freezes can no longer stop it.
+    booked = post_entry(
+        merchant=w.merchant, entry_type=EntryType.WITHDRAWAL_PAID, idempotency_ref=f"withdrawal:{w.pk}:paid",
+        legs=[Leg(frozen, -w.amount, allow_frozen=True), Leg(supervision, -w.amount, check=False, allow_frozen=True)],
+        actor=actor, order=Order(order_no=w.order_no, payer_id=w.member_id, amount=w.amount,
+                                 description=w.bank_reference),
+    )
+    w.final_entry = booked.entry
+    w.save(update_fields=["final_entry", "updated_at"])
+    events.emit(w.merchant, "withdrawal.paid", _payload(w))
+    return w
+
+
+@transaction.atomic
+def withdrawal_mark_failed(*, withdrawal, actor, reason: str) -> Withdrawal:
+    """The bank could not pay it (closed account, wrong name): the money returns to available."""
+    w = _locked(withdrawal)
+    w.reason = (reason or "").strip()
+    transition(w, "fail", actor=actor, reason=reason, reason_required=True)
+    _return_funds(w, actor)
+    events.emit(w.merchant, "withdrawal.failed", _payload(w))
+    return w
+
+
+def _return_funds(w: Withdrawal, actor) -> Withdrawal:
+    available, frozen = member_accounts(w.member)
+    booked = post_entry(
+        merchant=w.merchant, entry_type=EntryType.WITHDRAWAL_RETURN, idempotency_ref=f"withdrawal:{w.pk}:return",
+        legs=[Leg(frozen, -w.amount, allow_frozen=True), Leg(available, w.amount)],
+        actor=actor, order=Order(order_no=w.order_no, payee_id=w.member_id, amount=w.amount, description=w.reason),
+    )
+    w.final_entry = booked.entry
+    w.save(update_fields=["final_entry", "updated_at"])
+    return w

@@ -1,0 +1,22 @@
+"""Celery entry points of the ledger: thin wrappers over services. Both are idempotent, so a
+redelivery (acks_late, a killed worker) or a retry books nothing twice."""
+from celery import shared_task
+from django.db import OperationalError
+
+
+@shared_task(name="ledger.tasks.auto_release_due_payments", autoretry_for=(OperationalError,),
+             retry_backoff=True, max_retries=5)
+def auto_release_due_payments() -> int:
+    """Release guaranteed payments whose auto-release time has passed (beat: every 15 minutes)."""
+    from .services.payments import payments_auto_release_due
+
+    return payments_auto_release_due()
+
+
+@shared_task(name="ledger.tasks.roll_up_hot_balances", autoretry_for=(OperationalError,),
+             retry_backoff=True, max_retries=5)
+def roll_up_hot_balances() -> int:
+    """Fold hot-account deltas into the materialised balances (beat: every 10 seconds)."""
+    from .posting import roll_up_hot_balances as roll_up
+
+    return roll_up()

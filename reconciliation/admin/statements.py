@@ -1,0 +1,272 @@
+"""Statement imports (upload → preview → confirm), their lines, and the exception queue.
+
+The upload runs the import as a dry run (everything is done, then rolled back), so the preview
+shows exactly what confirming will book: every row's outcome, every error. The file waits in a
+private temporary folder under a signed token until it is confirmed; a refused file shows its
+errors and can't be confirmed."""
+import tempfile
+import uuid
+from pathlib import Path
+
+from django.contrib import admin, messages
+from django.core import signing
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import redirect
+from django.urls import path, reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+from unfold.admin import ModelAdmin
+from unfold.decorators import display
+
+from core.admin_display import money, status_badge
+from core.audit import timeline_for
+from core.errors import ApplicationError
+
+from ..models import ExceptionQueueItem, StatementBatch, StatementLine
+from ..services import matching
+from ..services.imports import statement_import
+from . import forms
+from .base import ReadOnlyScopedMixin, VisibleMerchantFilter, money_column
+
+UPLOAD_DIR = Path(tempfile.gettempdir()) / "jianguan-statement-uploads"
+_SALT = "reconciliation.statement-import"
+_TOKEN_AGE = 3600
+
+
+def _keep(upload) -> str:
+    UPLOAD_DIR.mkdir(mode=0o700, exist_ok=True)
+    name = uuid.uuid4().hex
+    with (UPLOAD_DIR / name).open("wb") as out:
+        for chunk in upload.chunks():
+            out.write(chunk)
+    return name
+
+
+def _kept(name: str) -> Path:
+    path = UPLOAD_DIR / name
+    if not name.isalnum() or not path.is_file():
+        raise FileNotFoundError(name)
+    return path
+
+
+@admin.register(StatementBatch)
+class StatementBatchAdmin(ReadOnlyScopedMixin, ModelAdmin):
+    list_display = ("id", "merchant", "file_name", "status_badge", "rows", "imported", "duplicates", "matched",
+                    "unmatched", "closing", "last_value_date", "actor_label", "created_at")
+    list_filter = (VisibleMerchantFilter, "status")
+    list_select_related = ("merchant",)
+    search_fields = ("file_name", "account_number", "sha256")
+    date_hierarchy = "created_at"
+    status_badge = status_badge()
+    closing = money_column("closing_balance", _("closing balance"))
+    change_list_template = "admin/reconciliation/statementbatch_change_list.html"
+    change_form_template = "admin/reconciliation/statementbatch_change_form.html"
+    fields = ("merchant", "account_number", "file_name", "sha256", "encoding", "columns", "status", "rows",
+              "imported", "duplicates", "matched", "unmatched", "skipped_summary", "closing_balance",
+              "first_value_date", "last_value_date", "business_date", "errors_display", "actor_label",
+              "created_at", "finished_at")
+    readonly_fields = fields
+
+    @display(description=_("errors"))
+    def errors_display(self, obj):
+        if not obj.errors:
+            return "—"
+        return format_html("<br>".join(["{}"] * len(obj.errors[:200])), *[
+            f"{_('line')} {e.get('line') or '—'}: {e.get('reason')}" for e in obj.errors[:200]])
+
+    def get_urls(self):
+        return [path("import/", self.admin_site.admin_view(self.import_view),
+                     name="reconciliation_statementbatch_import"), *super().get_urls()]
+
+    def changelist_view(self, request, extra_context=None):
+        extra = {"can_import": request.user.has_perm("reconciliation.add_statementbatch"),
+                 "import_url": reverse("admin:reconciliation_statementbatch_import")}
+        return super().changelist_view(request, {**extra, **(extra_context or {})})
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        obj = self.get_object(request, object_id)
+        extra = {"audit_timeline": list(timeline_for(obj)) if obj else []}
+        if obj is not None:
+            lines = StatementLine.objects.filter(batch=obj)
+            extra["lines_url"] = reverse("admin:reconciliation_statementline_changelist") + f"?batch__id__exact={obj.pk}"
+            extra["outcomes"] = [(StatementLine.Status(s).label, n) for s, n in
+                                 sorted(_count_by(lines, "status").items())]
+            extra["first_lines"] = lines.select_related("deposit", "withdrawal", "member").order_by("line_no")[:100]
+        return super().change_view(request, object_id, form_url, extra_context={**extra, **(extra_context or {})})
+
+    # --- upload → preview → confirm ------------------------------------------------------------
+    def import_view(self, request):
+        if not request.user.has_perm("reconciliation.add_statementbatch"):
+            raise PermissionDenied
+        if request.method == "POST" and "token" in request.POST:
+            return self._confirm(request)
+        form = forms.StatementUploadForm(request.POST or None, request.FILES or None, user=request.user)
+        context = {"title": _("Import a bank statement"), "form": form}
+        if request.method == "POST" and form.is_valid():
+            upload = form.cleaned_data["file"]
+            name = _keep(upload)
+            with _kept(name).open("rb") as stream:
+                result = statement_import(account_number=form.cleaned_data["account"], stream=stream,
+                                          file_name=upload.name, actor=request.user, dry_run=True)
+            context.update(result=result, file_name=upload.name, account=form.cleaned_data["account"])
+            if result.refused:
+                _kept(name).unlink(missing_ok=True)
+            else:
+                context["token"] = signing.dumps({"f": name, "a": form.cleaned_data["account"], "n": upload.name,
+                                                  "u": request.user.pk}, salt=_SALT)
+        return self.render_page(request, "admin/reconciliation/statement_import.html", **context)
+
+    def _confirm(self, request):
+        try:
+            data = signing.loads(request.POST["token"], salt=_SALT, max_age=_TOKEN_AGE)
+            if data["u"] != request.user.pk:
+                raise signing.BadSignature("another user's upload")
+            path_ = _kept(data["f"])
+        except (signing.BadSignature, FileNotFoundError, KeyError):
+            self.message_user(request, _("The upload expired or is not yours: upload the file again."),
+                              level=messages.ERROR)
+            return redirect("admin:reconciliation_statementbatch_import")
+        try:
+            with path_.open("rb") as stream:
+                result = statement_import(account_number=data["a"], stream=stream, file_name=data["n"],
+                                          actor=request.user)
+        except ApplicationError as err:
+            self.message_user(request, _("Refused: %(message)s") % {"message": err.message}, level=messages.ERROR)
+            return redirect("admin:reconciliation_statementbatch_import")
+        finally:
+            path_.unlink(missing_ok=True)
+        if result.refused:
+            self.message_user(request, _("Refused: nothing was imported (%(n)s error(s)).")
+                              % {"n": len(result.errors)}, level=messages.ERROR)
+        else:
+            self.message_user(request, _("Imported %(imported)s line(s): %(matched)s matched, %(unmatched)s in the "
+                                         "exception queue, %(duplicates)s duplicate(s) skipped.")
+                              % result.as_json(), level=messages.SUCCESS)
+        if result.batch is None:
+            return redirect("admin:reconciliation_statementbatch_changelist")
+        return redirect("admin:reconciliation_statementbatch_change", result.batch.pk)
+
+
+def _count_by(qs, field):
+    from django.db.models import Count
+
+    return dict(qs.values_list(field).annotate(n=Count("id")).order_by())
+
+
+# --- statement lines and the exception queue -------------------------------------------------
+
+QUEUE_ACTIONS = {
+    # name: (label, form, service, keyword of the chosen object, money in?)
+    "match_deposit": (_("Match to a deposit"), forms.MatchDepositForm, matching.statement_line_match_to_deposit,
+                      "deposit", True),
+    "match_member": (_("Match to a member"), forms.MatchMemberForm, matching.statement_line_match_to_member,
+                     "user_id", True),
+    "return": (_("Return to payer"), forms.ReasonOnlyForm, matching.statement_line_return, None, True),
+    "match_withdrawal": (_("Match to a withdrawal"), forms.MatchWithdrawalForm,
+                         matching.statement_line_match_to_withdrawal, "withdrawal", False),
+    "ignore": (_("Ignore"), forms.ReasonOnlyForm, matching.statement_line_ignore, None, False),
+}
+
+
+class StatementLineAdminBase(ReadOnlyScopedMixin, ModelAdmin):
+    list_display = ("bank_reference", "merchant", "value_date", "amount_display", "counterparty_name", "remark",
+                    "status_badge", "outcome", "batch_link")
+    list_filter = (VisibleMerchantFilter, "status", "value_date")
+    list_select_related = ("merchant", "deposit", "withdrawal", "member", "batch")
+    search_fields = ("bank_reference", "counterparty_name", "counterparty_account", "remark")
+    date_hierarchy = "value_date"
+    status_badge = status_badge()
+    amount_display = money_column("amount", _("amount"))
+    change_form_template = "admin/workflow_change_form.html"
+    fields = ("merchant", "batch", "account_number", "line_no", "bank_reference", "value_date", "business_date",
+              "amount", "counterparty_name", "counterparty_account", "counterparty_bank", "remark", "balance",
+              "status", "note", "candidate_deposit", "deposit", "withdrawal", "member", "suspense_entry", "entry",
+              "reason", "resolved_by", "resolved_at", "created_at")
+    readonly_fields = fields
+
+    @display(description=_("outcome"))
+    def outcome(self, obj):
+        if obj.deposit_id:
+            return _("Deposit %(order)s") % {"order": obj.deposit.order_no}
+        if obj.withdrawal_id:
+            return _("Withdrawal %(order)s") % {"order": obj.withdrawal.order_no}
+        if obj.member_id:
+            return _("Member %(user)s") % {"user": obj.member.user_id}
+        return obj.note or "—"
+
+    @display(description=_("import"))
+    def batch_link(self, obj):
+        return format_html('<a href="{}">#{}</a>',
+                           reverse("admin:reconciliation_statementbatch_change", args=[obj.batch_id]), obj.batch_id)
+
+    def get_urls(self):
+        meta = self.model._meta
+        return [path("<path:object_id>/queue/<str:action>/", self.admin_site.admin_view(self.queue_view),
+                     name=f"{meta.app_label}_{meta.model_name}_queue"), *super().get_urls()]
+
+    def queue_buttons(self, request, obj):
+        if (obj is None or obj.status != StatementLine.Status.UNMATCHED
+                or not request.user.has_perm("reconciliation.match_statementline")):
+            return []
+        meta = self.model._meta
+        return [{"name": name, "label": label, "needs_reason": True, "danger": name in ("return", "ignore"),
+                 "url": reverse(f"admin:{meta.app_label}_{meta.model_name}_queue", args=[obj.pk, name])}
+                for name, (label, _form, _service, _arg, money_in) in QUEUE_ACTIONS.items()
+                if money_in == (obj.amount > 0)]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        obj = self.get_object(request, object_id)
+        extra = {"workflow_transitions": self.queue_buttons(request, obj),
+                 "audit_timeline": list(timeline_for(StatementLine(pk=obj.pk))) if obj else []}
+        return super().change_view(request, object_id, form_url, extra_context={**extra, **(extra_context or {})})
+
+    def queue_view(self, request, object_id, action):
+        obj = self.get_object(request, object_id)
+        meta = self.model._meta
+        if obj is None or action not in QUEUE_ACTIONS:
+            self.message_user(request, _("Not found, or not yours to see."), level=messages.ERROR)
+            return redirect(f"admin:{meta.app_label}_{meta.model_name}_changelist")
+        change_url = reverse(f"admin:{meta.app_label}_{meta.model_name}_change", args=[obj.pk])
+        label, form_class, service, arg, _money_in = QUEUE_ACTIONS[action]
+        if not any(b["name"] == action for b in self.queue_buttons(request, obj)):
+            self.message_user(request, _("Refused: you may not take “%(action)s” on this line now.")
+                              % {"action": label}, level=messages.ERROR)
+            return redirect(change_url)
+        form = form_class(request.POST or None, line=obj)
+        if request.method == "POST" and form.is_valid():
+            kwargs = {"line": obj, "actor": request.user, "reason": form.cleaned_data["reason"]}
+            if arg:
+                kwargs["member" if arg == "user_id" else arg] = form.cleaned_data[arg]
+            try:
+                service(**kwargs)
+            except ApplicationError as err:
+                self.message_user(request, _("Refused: %(message)s") % {"message": err.message}, level=messages.ERROR)
+            else:
+                self.message_user(request, _("Done: %(action)s.") % {"action": label}, level=messages.SUCCESS)
+                return redirect(change_url)
+        return self.render_page(request, "admin/reconciliation/form_page.html", title=label, original=obj,
+                                form=form, cancel_url=change_url,
+                                intro=_("%(amount)s from %(who)s, remark “%(remark)s”.") % {
+                                    "amount": money(obj.amount), "who": obj.counterparty_name or "?",
+                                    "remark": obj.remark})
+
+
+@admin.register(StatementLine)
+class StatementLineAdmin(StatementLineAdminBase):
+    pass
+
+
+@admin.register(ExceptionQueueItem)
+class ExceptionQueueAdmin(StatementLineAdminBase):
+    list_display = ("bank_reference", "merchant", "value_date", "amount_display", "counterparty_name", "remark",
+                    "note", "age_days")
+    list_filter = (VisibleMerchantFilter, "value_date")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(status=StatementLine.Status.UNMATCHED)
+
+    @display(description=_("waiting (days)"))
+    def age_days(self, obj):
+        from django.utils import timezone
+
+        return (timezone.localdate() - obj.value_date).days

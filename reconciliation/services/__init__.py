@@ -1,0 +1,8 @@
+"""Reconciliation services, one module per topic (import from the module):
+
+- imports: statement_import — read, validate, store and match a statement file;
+- matching: automatic matching of an imported batch, and the exception queue's manual
+  operations (match to a deposit or member, return, ignore);
+- orders: the platform's order files (API and CSV);
+- eod: the end-of-day run (日末批量勾对);
+- cases: the discrepancy-case workflow."""

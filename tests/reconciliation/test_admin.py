@@ -1,0 +1,179 @@
+"""The screens, through the Django test client: upload → preview → confirm, the exception
+queue's buttons, end-of-day runs with their differences, and the case workflow."""
+import datetime
+from decimal import Decimal
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
+from ledger.models import Deposit, JournalEntry
+from ledger.selectors import account_balances
+from reconciliation.models import DiscrepancyCase, EodRun, OrderFile, StatementBatch, StatementLine
+from reconciliation.services.eod import eod_run
+from reconciliation.services.imports import statement_import
+from tests import factories as f
+
+from .builders import announce, english, gbk_debit_credit
+
+pytestmark = pytest.mark.django_db
+DAY = datetime.date(2026, 11, 24)
+IMPORT_URL = "admin:reconciliation_statementbatch_import"
+
+
+@pytest.fixture
+def merchant():
+    return f.active_merchant()
+
+
+@pytest.fixture
+def ops_client(client):
+    client.force_login(f.ops())
+    return client
+
+
+def upload(client, merchant, data, name="statement.csv"):
+    return client.post(reverse(IMPORT_URL), {"account": merchant.supervision_account_number,
+                                             "file": SimpleUploadedFile(name, data, "text/csv")})
+
+
+def test_upload_previews_and_confirm_books(ops_client, merchant):
+    deposit = announce(merchant, f.member(merchant), "1234.50", "D-1")
+    data = gbk_debit_credit([
+        ("SR001", "2026-11-24", "", "1,234.50", "张三", "622202", f"货款 {deposit.payment_code}", "1,234.50"),
+        ("SR002", "2026-11-24", "", "99.00", "李四", "622203", "无附言", "1,333.50"),
+    ])
+    # when the file is uploaded
+    response = upload(ops_client, merchant, data)
+    # then the preview shows each row's outcome, and nothing is booked yet
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert 'id="ready"' in page and 'data-outcome="deposit"' in page and 'data-outcome="suspense"' in page
+    assert 'id="count-matched">1<' in page and 'id="count-unmatched">1<' in page
+    assert StatementBatch.objects.count() == 0 and JournalEntry.objects.filter(merchant=merchant).count() == 0
+    token = response.context["token"]
+    # when it is confirmed
+    response = ops_client.post(reverse(IMPORT_URL), {"token": token})
+    # then it is booked, and the batch page shows its lines
+    batch = StatementBatch.objects.get()
+    assert response.status_code == 302 and response.url == reverse("admin:reconciliation_statementbatch_change",
+                                                                   args=[batch.pk])
+    assert (batch.status, batch.imported, batch.matched, batch.unmatched) == ("posted", 2, 1, 1)
+    deposit.refresh_from_db()
+    assert deposit.status == Deposit.Status.SUCCEEDED
+    assert account_balances(merchant)["supervision"] == Decimal("1333.50")
+    page = ops_client.get(response.url).content.decode()
+    assert "SR001" in page and "SR002" in page
+    # and the token can't be used twice
+    ops_client.post(reverse(IMPORT_URL), {"token": token})
+    assert StatementBatch.objects.count() == 1
+
+
+def test_a_refused_file_shows_its_errors_and_can_t_be_confirmed(ops_client, merchant):
+    data = english([("R1", "2026-11-31", "10.00", "A", "1", "B", "x", ""),
+                    ("R2", "2026-11-24", "abc", "A", "1", "B", "x", "")])
+    response = upload(ops_client, merchant, data)
+    page = response.content.decode()
+    assert 'id="refused"' in page and 'id="confirm-form"' not in page
+    assert "token" not in response.context
+    errors = response.context["result"].errors
+    assert [e["line"] for e in errors] == [2, 3]
+    assert StatementBatch.objects.count() == 0 and StatementLine.objects.count() == 0
+
+
+def test_an_empty_upload_is_refused_with_a_message(ops_client, merchant):
+    response = upload(ops_client, merchant, b"foo\r\n")
+    assert 'id="refused"' in response.content.decode()
+
+
+def test_a_forged_token_imports_nothing(ops_client, merchant):
+    response = ops_client.post(reverse(IMPORT_URL), {"token": "forged"})
+    assert response.status_code == 302 and StatementBatch.objects.count() == 0
+
+
+def test_staff_without_the_permission_cannot_import(client, merchant):
+    client.force_login(f.auditor())
+    assert client.get(reverse(IMPORT_URL)).status_code == 403
+
+
+def test_the_exception_queue_lists_waiting_lines_and_its_buttons_work(ops_client, merchant):
+    member = f.member(merchant, user_id="buyer-7")
+    statement_import(account_number=merchant.supervision_account_number, actor=None, stream=english([
+        ("R1", "2026-11-24", "80.00", "Zhao", "1", "B", "mistyped", ""),
+        ("R2", "2026-11-24", "-3.00", "Bank", "1", "B", "fee", "")]))
+    page = ops_client.get(reverse("admin:reconciliation_exceptionqueueitem_changelist")).content.decode()
+    assert "R1" in page and "R2" in page
+    line = StatementLine.objects.get(bank_reference="R1")
+    change = ops_client.get(reverse("admin:reconciliation_statementline_change", args=[line.pk])).content.decode()
+    assert 'data-transition="match_member"' in change and 'data-transition="ignore"' not in change
+    url = reverse("admin:reconciliation_statementline_queue", args=[line.pk, "match_member"])
+    response = ops_client.post(url, {"user_id": "buyer-7", "reason": "Payer phoned in"})
+    assert response.status_code == 302
+    line.refresh_from_db()
+    assert (line.status, line.member_id) == ("posted", member.pk)
+    # money out: ignore with a reason
+    out = StatementLine.objects.get(bank_reference="R2")
+    ops_client.post(reverse("admin:reconciliation_exceptionqueueitem_queue", args=[out.pk, "ignore"]),
+                    {"reason": "Bank fee"})
+    out.refresh_from_db()
+    assert out.status == "ignored"
+    assert "R1" not in ops_client.get(reverse("admin:reconciliation_exceptionqueueitem_changelist")).content.decode()
+
+
+def test_an_auditor_sees_the_queue_but_has_no_buttons(client, merchant):
+    statement_import(account_number=merchant.supervision_account_number, actor=None, stream=english([
+        ("R1", "2026-11-24", "80.00", "Zhao", "1", "B", "mistyped", "")]))
+    line = StatementLine.objects.get()
+    client.force_login(f.auditor())
+    page = client.get(reverse("admin:reconciliation_statementline_change", args=[line.pk])).content.decode()
+    assert "data-transition" not in page
+    client.post(reverse("admin:reconciliation_statementline_queue", args=[line.pk, "return"]), {"reason": "x"})
+    line.refresh_from_db()
+    assert line.status == "unmatched"
+
+
+def test_end_of_day_from_the_admin_with_drill_down(ops_client, merchant):
+    response = ops_client.post(reverse("admin:reconciliation_eodrun_run"),
+                               {"merchant": merchant.pk, "business_date": "2026-11-24"})
+    run = EodRun.objects.get(merchant=merchant, business_date=DAY)
+    assert response.status_code == 302 and run.status == EodRun.Status.DISCREPANCIES
+    page = ops_client.get(reverse("admin:reconciliation_eodrun_change", args=[run.pk])).content.decode()
+    assert 'id="eod-differences"' in page and "No order file" in page
+    assert ops_client.get(reverse("admin:reconciliation_eodrun_changelist")).status_code == 200
+    assert ops_client.get(reverse("admin:reconciliation_eoddifference_changelist")).status_code == 200
+    ops_client.post(reverse("admin:reconciliation_eodrun_rerun", args=[run.pk]))
+    run.refresh_from_db()
+    assert run.runs == 2 and DiscrepancyCase.objects.filter(merchant=merchant).count() == 2
+
+
+def test_a_case_moves_through_its_workflow_buttons(ops_client, merchant):
+    eod_run(merchant=merchant, business_date=DAY, actor=None)
+    case = DiscrepancyCase.objects.filter(kind="order_file_missing").get()
+    url = reverse("admin:reconciliation_discrepancycase_change", args=[case.pk])
+    assert 'data-transition="investigate"' in ops_client.get(url).content.decode()
+    ops_client.post(reverse("admin:reconciliation_discrepancycase_transition", args=[case.pk, "investigate"]),
+                    {"reason": ""})
+    ops_client.post(reverse("admin:reconciliation_discrepancycase_transition", args=[case.pk, "write_off"]),
+                    {"reason": "Platform not live yet"})
+    case.refresh_from_db()
+    assert (case.status, case.resolution) == ("written_off", "Platform not live yet")
+
+
+def test_an_order_file_csv_upload(ops_client, merchant):
+    data = b"order_no,type,amount,payer_user_id,payee_user_id\r\nP-1,payment,10.00,a,b\r\n"
+    response = ops_client.post(reverse("admin:reconciliation_orderfile_upload"), {
+        "merchant": merchant.pk, "business_date": "2026-11-24", "file": SimpleUploadedFile("o.csv", data)})
+    assert response.status_code == 302 and OrderFile.objects.get().line_count == 1
+    bad = b"order_no,type,amount\r\nP-1,payment,-1\r\n"
+    response = ops_client.post(reverse("admin:reconciliation_orderfile_upload"), {
+        "merchant": merchant.pk, "business_date": "2026-11-24", "file": SimpleUploadedFile("o.csv", bad)})
+    assert response.status_code == 200 and OrderFile.objects.count() == 1
+
+
+@pytest.mark.parametrize("name", ["statementbatch", "statementline", "exceptionqueueitem", "orderfile",
+                                  "orderfileline", "eodrun", "eoddifference", "discrepancycase"])
+def test_every_list_renders(ops_client, merchant, name):
+    statement_import(account_number=merchant.supervision_account_number, actor=None, stream=english([
+        ("R1", "2026-11-24", "80.00", "Zhao", "1", "B", "mistyped", "80.00")]))
+    eod_run(merchant=merchant, business_date=DAY, actor=None)
+    assert ops_client.get(reverse(f"admin:reconciliation_{name}_changelist")).status_code == 200
