@@ -48,7 +48,8 @@ def start_gunicorn(env: dict, *, log_path: str, timeout: float = 120) -> Server:
     port = free_port()
     workers = gunicorn_workers()
     cmd = [sys.executable, "-m", "gunicorn", "config.wsgi:application", "--bind", f"127.0.0.1:{port}",
-           "--workers", str(workers), "--worker-class", "sync", "--log-level", "warning", "--timeout", "120"]
+           "--workers", str(workers), "--worker-class", "sync", "--log-level", "warning", "--timeout", "120",
+           "--preload"]  # Django set up once in the master, then forked: less memory, faster start
     log = open(log_path, "wb")
     process = subprocess.Popen(cmd, env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT,
                                cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))

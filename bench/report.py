@@ -26,6 +26,10 @@ def _pct(value):
     return "" if value is None else f"{value * 100:.0f} %"
 
 
+def _load(values):
+    return "/".join(f"{v:.1f}" for v in values) if values else "?"
+
+
 def _met(ok):
     return "" if ok is None else ("met" if ok else "NOT met")
 
@@ -150,8 +154,15 @@ def build_rows(results: dict) -> list[dict]:
 
 
 def _errors_note(node) -> str:
+    parts = []
+    if node.get("cpu_client_ms_per_call") is not None:
+        cpu = f"CPU per call: {node['cpu_client_ms_per_call']:.1f} ms in Python"
+        if node.get("cpu_server_ms_per_call") is not None:
+            cpu += f" + {node['cpu_server_ms_per_call']:.1f} ms in PostgreSQL"
+        parts.append(cpu)
     errors = node.get("errors") or {}
-    return ", ".join(f"{k}: {v}" for k, v in errors.items())
+    parts += [f"{k}: {v}" for k, v in errors.items()]
+    return "; ".join(parts)
 
 
 def _concurrency_errors(results) -> tuple[int, dict]:
@@ -178,7 +189,8 @@ def markdown(results: dict, rows: list[dict]) -> str:
         f"PostgreSQL {pg.get('server_version', '?')} "
         f"(fsync={pg.get('fsync')}, synchronous_commit={pg.get('synchronous_commit')}, "
         f"full_page_writes={pg.get('full_page_writes')}, shared_buffers={pg.get('shared_buffers')}); "
-        f"{results.get('sizes', {}).get('seconds')} s per measurement.",
+        f"{results.get('sizes', {}).get('seconds')} s per measurement; load average (1/5/15 min) "
+        f"{_load(m.get('load_average_start'))} at the start, {_load(m.get('load_average_end'))} at the end.",
         "",
         "| Figure | Value | p50 | p99 | Ratio to TPC-B@8 | Target | Met |",
         "| --- | --- | --- | --- | --- | --- | --- |",

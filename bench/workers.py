@@ -33,6 +33,9 @@ class Measurement:
     errors: dict = field(default_factory=dict)  # kind -> count
     error_samples: dict = field(default_factory=dict)  # kind -> one message
     workers: int = 0
+    calls: int = 0
+    cpu_client_s: float = 0.0  # CPU of the calling processes (Python) during the window
+    cpu_server_s: float | None = None  # CPU of their PostgreSQL backends, when visible
 
     @property
     def tps(self) -> float:
@@ -47,6 +50,11 @@ class Measurement:
 
     def merge(self, other: dict):
         self.ok += other["ok"]
+        self.calls += other["ok"] + sum(other["errors"].values())
+        if other.get("cpu_client_s") is not None:
+            self.cpu_client_s += other["cpu_client_s"]
+        if other.get("cpu_server_s") is not None:
+            self.cpu_server_s = (self.cpu_server_s or 0.0) + other["cpu_server_s"]
         self.latencies_ms += other["latencies_ms"]
         for kind, n in other["errors"].items():
             self.errors[kind] = self.errors.get(kind, 0) + n
@@ -56,7 +64,11 @@ class Measurement:
     def summary(self) -> dict:
         return {"ok": self.ok, "seconds": self.seconds, "tps": self.tps, "p50_ms": self.percentile(50),
                 "p99_ms": self.percentile(99), "errors": dict(self.errors), "error_samples": dict(self.error_samples),
-                "workers": self.workers}
+                "workers": self.workers,
+                "cpu_client_ms_per_call": 1000 * self.cpu_client_s / self.calls if self.calls and self.cpu_client_s
+                else None,
+                "cpu_server_ms_per_call": 1000 * self.cpu_server_s / self.calls if self.calls and self.cpu_server_s
+                else None}
 
 
 def classify(error: BaseException) -> str:
@@ -192,7 +204,33 @@ def payment_worker(conf: dict, commands, ready, start_at, results):
         ready.put("ready")
         if commands.get() != "go":
             return
-        results.put(measure(one, start_at.value, command["seconds"]))
+        backend = backend_pid(connection)
+        before = cpu_seconds(backend)
+        result = measure(one, start_at.value, command["seconds"])
+        after = cpu_seconds(backend)
+        result["cpu_client_s"] = after[0] - before[0]
+        result["cpu_server_s"] = (after[1] - before[1]) if None not in (after[1], before[1]) else None
+        results.put(result)
+
+
+def backend_pid(connection) -> int | None:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        return cursor.fetchone()[0]
+
+
+def cpu_seconds(backend: int | None) -> tuple[float, float | None]:
+    """(this process's CPU time, its PostgreSQL backend's CPU time when the server runs on this
+    machine and /proc shows it): where a payment's cost goes, Python or the database."""
+    server = None
+    if backend:
+        try:
+            with open(f"/proc/{backend}/stat") as fh:
+                fields = fh.read().rsplit(")", 1)[1].split()
+            server = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+        except (OSError, ValueError, IndexError):
+            server = None
+    return time.process_time(), server
 
 
 def measure(one, begin: float, seconds: float) -> dict:

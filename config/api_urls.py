@@ -8,8 +8,7 @@ import importlib.util
 
 from django.urls import include, path, re_path
 
-import core.api.views  # noqa: F401  registers the <uid:...> and <id:...> path converters
-from core.api.views import RouteNotFound
+from core.api.views import RouteNotFound  # importing it registers the <uid:...> and <id:...> converters
 
 API_APPS = ["merchants", "ledger", "credit", "reconciliation"]
 

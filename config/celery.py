@@ -35,3 +35,9 @@ app.conf.beat_schedule["merchants-webhooks-deliver-due"] = {
     "task": "merchants.webhooks.deliver_due",
     "schedule": 60.0,
 }
+# Back office: freeze last period's RM performance the night after it ends (01:30, after the
+# end of day and the overdue sweep).
+app.conf.beat_schedule["backoffice-performance-snapshots"] = {
+    "task": "backoffice.tasks.take_performance_snapshots",
+    "schedule": crontab(hour=1, minute=30),
+}

@@ -9,6 +9,7 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("ledger/", include("ledger.urls")),
+    path("backoffice/", include("backoffice.urls")),
 ]
 
 # JSON error envelopes for paths under /api/ (the admin keeps Django's pages).

@@ -20,3 +20,6 @@ class CoreConfig(AppConfig):
 
     def ready(self):
         post_migrate.connect(_sync_roles, dispatch_uid="core.sync_roles")
+        from .security import install_on_admin_site
+
+        install_on_admin_site()

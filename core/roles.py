@@ -40,6 +40,12 @@ ROLE_PERMISSIONS[RISK_OFFICER] += ["ledger.freeze_account"]
 ROLE_PERMISSIONS[OPERATIONS] += ["ledger.add_paymentchannel", "ledger.change_paymentchannel"]
 # Platform API webhooks: operations resend failed deliveries.
 ROLE_PERMISSIONS[OPERATIONS] += ["merchants.resend_webhookdelivery"]
+# Back office: every role may answer a complaint (the look-up is audited); risk, operations
+# and auditors see every RM's performance (an RM sees their own without this permission).
+for _role in ROLES:
+    ROLE_PERMISSIONS[_role] += ["backoffice.lookup_complaint"]
+for _role in (RISK_OFFICER, OPERATIONS, AUDITOR):
+    ROLE_PERMISSIONS[_role] += ["backoffice.view_rm_performance", "backoffice.*view"]
 
 
 def role_permissions(apps=None):

@@ -38,11 +38,11 @@ def _platform(merchant, kind, amount) -> dict:
             "amount": money(amount)}
 
 
-def _visible(request, model, pk, **related):
+def _visible(request, model, pk, select=()):
     perm = f"ledger.view_{model._meta.model_name}"
     if not request.user.has_perm(perm):
         raise PermissionDenied
-    qs = model.objects.select_related("merchant", *related.get("select", ())).filter(
+    qs = model.objects.select_related("merchant", *select).filter(
         merchant__in=merchants_visible_to(request.user))
     return get_object_or_404(qs, pk=pk)
 

@@ -84,12 +84,12 @@ def fingerprint(method: str, path: str, body: bytes) -> str:
 
 
 def claim(*, merchant_id: int, key: str, method: str, path: str, body: bytes,
-          wait_seconds: float = WAIT_SECONDS):
+          wait_seconds: float | None = None):
     """Return the record this request now owns, or a Replay; raise IdempotencyConflict."""
     from core.models import IdempotencyRecord as Record
 
     fp = fingerprint(method, path, body)
-    deadline = time.monotonic() + wait_seconds
+    deadline = time.monotonic() + (WAIT_SECONDS if wait_seconds is None else wait_seconds)
     while True:
         now = timezone.now()
         try:

@@ -33,12 +33,17 @@ How an app adds endpoints (credit, reconciliation, ...):
    Services raise core.errors.ApplicationError; the envelope, status and code follow
    (core.api.exceptions). Always look rows up through `self.merchant` so another
    merchant's ids answer 404 (tenant isolation). Query strings: `self.parse_query(Serializer)`;
-   lists: core.api.pagination.paginate + page_serializer.
+   lists: core.api.pagination.paginate + page_serializer. `self.idempotency_key` is the
+   request's Idempotency-Key (a service's own reference, e.g. a repayment's).
 2. `<app>/api/urls.py` — `urlpatterns = [path("credit/drawdowns", DrawdownCreate.as_view()), ...]`
    (no leading slash, no trailing slash; paths are relative to /api/v1/). The converters
    `<uid:user_id>` and `<id:pk>` (registered here) refuse malformed ids with a 404.
 3. Nothing else: config/api_urls.py includes `credit.api.urls` and `reconciliation.api.urls`
-   automatically when those modules exist. Tests: tests/api/ fixtures (`platform`, `client`).
+   automatically when those modules exist. Tests: the fixtures of tests/api/conftest.py —
+   `platform` (an active merchant, its secret, and `platform.client`, a JianguanClient that
+   sends through Django's test client with real signatures) and `raw_api` (hand-made requests).
+   Platform-facing error codes are listed per handler in `endpoint(errors=[...])` so the
+   OpenAPI schema documents every status a client can get (schemathesis checks it).
 
 Signing (core.api.authentication), merchant status (MerchantStatusPermission), throttling per
 app id (core.api.throttling), idempotency (core.api.idempotency) and the OpenAPI description

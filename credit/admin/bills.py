@@ -83,7 +83,7 @@ class CreditBillAdmin(ReadOnlyMixin, WorkflowAdminMixin, ModelAdmin):
     @admin.display(description=_("aging"))
     def aging_display(self, obj):
         key = aging_bucket(obj, today())
-        return dict((k, label) for k, label, *_rest in AGING_BUCKETS).get(key, "—")
+        return {k: label for k, label, *_rest in AGING_BUCKETS}.get(key, "—")
 
     def get_queryset(self, request):
         return visible(super().get_queryset(request), request)

@@ -1,7 +1,12 @@
 """Credit services, one module per topic; the public functions are re-exported here."""
 from .applications import (  # noqa: F401
-    credit_application_approve, credit_application_create, credit_application_reject, credit_application_review,
-    credit_application_submit, credit_application_update, validate_application,
+    credit_application_approve,
+    credit_application_create,
+    credit_application_reject,
+    credit_application_review,
+    credit_application_submit,
+    credit_application_update,
+    validate_application,
 )
 from .drawdowns import credit_drawdown  # noqa: F401
 from .lines import credit_line_close, credit_line_reactivate, credit_line_suspend  # noqa: F401

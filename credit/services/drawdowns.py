@@ -29,7 +29,8 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext_lazy as _
 
 from core.actors import as_actor
-from core.errors import CreditLimitExceeded, CreditLineInactive, DuplicateOrder, NotFound, ValidationFailed
+from core.errors import (CreditLimitExceeded, CreditLineInactive, DuplicateOrder, MemberFrozen, NotFound,
+                         ValidationFailed)
 from core.money import parse_amount
 from ledger import guards
 from ledger.accounts import members_accounts, platform_account
@@ -121,6 +122,8 @@ def _pay_payee(merchant, actor, line, fresh, payee, member, amount, order_no, bu
         accounts = members_accounts([fresh[payee.pk]])
     else:
         creditor = line.creditor_member
+        if creditor.status == Member.Status.FROZEN:
+            raise MemberFrozen(_("The creditor is frozen: it can't finance drawdowns now."))
         guards.ensure_member_can_pay(creditor)
         accounts = members_accounts([creditor, fresh[payee.pk]])
         source = Leg(accounts[creditor.pk][0], -amount)

@@ -55,8 +55,7 @@ def _fingerprint(*, payer_id, amount, mode, splits: dict, fee) -> str:
 
 
 def _validated_request(*, payer, amount, order_no, mode, splits, platform_fee, description):
-    """Check the request alone (no database): returns (order_no, amount, fee, {payee pk: amount},
-    {payee pk: payee})."""
+    """Check the request alone (no database): returns (order_no, amount, fee, {payee pk: amount})."""
     if mode not in Payment.Mode.values:
         raise ValidationFailed(_("The mode must be “direct” or “guaranteed”."), field="mode")
     order_no = (order_no or "").strip()
@@ -72,13 +71,11 @@ def _validated_request(*, payer, amount, order_no, mode, splits, platform_fee, d
     if not splits:
         raise ValidationFailed(_("At least one payee is required."), field="splits")
     merged: dict[int, Decimal] = {}
-    payees: dict[int, Member] = {}
     for payee, value in splits:
         value = parse_amount(value, field="splits")
         if payee.pk == payer.pk:
             raise ValidationFailed(_("The payer can't be one of the payees."), field="splits")
         merged[payee.pk] = merged.get(payee.pk, ZERO) + value
-        payees[payee.pk] = payee
     total = sum(merged.values()) + fee
     if total != amount:
         raise ValidationFailed(
@@ -87,7 +84,7 @@ def _validated_request(*, payer, amount, order_no, mode, splits, platform_fee, d
             details={"splits": [str(_("The payee amounts plus the platform fee must equal the amount."))],
                      "amount": [str(amount)], "splits_plus_fee": [str(total)]},
         )
-    return order_no, amount, fee, merged, payees
+    return order_no, amount, fee, merged
 
 
 def _existing_replay(merchant, order_no, fingerprint):
@@ -117,7 +114,7 @@ def _check_parties(merchant, payer, payee_ids):
 def payment_create(*, merchant: Merchant, actor, payer: Member, amount, order_no: str, mode: str,
                    splits: list, platform_fee="0.00", description: str = "") -> tuple[Payment, bool]:
     """Book a payment; returns (payment, created). See the module docstring."""
-    order_no, amount, fee, merged, _payees = _validated_request(
+    order_no, amount, fee, merged = _validated_request(
         payer=payer, amount=amount, order_no=order_no, mode=mode, splits=splits, platform_fee=platform_fee,
         description=description)
     fingerprint = _fingerprint(payer_id=payer.pk, amount=amount, mode=mode, splits=merged, fee=fee)
@@ -175,7 +172,8 @@ def payment_create(*, merchant: Merchant, actor, payer: Member, amount, order_no
 # --- release -----------------------------------------------------------------------------
 
 def _locked(payment) -> Payment:
-    return Payment.objects.select_for_update().select_related("merchant").get(pk=payment.pk)
+    # of=self: lock the payment only, not its merchant's row (every payment of a merchant joins it).
+    return Payment.objects.select_for_update(of=("self",)).select_related("merchant").get(pk=payment.pk)
 
 
 def _splits(payment) -> list[PaymentSplit]:

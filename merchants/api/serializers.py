@@ -1,3 +1,4 @@
+from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from core.api.fields import MoneyField, PlainCharField
@@ -6,7 +7,8 @@ from ..models import MemberKind
 
 
 class MemberInput(serializers.Serializer):
-    user_id = PlainCharField(max_length=64, help_text="The platform's own user id, unique per merchant.")
+    user_id = PlainCharField(max_length=64, help_text="The platform's own user id, unique per merchant "
+                                                      "(1–64 characters, no \"/\": it is a path segment).")
     name = PlainCharField(max_length=200)
     kind = serializers.ChoiceField(choices=MemberKind.values)
     id_number = PlainCharField(max_length=32, required=False, allow_blank=True, default="",
@@ -15,6 +17,12 @@ class MemberInput(serializers.Serializer):
     phone = PlainCharField(max_length=32, required=False, allow_blank=True, default="")
     roles = serializers.ListField(child=serializers.ChoiceField(choices=["buyer", "seller"]), required=False,
                                   default=["buyer"], max_length=2)
+
+    def validate_user_id(self, value):
+        if "/" in value:
+            # /members/{user_id}/... could never address it (servers decode %2F before routing).
+            raise serializers.ValidationError(_("A user id can't contain “/”."))
+        return value
 
 
 class MemberOutput(serializers.Serializer):

@@ -8,6 +8,7 @@ from unfold.widgets import (
     UnfoldAdminTextInputWidget,
 )
 
+from ledger.calendar import local_now
 from ledger.models import Deposit, Withdrawal
 from merchants.models import Member, Merchant
 from merchants.selectors import merchants_visible_to
@@ -61,7 +62,7 @@ class RunEodForm(forms.Form):
     merchant = forms.ModelChoiceField(label=_("Merchant"), queryset=Merchant.objects.none(),
                                       widget=UnfoldAdminSelectWidget)
     business_date = forms.DateField(label=_("Business date"), widget=UnfoldAdminSingleDateWidget,
-                                    initial=lambda: datetime.date.today() - datetime.timedelta(days=1))
+                                    initial=lambda: local_now().date() - datetime.timedelta(days=1))
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)

@@ -108,6 +108,8 @@ class StatementBatchAdmin(ReadOnlyScopedMixin, ModelAdmin):
             with _kept(name).open("rb") as stream:
                 result = statement_import(account_number=form.cleaned_data["account"], stream=stream,
                                           file_name=upload.name, actor=request.user, dry_run=True)
+            for item in result.preview:
+                item["outcome_label"] = matching.OUTCOME_LABELS.get(item["outcome"], item["outcome"])
             context.update(result=result, file_name=upload.name, account=form.cleaned_data["account"])
             if result.refused:
                 _kept(name).unlink(missing_ok=True)

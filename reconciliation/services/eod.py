@@ -43,6 +43,7 @@ ENTRY_ORDER_TYPES = {
     EntryType.REFUND: "refund",
     EntryType.WITHDRAWAL_REQUEST: "withdrawal",
 }
+EOD_WORK_MEM = "256MB"
 _EOD_LOCK = 0x4A47_0201  # with the merchant id: one run per merchant at a time
 
 
@@ -57,7 +58,8 @@ def _orders_sql() -> str:
 def eod_run(*, merchant, business_date: datetime.date, actor) -> EodRun:
     actor = as_actor(actor)
     hot = list(Account.objects.filter(merchant=merchant, is_hot=True).values_list("pk", flat=True))
-    roll_up_hot_balances(hot)  # its own short transaction: hot postings must not wait for the whole run
+    if hot:  # its own short transaction: hot postings must not wait for the whole run
+        roll_up_hot_balances(hot)
     with transaction.atomic():
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
@@ -106,6 +108,10 @@ def _match_orders(run: EodRun):
         return
     run.orders = OrderFileLine.objects.filter(order_file=order_file).count()
     with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # Both sides of a big day hash-join in memory instead of spilling to disk (this
+            # transaction only).
+            cursor.execute(f"SET LOCAL work_mem = '{EOD_WORK_MEM}'")
         cursor.execute(_orders_sql(), {"merchant": run.merchant_id, "run": run.pk, "day": run.business_date,
                                        "order_file": order_file.pk})
     if order_file.status != OrderFile.Status.RECONCILED:

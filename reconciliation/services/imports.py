@@ -1,11 +1,14 @@
 """Statement import: one file of a supervision account's statement (or offline transfer
 receipts), read with reconciliation.parsing and stored and matched in one transaction.
 
-1. Every row is validated; any unreadable row refuses the file and nothing from it is stored
-   (the refused batch is kept with its errors, for the record).
-2. Lines already imported (same bank reference on the same account, or twice in the file) are
-   counted as duplicates and skipped: one query per chunk of references, never one per row.
-3. The new lines are bulk-inserted, then matched (reconciliation.services.matching).
+- Every row is validated; any unreadable row refuses the file and nothing from it is kept
+  (the refused batch itself is kept with its errors, for the record).
+- Lines already imported (same bank reference on the same account, or twice in the file) are
+  counted as duplicates and skipped: one query per chunk of references, never one per row.
+- The file is read once, in chunks of 2,000 rows: each chunk's new lines are matched and
+  booked (reconciliation.services.matching) and then written with their outcome by COPY.
+  A bad row further down stops the storing and the refusal rolls back what was booked, so
+  "validate first" holds without reading the file twice or holding it in memory.
 A dry run does all of it and rolls back, so the admin preview shows exactly what a confirm
 would book."""
 import datetime

@@ -7,8 +7,9 @@ line:
   for a business member, the payer's name on the member's verified account) → the deposit is
   credited (ledger.services.deposits.deposit_credit, proof = the bank reference);
 - any other money in → parked in the merchant's suspense account, waiting in the queue with
-  a note saying why. The parking is one suspense entry per batch and business date (not one
-  per line): the books add up the same, and a 100,000-line file books in seconds;
+  a note saying why. The parking is one suspense entry per chunk of 2,000 lines and business
+  date (not one per line): the books add up the same, and a 100,000-line file parks its
+  unidentified money in about fifty entries instead of 100,000;
 - money out is never booked from the statement: money leaving the supervision account must
   be a withdrawal the ledger already booked. A line matches a paid withdrawal by its bank
   reference or an order number in the remark; anything else waits in the queue unbooked, and
@@ -43,6 +44,14 @@ PREVIEW_LIMIT = 500
 OUTCOME_DEPOSIT, OUTCOME_SUSPENSE = "deposit", "suspense"
 OUTCOME_WITHDRAWAL, OUTCOME_OUT_QUEUE = "withdrawal", "queue_out"
 MATCHED_OUTCOMES = (OUTCOME_DEPOSIT, OUTCOME_WITHDRAWAL)
+OUTCOME_LABELS = {
+    OUTCOME_DEPOSIT: _("Deposit credited"),
+    OUTCOME_WITHDRAWAL: _("Paid withdrawal"),
+    OUTCOME_SUSPENSE: _("Suspense: exception queue"),
+    OUTCOME_OUT_QUEUE: _("Exception queue (not booked)"),
+    "duplicate": _("Duplicate: skipped"),
+    "error": _("Error"),
+}
 _CODE_RUN = re.compile(f"[{CODE_ALPHABET}]{{{CODE_LENGTH},}}")
 _TOKEN = re.compile(r"[A-Za-z0-9_\-]{1,64}")
 

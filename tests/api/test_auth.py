@@ -225,3 +225,15 @@ def test_secrets_are_never_returned(platform):
         assert platform.secret not in json.dumps(body)
 
 
+
+
+@pytest.mark.parametrize("encode", [
+    lambda s: __import__("urllib.parse").parse.quote(s, safe=""),        # strict: every reserved character escaped
+    lambda s: __import__("urllib.parse").parse.quote(s, safe=",:@'()"),  # some left as they are
+])
+def test_paths_with_reserved_characters_verify_however_the_client_escapes_them(platform, raw_api, encode):
+    add_member(platform, "a,b:c@d'e(f)")
+    path = "/api/v1/members/" + encode("a,b:c@d'e(f)")
+    response = raw_api.as_platform(platform, "GET", path)
+    assert response.status_code == 200, response.content
+    assert response.json()["user_id"] == "a,b:c@d'e(f)"

@@ -44,7 +44,7 @@ def funded(platform):
 @pytest.mark.parametrize("path", POST_PATHS)
 def test_no_json_body_makes_a_500(funded, raw_api, path):
     @given(body=bodies)
-    @settings(max_examples=40, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+    @settings(max_examples=30, deadline=None, database=None, suppress_health_check=list(HealthCheck))
     def post(body):
         response = raw_api.as_platform(funded, "POST", path, raw=json.dumps(body).encode(),
                                        idempotency_key=str(uuid.uuid4()))
@@ -58,7 +58,7 @@ def test_no_json_body_makes_a_500(funded, raw_api, path):
 @pytest.mark.parametrize("path", ["/api/v1/members", "/api/v1/payments", "/api/v1/deposits"])
 def test_no_byte_string_makes_a_500(funded, raw_api, path):
     @given(raw=st.binary(max_size=200))
-    @settings(max_examples=40, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+    @settings(max_examples=20, deadline=None, database=None, suppress_health_check=list(HealthCheck))
     def post(raw):
         response = raw_api.as_platform(funded, "POST", path, raw=raw, idempotency_key=str(uuid.uuid4()))
         assert response.status_code < 500, (raw, response.content)

@@ -156,3 +156,15 @@ def test_bad_card_numbers_and_other_members_cards(platform, other_platform):
     assert err.value.status == 404
     # verifying a card that is already verified changes nothing
     assert platform.client.verify_bank_card("u-1", card["id"], amount="0.10")["verified"] is True
+
+
+def test_the_hot_paths_take_few_queries(platform, raw_api, django_assert_max_num_queries):
+    add_member(platform, "u-1")
+    # signature check (merchant, secrets, nonce) + the read
+    with django_assert_max_num_queries(6):
+        assert raw_api.as_platform(platform, "GET", "/api/v1/members/u-1").status_code == 200
+    # + idempotency claim and completion around the deposit's own queries
+    with django_assert_max_num_queries(16):
+        response = raw_api.as_platform(platform, "POST", "/api/v1/deposits", body={
+            "user_id": "u-1", "amount": "1.00", "order_no": "D-q", "method": "offline_transfer"})
+        assert response.status_code == 201

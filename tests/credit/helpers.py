@@ -2,7 +2,6 @@
 ledger's own services, and a settable business date (the "fixed clock")."""
 import itertools
 from datetime import date
-from decimal import Decimal
 
 from credit import services
 from ledger.services import deposits
@@ -55,7 +54,3 @@ class World:
         self.buyer = f.member(self.merchant, roles=("buyer",), name="Buyer Co")
         self.core = f.member(self.merchant, roles=("seller",), name="Core Enterprise")
         self.seller = f.member(self.merchant, roles=("seller",), name="Other Seller")
-
-
-def money(value) -> Decimal:
-    return Decimal(value)

@@ -4,8 +4,16 @@ from decimal import Decimal
 
 import pytest
 
-from core.errors import (CreditLimitExceeded, CreditLineInactive, DuplicateOrder, InsufficientFunds, MemberFrozen,
-                         MerchantFrozen, NotFound, ValidationFailed)
+from core.errors import (
+    CreditLimitExceeded,
+    CreditLineInactive,
+    DuplicateOrder,
+    InsufficientFunds,
+    MemberFrozen,
+    MerchantFrozen,
+    NotFound,
+    ValidationFailed,
+)
 from credit import services
 from credit.models import CreditBill
 from ledger.models import EntryType, JournalEntry
@@ -167,3 +175,13 @@ def test_the_same_drawdown_twice_books_once_and_a_reused_order_number_is_refused
         _draw(world, "300.01", order_no="PO-9")
     line.refresh_from_db()
     assert line.used == Decimal("300.00")
+
+
+def test_a_frozen_creditor_finances_nothing(world, clock):
+    open_line(world.merchant, world.buyer, creditor=world.core)
+    fund(world.core, "1000.00")
+    merchant_services.member_freeze(member=world.core, actor=f.risk(), reason="Court order")
+    with pytest.raises(MemberFrozen) as caught:
+        _draw(world, payee=world.seller)
+    assert "creditor" in str(caught.value.message)
+    assert member_balance(world.core)["available"] == Decimal("1000.00")

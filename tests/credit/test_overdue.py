@@ -171,3 +171,15 @@ def test_the_rm_marks_a_notification_read_and_nobody_else_can(world, bill, djang
     services.credit_notification_mark_read(notification=notification, actor=world.merchant.relationship_manager)
     notification.refresh_from_db()
     assert notification.read_at is not None
+
+
+def test_the_overdue_event_reaches_the_webhook_queue(world, bill, monkeypatch, django_capture_on_commit_callbacks):
+    from merchants.models import WebhookDelivery
+
+    monkeypatch.setattr("merchants.webhooks._schedule", lambda delivery_id: None)  # no HTTP in this test
+    world.merchant.webhook_url = "https://platform.example/hooks"
+    world.merchant.save(update_fields=["webhook_url"])
+    bill.merchant.refresh_from_db()
+    _sweep(date(2026, 4, 5), django_capture_on_commit_callbacks)
+    delivery = WebhookDelivery.objects.get(merchant=world.merchant)
+    assert delivery.event_type == "credit.bill.overdue" and delivery.payload["data"]["order_no"] == "PO-1"

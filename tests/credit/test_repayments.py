@@ -83,7 +83,7 @@ def test_penalty_is_paid_before_principal(world, clock, on_account):
 
 
 def test_more_than_outstanding_is_refused_and_nothing_moves(world, on_account):
-    line, bill = on_account
+    _line, bill = on_account
     with pytest.raises(InvalidAmount) as caught:
         _repay(bill, "1000.01", "R-1")
     assert caught.value.details["outstanding"] == ["1000.00"]
@@ -103,7 +103,7 @@ def test_a_buyer_without_the_money_repays_nothing(world, clock):
 
 
 def test_the_same_reference_repays_once(world, on_account):
-    line, bill = on_account
+    _line, bill = on_account
     first = _repay(bill, "100.00", "R-1")
     assert _repay(bill, "100.00", "R-1").pk == first.pk
     with pytest.raises(IdempotencyConflict):
