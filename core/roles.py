@@ -14,7 +14,7 @@ _VIEW_ALL = ["core.*view", "merchants.*view", "ledger.*view", "credit.*view", "r
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     RELATIONSHIP_MANAGER: [
-        "merchants.*view", "ledger.*view", "credit.*view", "reconciliation.*view", "core.view_auditevent",
+        "merchants.*view", "ledger.*view", "credit.*view", "reconciliation.*view",
         "merchants.add_merchant", "merchants.change_merchant", "merchants.submit_merchant",
         "merchants.rotate_credentials", "merchants.add_member", "merchants.change_member",
         "credit.add_creditapplication", "credit.change_creditapplication", "credit.submit_creditapplication",
