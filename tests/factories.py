@@ -58,12 +58,13 @@ def uscc() -> str:
 def draft_merchant(*, manager=None, **fields) -> Merchant:
     manager = manager or rm()
     n = next(_seq)
+    code = fields.pop("code", f"m{n}")
     data = dict(
         legal_name=f"Shandong Test Mall {n} Co Ltd", uscc=uscc(), contact_name="Wang Wu",
         contact_phone="0531-88888888", business_type=BusinessType.B2C_MALL, relationship_manager=manager,
     )
     data.update(fields)
-    return merchant_services.merchant_create(actor=manager, code=fields.pop("code", f"m{n}"), **data)
+    return merchant_services.merchant_create(actor=manager, code=code, **data)
 
 
 def active_merchant(*, manager=None, with_secret=False, **fields):
