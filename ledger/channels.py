@@ -59,10 +59,17 @@ class NotificationOutcome:
     merchant: Merchant | None = None
 
 
-def _find_deposit(payment_code: str | None, deposit_id: int | None) -> Deposit | None:
+def _find_deposit(payment_code: str | None, deposit_id: int | None, account_number: str | None) -> Deposit | None:
     qs = Deposit.objects.select_related("merchant", "member", "channel")
     if payment_code:
-        deposit = qs.filter(payment_code=payment_code.strip().upper()).first()
+        # A code is unique per merchant only: should two merchants' deposits share it, the
+        # supervision account (or the deposit id) must say which one, else trust neither.
+        matches = list(qs.filter(payment_code=payment_code.strip().upper()))
+        if len(matches) > 1 and account_number:
+            matches = [d for d in matches if d.merchant.supervision_account_number == account_number.strip()]
+        if len(matches) > 1 and deposit_id is not None:
+            matches = [d for d in matches if d.pk == deposit_id]
+        deposit = matches[0] if len(matches) == 1 else None
         if deposit is not None and deposit_id is not None and deposit.pk != deposit_id:
             return None  # the two identifiers disagree: trust neither
         return deposit
@@ -76,7 +83,7 @@ def channel_notification_accept(*, channel: PaymentChannel, amount, transaction_
                                 account_number: str | None = None) -> NotificationOutcome:
     actor = Actor.channel(channel.code)
     reference = f"channel:{channel.code}:{transaction_id}"
-    deposit = _find_deposit(payment_code, deposit_id)
+    deposit = _find_deposit(payment_code, deposit_id, account_number)
     if deposit is not None and deposit.channel_id == channel.pk:
         try:
             deposit = deposit_credit(deposit=deposit, actor=actor, amount=amount, proof_kind=PROOF_KIND,

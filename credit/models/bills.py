@@ -61,6 +61,7 @@ class CreditBill(models.Model):
         ordering = ["-id"]
         constraints = [
             models.UniqueConstraint(fields=["merchant", "order_no"], name="credit_bill_order_no_unique_per_merchant"),
+            models.UniqueConstraint(fields=["merchant", "id"], name="credit_bill_merchant_id_key"),
             models.CheckConstraint(condition=Q(amount__gt=0), name="credit_bill_amount_positive"),
             models.CheckConstraint(condition=Q(principal_repaid__gte=0, principal_repaid__lte=F("amount")),
                                    name="credit_bill_principal_repaid_within_amount"),

@@ -45,6 +45,7 @@ class CreditLine(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["merchant", "member"], condition=~Q(status="closed"),
                                     name="credit_line_one_open_line_per_member"),
+            models.UniqueConstraint(fields=["merchant", "id"], name="credit_line_merchant_id_key"),
             models.CheckConstraint(condition=Q(limit__gt=0), name="credit_line_limit_positive"),
             models.CheckConstraint(condition=Q(used__gte=0), name="credit_line_used_never_negative"),
             models.CheckConstraint(condition=Q(used__lte=models.F("limit")), name="credit_line_used_within_limit"),

@@ -108,7 +108,7 @@ class JournalEntryAdmin(ServiceButtonsMixin, MerchantScopedMixin, ReadOnlyAdminM
     list_display = ("id", "business_date", "merchant", "entry_type", "order_no", "total", "actor_label",
                     "reverses_link", "reversed_by_link", "created_at")
     list_filter = (VisibleMerchantFilter, "entry_type", "business_date")
-    list_select_related = ("merchant", "reversed_by")
+    list_select_related = ("merchant",)
     search_fields = ("order_no", "idempotency_ref", "description")
     fields = ("merchant", "entry_type", "business_date", "order_no", "payer", "payee", "order_amount_display",
               "total", "description", "actor_kind", "actor_label", "idempotency_ref", "reverses_link",
@@ -118,7 +118,9 @@ class JournalEntryAdmin(ServiceButtonsMixin, MerchantScopedMixin, ReadOnlyAdminM
     def get_queryset(self, request):
         debits = (Posting.objects.filter(entry_id=OuterRef("pk"), amount__gt=0).order_by()
                   .values("entry_id").annotate(total=Sum("amount")).values("total"))
-        return super().get_queryset(request).annotate(debit_total=Subquery(debits))
+        # At most one reversal per entry (entry_reversed_once_per_merchant): fetched with the row.
+        reversal = JournalEntry.objects.filter(reverses_id=OuterRef("pk")).order_by().values("pk")[:1]
+        return super().get_queryset(request).annotate(debit_total=Subquery(debits), reversal_id=Subquery(reversal))
 
     @display(description=_("amount"))
     def total(self, obj):
@@ -134,5 +136,4 @@ class JournalEntryAdmin(ServiceButtonsMixin, MerchantScopedMixin, ReadOnlyAdminM
 
     @display(description=_("reversed by"))
     def reversed_by_link(self, obj):
-        reversal = getattr(obj, "reversed_by", None)  # a missing reverse one-to-one raises AttributeError
-        return _entry_link(reversal.pk if reversal else None)
+        return _entry_link(obj.reversal_id)

@@ -107,8 +107,10 @@ class JournalEntry(models.Model):
                                    related_name="+")
     business_date = models.DateField(_("business date"), db_index=True)
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
-    reverses = models.OneToOneField("self", verbose_name=_("reverses"), null=True, blank=True,
-                                    on_delete=models.PROTECT, related_name="reversed_by")
+    # A foreign key, not a one-to-one: "reversed at most once" is the unique constraint below,
+    # scoped by merchant like every key of the ledger (distribution by merchant, issue 8).
+    reverses = models.ForeignKey("self", verbose_name=_("reverses"), null=True, blank=True,
+                                 on_delete=models.PROTECT, related_name="reversed_by")
 
     class Meta:
         verbose_name = _("journal entry")
@@ -117,6 +119,7 @@ class JournalEntry(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["merchant", "idempotency_ref"], name="entry_idempotency_ref_unique_per_merchant"),
             models.UniqueConstraint(fields=["merchant", "id"], name="entry_merchant_id_key"),
+            models.UniqueConstraint(fields=["merchant", "reverses"], name="entry_reversed_once_per_merchant"),
         ]
         indexes = [models.Index(fields=["merchant", "business_date", "entry_type"], name="entry_merchant_day_idx")]
         permissions = [("reverse_entry", _("Can reverse a journal entry"))]

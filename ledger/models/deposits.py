@@ -45,7 +45,8 @@ class Deposit(models.Model):
     method = models.CharField(_("method"), max_length=20, choices=Method.choices)
     channel = models.ForeignKey(PaymentChannel, verbose_name=_("channel"), null=True, blank=True,
                                 on_delete=models.PROTECT, related_name="deposits")
-    payment_code = models.CharField(_("payment code"), max_length=12, unique=True)
+    # Unique per merchant (see Meta): a code is matched on the merchant's own supervision account.
+    payment_code = models.CharField(_("payment code"), max_length=12)
     status = FSMField(_("status"), max_length=20, choices=Status.choices, default=Status.AWAITING_FUNDS)
     entry = models.ForeignKey("ledger.JournalEntry", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     proof_kind = models.CharField(_("proof"), max_length=20, blank=True)  # statement_line | channel_notification
@@ -60,6 +61,8 @@ class Deposit(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["merchant", "order_no"], name="deposit_order_no_unique_per_merchant"),
             models.UniqueConstraint(fields=["merchant", "id"], name="deposit_merchant_id_key"),
+            models.UniqueConstraint(fields=["merchant", "payment_code"],
+                                    name="deposit_payment_code_unique_per_merchant"),
         ]
 
     def __str__(self):

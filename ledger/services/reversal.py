@@ -73,7 +73,7 @@ def entry_reverse(*, entry, actor, reason: str) -> JournalEntry:
     reason = (reason or "").strip()
     if not reason:
         raise ValidationFailed(_("A reason is required."), field="reason")
-    # The row lock serialises two reversals of one entry (the one-to-one `reverses` backs it up).
+    # The row lock serialises two reversals of one entry (the unique (merchant, reverses) backs it up).
     entry = JournalEntry.objects.select_for_update(of=("self",)).select_related("merchant").get(pk=entry.pk)
     blocker = reversal_blocker(entry)
     if blocker:

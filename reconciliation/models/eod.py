@@ -71,7 +71,7 @@ class OrderFileLine(models.Model):
         verbose_name_plural = _("orders")
         ordering = ["id"]
         constraints = [
-            models.UniqueConstraint(fields=["order_file", "order_type", "order_no"],
+            models.UniqueConstraint(fields=["merchant", "order_file", "order_type", "order_no"],
                                     name="orderfileline_order_once_per_file"),
             models.CheckConstraint(condition=models.Q(amount__gt=0), name="orderfileline_amount_positive"),
         ]
@@ -226,6 +226,7 @@ class DiscrepancyCase(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["merchant", "business_date", "kind", "key"],
                                     name="discrepancycase_one_per_difference"),
+            models.UniqueConstraint(fields=["merchant", "id"], name="discrepancycase_merchant_id_key"),
         ]
         indexes = [models.Index(fields=["merchant", "status"], name="case_merchant_status_idx")]
 
