@@ -17,6 +17,7 @@ PRODUCTION = {
 
 
 def _manage(*args, env):
+    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)  # set by the browser tests for Playwright; never in production
     return subprocess.run([sys.executable, "manage.py", *args], cwd=settings.BASE_DIR, env=env,
                           capture_output=True, text=True, timeout=120)
 
