@@ -13,19 +13,9 @@ from simple_history.models import HistoricalRecords
 from core.crypto import EncryptedTextField
 from core.masking import mask_card, mask_id_number, mask_phone
 from core.money import ZERO, MoneyField
+from core.permissions import checker, may
 
 from .uscc import validate_uscc
-
-
-def _can(perm):
-    return lambda instance, user: user.is_active and user.has_perm(perm)
-
-
-def _checker(perm):
-    """Maker-checker: the permission, and never the person who submitted."""
-    return lambda instance, user: (
-        user.is_active and user.has_perm(perm) and user.pk != instance.submitted_by_id
-    )
 
 
 class BusinessType(models.TextChoices):
@@ -115,42 +105,42 @@ class Merchant(models.Model):
 
     # Transitions: state changes only. Their side effects and audit live in merchants.services.
     @transition(field=status, source=[Status.DRAFT, Status.REJECTED], target=Status.SUBMITTED,
-                permission=_can("merchants.submit_merchant"), custom={"label": _("Submit for approval")})
+                permission=may("merchants.submit_merchant"), custom={"label": _("Submit for approval")})
     def submit(self):
         pass
 
     @transition(field=status, source=Status.SUBMITTED, target=Status.APPROVED,
-                permission=_checker("merchants.approve_merchant"), custom={"label": _("Approve")})
+                permission=checker("merchants.approve_merchant", "submitted_by_id"), custom={"label": _("Approve")})
     def approve(self):
         pass
 
     @transition(field=status, source=Status.SUBMITTED, target=Status.REJECTED,
-                permission=_checker("merchants.approve_merchant"), custom={"label": _("Reject")})
+                permission=checker("merchants.approve_merchant", "submitted_by_id"), custom={"label": _("Reject")})
     def reject(self):
         pass
 
     @transition(field=status, source=Status.APPROVED, target=Status.ACTIVE,
-                permission=_can("merchants.activate_merchant"), custom={"label": _("Activate")})
+                permission=may("merchants.activate_merchant"), custom={"label": _("Activate")})
     def activate(self):
         pass
 
     @transition(field=status, source=Status.ACTIVE, target=Status.FROZEN,
-                permission=_can("merchants.freeze_merchant"), custom={"label": _("Freeze")})
+                permission=may("merchants.freeze_merchant"), custom={"label": _("Freeze")})
     def freeze(self):
         pass
 
     @transition(field=status, source=Status.FROZEN, target=Status.ACTIVE,
-                permission=_can("merchants.freeze_merchant"), custom={"label": _("Unfreeze")})
+                permission=may("merchants.freeze_merchant"), custom={"label": _("Unfreeze")})
     def unfreeze(self):
         pass
 
     @transition(field=status, source=[Status.ACTIVE, Status.FROZEN], target=Status.CLOSING,
-                permission=_can("merchants.close_merchant"), custom={"label": _("Start closing")})
+                permission=may("merchants.close_merchant"), custom={"label": _("Start closing")})
     def start_closing(self):
         pass
 
     @transition(field=status, source=Status.CLOSING, target=Status.CLOSED,
-                permission=_can("merchants.close_merchant"), custom={"label": _("Close")})
+                permission=may("merchants.close_merchant"), custom={"label": _("Close")})
     def close(self):
         pass
 
@@ -233,17 +223,17 @@ class Member(models.Model):
         pass
 
     @transition(field=status, source=Status.ACTIVE, target=Status.FROZEN,
-                permission=_can("merchants.freeze_member"), custom={"label": _("Freeze")})
+                permission=may("merchants.freeze_member"), custom={"label": _("Freeze")})
     def freeze(self):
         pass
 
     @transition(field=status, source=Status.FROZEN, target=Status.ACTIVE,
-                permission=_can("merchants.freeze_member"), custom={"label": _("Unfreeze")})
+                permission=may("merchants.freeze_member"), custom={"label": _("Unfreeze")})
     def unfreeze(self):
         pass
 
     @transition(field=status, source=[Status.PENDING_VERIFICATION, Status.ACTIVE, Status.FROZEN],
-                target=Status.CLOSED, permission=_can("merchants.freeze_member"), custom={"label": _("Close")})
+                target=Status.CLOSED, permission=may("merchants.freeze_member"), custom={"label": _("Close")})
     def close(self):
         pass
 

@@ -5,10 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from django_fsm import FSMField, transition
 
 from core.money import MoneyField
-
-
-def _can(perm):
-    return lambda instance, user: user.is_active and user.has_perm(perm)
+from core.permissions import may
 
 
 class Hold(models.Model):
@@ -42,7 +39,7 @@ class Hold(models.Model):
     def __str__(self):
         return f"{self.member} {self.amount}"
 
-    @transition(field=status, source=Status.ACTIVE, target=Status.RELEASED, permission=_can("ledger.release_hold"),
+    @transition(field=status, source=Status.ACTIVE, target=Status.RELEASED, permission=may("ledger.release_hold"),
                 custom={"label": _("Release")})
     def release(self):
         pass

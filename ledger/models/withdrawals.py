@@ -5,16 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from django_fsm import FSMField, transition
 
 from core.money import MoneyField
-
-
-def _can(perm):
-    return lambda instance, user: user.is_active and user.has_perm(perm)
-
-
-def _checker(perm):
-    """Maker-checker: the permission, and never the staff user who requested it."""
-    return lambda instance, user: (user.is_active and user.has_perm(perm)
-                                   and user.pk != instance.requested_by_id)
+from core.permissions import checker, may
 
 
 class Withdrawal(models.Model):
@@ -76,26 +67,26 @@ class Withdrawal(models.Model):
         pass
 
     @transition(field=status, source=Status.PENDING_APPROVAL, target=Status.APPROVED,
-                permission=_checker("ledger.approve_withdrawal"), custom={"label": _("Approve")})
+                permission=checker("ledger.approve_withdrawal", "requested_by_id"), custom={"label": _("Approve")})
     def approve(self):
         pass
 
     @transition(field=status, source=Status.PENDING_APPROVAL, target=Status.REJECTED,
-                permission=_checker("ledger.approve_withdrawal"), custom={"label": _("Reject")})
+                permission=checker("ledger.approve_withdrawal", "requested_by_id"), custom={"label": _("Reject")})
     def reject(self):
         pass
 
     @transition(field=status, source=Status.APPROVED, target=Status.PROCESSING,
-                permission=_can("ledger.process_withdrawal"), custom={"label": _("Send to bank")})
+                permission=may("ledger.process_withdrawal"), custom={"label": _("Send to bank")})
     def process(self):
         pass
 
     @transition(field=status, source=Status.PROCESSING, target=Status.PAID,
-                permission=_can("ledger.process_withdrawal"), custom={"label": _("Mark paid")})
+                permission=may("ledger.process_withdrawal"), custom={"label": _("Mark paid")})
     def mark_paid(self):
         pass
 
     @transition(field=status, source=Status.PROCESSING, target=Status.FAILED,
-                permission=_can("ledger.process_withdrawal"), custom={"label": _("Mark failed")})
+                permission=may("ledger.process_withdrawal"), custom={"label": _("Mark failed")})
     def fail(self):
         pass

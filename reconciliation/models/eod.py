@@ -5,10 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from django_fsm import FSMField, transition
 
 from core.money import MoneyField
-
-
-def _can(perm):
-    return lambda instance, user: user.is_active and user.has_perm(perm)
+from core.permissions import may
 
 
 class OrderType(models.TextChoices):
@@ -234,16 +231,16 @@ class DiscrepancyCase(models.Model):
         return f"{self.business_date:%Y-%m-%d} {self.get_kind_display()} {self.order_no or self.key}"
 
     @transition(field=status, source=Status.OPEN, target=Status.INVESTIGATING,
-                permission=_can("reconciliation.change_discrepancycase"), custom={"label": _("Start investigating")})
+                permission=may("reconciliation.change_discrepancycase"), custom={"label": _("Start investigating")})
     def investigate(self):
         pass
 
     @transition(field=status, source=[Status.OPEN, Status.INVESTIGATING], target=Status.RESOLVED,
-                permission=_can("reconciliation.change_discrepancycase"), custom={"label": _("Resolve")})
+                permission=may("reconciliation.change_discrepancycase"), custom={"label": _("Resolve")})
     def resolve(self):
         pass
 
     @transition(field=status, source=[Status.OPEN, Status.INVESTIGATING], target=Status.WRITTEN_OFF,
-                permission=_can("reconciliation.change_discrepancycase"), custom={"label": _("Write off")})
+                permission=may("reconciliation.change_discrepancycase"), custom={"label": _("Write off")})
     def write_off(self):
         pass

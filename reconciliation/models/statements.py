@@ -6,10 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from django_fsm import FSMField, transition
 
 from core.money import MoneyField
-
-
-def _can(perm):
-    return lambda instance, user: user.is_active and user.has_perm(perm)
+from core.permissions import may
 
 
 class StatementBatch(models.Model):
@@ -147,22 +144,22 @@ class StatementLine(models.Model):
         return self.amount > 0
 
     @transition(field=status, source=Status.UNMATCHED, target=Status.POSTED,
-                permission=_can("reconciliation.match_statementline"), custom={"label": _("Match")})
+                permission=may("reconciliation.match_statementline"), custom={"label": _("Match")})
     def match_and_post(self):
         pass
 
     @transition(field=status, source=Status.UNMATCHED, target=Status.MATCHED,
-                permission=_can("reconciliation.match_statementline"), custom={"label": _("Match to withdrawal")})
+                permission=may("reconciliation.match_statementline"), custom={"label": _("Match to withdrawal")})
     def match(self):
         pass
 
     @transition(field=status, source=Status.UNMATCHED, target=Status.RETURNED,
-                permission=_can("reconciliation.match_statementline"), custom={"label": _("Return to payer")})
+                permission=may("reconciliation.match_statementline"), custom={"label": _("Return to payer")})
     def return_to_payer(self):
         pass
 
     @transition(field=status, source=Status.UNMATCHED, target=Status.IGNORED,
-                permission=_can("reconciliation.match_statementline"), custom={"label": _("Ignore")})
+                permission=may("reconciliation.match_statementline"), custom={"label": _("Ignore")})
     def ignore(self):
         pass
 
