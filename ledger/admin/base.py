@@ -154,7 +154,7 @@ class ServiceButtonsMixin:
 class FormPageMixin:
     """Renders a plain form page in the admin's frame (custom add forms, extra fields)."""
 
-    form_page_template = "admin/ledger/form_page.html"
+    form_page_template = "admin/includes/form_page.html"
 
     def render_form_page(self, request, *, form: forms.Form, title, cancel_url, original=None, intro=""):
         return TemplateResponse(request, self.form_page_template, {

@@ -69,7 +69,7 @@ class OrderFileAdmin(ReadOnlyScopedMixin, ModelAdmin):
                 self.message_user(request, _("Order file received: %(n)s orders.") % {"n": order_file.line_count},
                                   level=messages.SUCCESS)
                 return redirect("admin:reconciliation_orderfile_change", order_file.pk)
-        return self.render_page(request, "admin/reconciliation/form_page.html", title=_("Upload an order file"),
+        return self.render_page(request, "admin/includes/form_page.html", title=_("Upload an order file"),
                                 form=form, cancel_url=reverse("admin:reconciliation_orderfile_changelist"),
                                 multipart=True)
 
@@ -151,7 +151,7 @@ class EodRunAdmin(ReadOnlyScopedMixin, ModelAdmin):
             if run is not None:
                 return redirect("admin:reconciliation_eodrun_change", run.pk)
             return redirect("admin:reconciliation_eodrun_changelist")
-        return self.render_page(request, "admin/reconciliation/form_page.html", title=_("Run end of day"),
+        return self.render_page(request, "admin/includes/form_page.html", title=_("Run end of day"),
                                 form=form, cancel_url=reverse("admin:reconciliation_eodrun_changelist"))
 
     def rerun_view(self, request, object_id):

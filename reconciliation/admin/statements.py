@@ -246,7 +246,7 @@ class StatementLineAdminBase(ReadOnlyScopedMixin, ModelAdmin):
             else:
                 self.message_user(request, _("Done: %(action)s.") % {"action": label}, level=messages.SUCCESS)
                 return redirect(change_url)
-        return self.render_page(request, "admin/reconciliation/form_page.html", title=label, original=obj,
+        return self.render_page(request, "admin/includes/form_page.html", title=label, original=obj,
                                 form=form, cancel_url=change_url,
                                 intro=_("%(amount)s from %(who)s, remark “%(remark)s”.") % {
                                     "amount": money(obj.amount), "who": obj.counterparty_name or "?",
