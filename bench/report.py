@@ -160,6 +160,11 @@ def _errors_note(node) -> str:
         if node.get("cpu_server_ms_per_call") is not None:
             cpu += f" + {node['cpu_server_ms_per_call']:.1f} ms in PostgreSQL"
         parts.append(cpu)
+    waits = node.get("waits")
+    if waits:
+        parts.append(f"backends on average: {waits['in_query']:.1f} in a statement (of which "
+                     f"{waits['waiting_lock']:.1f} waiting for a row lock, {waits['waiting_wal']:.1f} for the WAL "
+                     f"flush), {waits['in_client']:.1f} waiting for Python inside a transaction")
     errors = node.get("errors") or {}
     parts += [f"{k}: {v}" for k, v in errors.items()]
     return "; ".join(parts)

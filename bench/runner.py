@@ -34,6 +34,7 @@ import traceback
 from dataclasses import dataclass, field
 
 from . import cluster, report
+from .sampler import WaitSampler
 
 INNER = "JIANGUAN_BENCH_INNER"
 PGBENCH_URL = "JIANGUAN_BENCH_PGBENCH_URL"
@@ -324,6 +325,12 @@ def measure_pgbench(url: str | None, bindir: str | None, sizes: Sizes) -> dict:
     return out
 
 
+def _own_url() -> str:
+    from django.db import connection
+
+    return database_url(connection.settings_dict)
+
+
 def measure_payments(pool, loaded, sizes: Sizes) -> dict:
     from .workers import SCENARIOS
 
@@ -339,9 +346,10 @@ def measure_payments(pool, loaded, sizes: Sizes) -> dict:
             checkpoint()
             log(f"bench: payments, {scenario}, {workers} worker(s), {sizes.seconds} s")
             try:
-                m = pool.run(scenario=scenario, workers=workers, seconds=sizes.seconds,
-                             tag=f"{scenario[0]}{workers}-{secrets.token_hex(2)}")
-                out[scenario][str(workers)] = m.summary()
+                with WaitSampler(_own_url()) as waits:
+                    m = pool.run(scenario=scenario, workers=workers, seconds=sizes.seconds,
+                                 tag=f"{scenario[0]}{workers}-{secrets.token_hex(2)}")
+                out[scenario][str(workers)] = {**m.summary(), "waits": waits.summary()}
                 log(f"bench:   {m.tps:,.1f} tps, p50 {m.percentile(50) or 0:.1f} ms, "
                     f"p99 {m.percentile(99) or 0:.1f} ms, errors {dict(m.errors)}")
             except Exception as error:  # noqa: BLE001
@@ -382,7 +390,8 @@ class _Gunicorn:
             self.server = None
         if os.path.exists(self.log_path):
             with open(self.log_path, encoding="utf-8", errors="replace") as fh:
-                tail = fh.read()[-3000:].strip()
+                lines = [line for line in fh if "/api/v1/ready" not in line]  # the readiness probe's 404s
+            tail = "".join(lines)[-3000:].strip()
             if tail:
                 log(f"bench: gunicorn said:\n{tail}")
             os.unlink(self.log_path)
@@ -399,12 +408,13 @@ def measure_api(gunicorn: _Gunicorn, loaded, sizes: Sizes) -> dict:
         server = gunicorn.wait()
         checkpoint()
         log(f"bench: signed API, 8 clients, {sizes.seconds} s")
-        m = api.run_clients(base_url=server.base_url, app_id=loaded.app_id, secret=loaded.secret,
-                            user_ids=[loaded.user_ids[pk] for pk in loaded.member_ids], clients=8,
-                            seconds=sizes.seconds, tag=f"api-{secrets.token_hex(2)}")
+        with WaitSampler(_own_url()) as waits:
+            m = api.run_clients(base_url=server.base_url, app_id=loaded.app_id, secret=loaded.secret,
+                                user_ids=[loaded.user_ids[pk] for pk in loaded.member_ids], clients=8,
+                                seconds=sizes.seconds, tag=f"api-{secrets.token_hex(2)}")
         log(f"bench:   {m.tps:,.1f} tps, p50 {m.percentile(50) or 0:.1f} ms, p99 {m.percentile(99) or 0:.1f} ms, "
             f"errors {dict(m.errors)}")
-        return {**m.summary(), "gunicorn_workers": server.workers}
+        return {**m.summary(), "gunicorn_workers": server.workers, "waits": waits.summary()}
     except Exception as error:  # noqa: BLE001
         return _failed(error)
 

@@ -6,6 +6,7 @@ a common start time, then call `ledger.services.payments.payment_create` — the
 API calls — back to back until the measurement window closes. Each records the latency of
 every payment and the errors it met, classified so that a deadlock or a serialization failure
 reaching the caller is counted, never hidden."""
+import math
 import multiprocessing
 import os
 import random
@@ -45,7 +46,7 @@ class Measurement:
         if not self.latencies_ms:
             return None
         ordered = sorted(self.latencies_ms)
-        k = min(len(ordered) - 1, max(0, int(round(q / 100 * len(ordered) + 0.5)) - 1))  # nearest rank
+        k = min(len(ordered) - 1, max(0, math.ceil(q / 100 * len(ordered)) - 1))  # nearest rank
         return ordered[k]
 
     def merge(self, other: dict):
