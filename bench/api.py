@@ -74,7 +74,8 @@ def start_gunicorn(env: dict, *, log_path: str, timeout: float = 120) -> Server:
 
 
 def run_clients(*, base_url: str, app_id: str, secret: str, user_ids: list[str], clients: int, seconds: float,
-                tag: str) -> Measurement:
+                tag: str, on_start=None) -> Measurement:
+    """`on_start()` is called when every client has warmed up, just before the window opens."""
     ctx = multiprocessing.get_context("spawn")
     ready, results = ctx.Queue(), ctx.Queue()
     start_at = ctx.Value("d", 0.0)
@@ -90,6 +91,8 @@ def run_clients(*, base_url: str, app_id: str, secret: str, user_ids: list[str],
             message = ready.get(timeout=300)
             if message != "ready":
                 raise RuntimeError(f"an API client failed to start: {message}")
+        if on_start is not None:
+            on_start()
         start_at.value = time.time() + START_DELAY
         go.set()
         measurement = Measurement(seconds=seconds, workers=clients)
@@ -136,4 +139,7 @@ def client_process(conf: dict, index: int, ready, go, start_at, results):
         return
     ready.put("ready")
     go.wait()
-    results.put(measure(one, start_at.value, conf["seconds"]))
+    before = time.process_time()
+    result = measure(one, start_at.value, conf["seconds"])
+    result["cpu_client_s"] = time.process_time() - before
+    results.put(result)

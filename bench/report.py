@@ -26,6 +26,15 @@ def _pct(value):
     return "" if value is None else f"{value * 100:.0f} %"
 
 
+def _timing(results) -> str:
+    sizes = results.get("sizes", {})
+    rounds = sizes.get("rounds") or 1
+    text = f"{sizes.get('seconds')} s per figure"
+    if rounds > 1:
+        text += f" (in {rounds} interleaved rounds of {round(sizes.get('seconds', 0) / rounds)} s)"
+    return text
+
+
 def _load(values):
     return "/".join(f"{v:.1f}" for v in values) if values else "?"
 
@@ -155,7 +164,11 @@ def build_rows(results: dict) -> list[dict]:
 
 def _errors_note(node) -> str:
     parts = []
-    if node.get("cpu_client_ms_per_call") is not None:
+    if node.get("cpu_serving_ms_per_call") is not None:
+        parts.append(f"CPU per request: {node['cpu_serving_ms_per_call']:.1f} ms serving it (gunicorn workers and "
+                     f"their PostgreSQL backends), {node.get('cpu_client_ms_per_call') or 0:.1f} ms in the client "
+                     f"(signing, HTTP)")
+    elif node.get("cpu_client_ms_per_call") is not None:
         cpu = f"CPU per call: {node['cpu_client_ms_per_call']:.1f} ms in Python"
         if node.get("cpu_server_ms_per_call") is not None:
             cpu += f" + {node['cpu_server_ms_per_call']:.1f} ms in PostgreSQL"
@@ -194,7 +207,7 @@ def markdown(results: dict, rows: list[dict]) -> str:
         f"PostgreSQL {pg.get('server_version', '?')} "
         f"(fsync={pg.get('fsync')}, synchronous_commit={pg.get('synchronous_commit')}, "
         f"full_page_writes={pg.get('full_page_writes')}, shared_buffers={pg.get('shared_buffers')}); "
-        f"{results.get('sizes', {}).get('seconds')} s per measurement; load average (1/5/15 min) "
+        f"{_timing(results)}; load average (1/5/15 min) "
         f"{_load(m.get('load_average_start'))} at the start, {_load(m.get('load_average_end'))} at the end.",
         "",
         "| Figure | Value | p50 | p99 | Ratio to TPC-B@8 | Target | Met |",

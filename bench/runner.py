@@ -11,10 +11,9 @@ rate limit out of the way):
 1. migrates the empty database (bench.schema: from a cached dump of the migrated schema when
    no migration has changed since the last run);
 2. loads the merchant (bench.loaders) and proves it;
-3. measures pgbench's TPC-B at 1 and 8 clients (the reference);
-4. measures payments through the service layer: cold, hot seller, escrow, at 1 and 8 worker
-   processes;
-5. measures the signed API through gunicorn with 8 client processes;
+3-5. measures, in interleaved rounds (bench.measure): pgbench's TPC-B at 1 and 8 clients (the
+   reference); payments through the service layer — cold, hot seller, escrow — at 1 and 8
+   worker processes; the signed API through gunicorn with 8 client processes;
 6. rolls up the hot balances and proves the merchant again (total = sum of parts after all
    that concurrency);
 7. times the statement import and end of day (reconciliation.benchmarks);
@@ -28,13 +27,12 @@ import platform
 import secrets
 import subprocess
 import sys
-import tempfile
 import time
 import traceback
 from dataclasses import dataclass, field
 
 from . import cluster, report
-from .sampler import WaitSampler
+from .measure import Gunicorn, measure
 
 INNER = "JIANGUAN_BENCH_INNER"
 PGBENCH_URL = "JIANGUAN_BENCH_PGBENCH_URL"
@@ -50,13 +48,14 @@ class Sizes:
     pgbench_scale: int
     statement_lines: int
     eod_orders: int
+    rounds: int  # each figure's `seconds`, split into interleaved rounds (bench.measure)
 
     @classmethod
     def for_run(cls, quick: bool, **overrides) -> "Sizes":
         sizes = (cls(members=500, postings=20_000, seconds=5, pgbench_scale=1, statement_lines=10_000,
-                     eod_orders=10_000) if quick else
+                     eod_orders=10_000, rounds=1) if quick else
                  cls(members=10_000, postings=1_000_000, seconds=30, pgbench_scale=10, statement_lines=100_000,
-                     eod_orders=1_000_000))
+                     eod_orders=1_000_000, rounds=3))
         for name, value in overrides.items():
             if value is not None:
                 setattr(sizes, name, value)
@@ -175,7 +174,7 @@ def run(options: Options, *, in_place: bool) -> int:
         log(f"bench: starting 8 payment worker processes and gunicorn ({api.gunicorn_workers()} workers)")
         pool = WorkerPool(size=8, env=child_env)
         cleanup.append(pool.close)
-        gunicorn = start_gunicorn(child_env)
+        gunicorn = Gunicorn(child_env, log)
         cleanup.append(gunicorn.stop)
 
         t = time.monotonic()
@@ -190,18 +189,11 @@ def run(options: Options, *, in_place: bool) -> int:
         timings["load"] = round(time.monotonic() - t, 1)
 
         t = time.monotonic()
-        results["pgbench"] = measure_pgbench(pgbench_url, bindir, sizes)
-        timings["pgbench"] = round(time.monotonic() - t, 1)
-
-        t = time.monotonic()
-        results["payments"] = measure_payments(pool, loaded, sizes)
+        results.update(measure(pool=pool, gunicorn=gunicorn, loaded=loaded, sizes=sizes, pgbench_url=pgbench_url,
+                               bindir=bindir, own_url=_own_url(), log=log, checkpoint=checkpoint, failed=_failed))
         pool.close()
-        timings["payments"] = round(time.monotonic() - t, 1)
-
-        t = time.monotonic()
-        results["api"] = measure_api(gunicorn, loaded, sizes)
         gunicorn.stop()
-        timings["api"] = round(time.monotonic() - t, 1)
+        timings["measurements"] = round(time.monotonic() - t, 1)
 
         t = time.monotonic()
         results["proof_after"] = prove_after(loaded)
@@ -304,119 +296,10 @@ def _failed(error: BaseException) -> dict:
     return {"error": last[:300], "traceback": text if "Traceback" in text else traceback.format_exc(limit=6)}
 
 
-def measure_pgbench(url: str | None, bindir: str | None, sizes: Sizes) -> dict:
-    from . import pgbench
-
-    out = {}
-    try:
-        if not url:
-            raise pgbench.PgbenchUnavailable("no database for pgbench")
-        log(f"bench: pgbench -i -s {sizes.pgbench_scale}")
-        pgbench.initialise(url, scale=sizes.pgbench_scale, bindir=bindir)
-        for clients in (1, 8):
-            checkpoint()
-            log(f"bench: pgbench TPC-B, {clients} client(s), {sizes.seconds} s")
-            result = pgbench.run(url, clients=clients, seconds=sizes.seconds, bindir=bindir)
-            out[str(clients)] = {"tps": result.tps, "latency_avg_ms": result.latency_avg_ms, "failed": result.failed}
-    except Exception as error:  # noqa: BLE001 - the row says "not available" and why
-        log(f"bench: pgbench not available: {error}")
-        for clients in ("1", "8"):
-            out.setdefault(clients, _failed(error))
-    return out
-
-
 def _own_url() -> str:
     from django.db import connection
 
     return database_url(connection.settings_dict)
-
-
-def measure_payments(pool, loaded, sizes: Sizes) -> dict:
-    from .workers import SCENARIOS
-
-    out = {scenario: {} for scenario in SCENARIOS}
-    try:
-        pool.setup(merchant_id=loaded.merchant_id, member_ids=loaded.member_ids, seller_id=loaded.seller_id)
-    except Exception as error:  # noqa: BLE001
-        for scenario in SCENARIOS:
-            out[scenario] = {"1": _failed(error), "8": _failed(error)}
-        return out
-    for scenario in SCENARIOS:
-        for workers in (1, 8):
-            checkpoint()
-            log(f"bench: payments, {scenario}, {workers} worker(s), {sizes.seconds} s")
-            try:
-                with WaitSampler(_own_url()) as waits:
-                    m = pool.run(scenario=scenario, workers=workers, seconds=sizes.seconds,
-                                 tag=f"{scenario[0]}{workers}-{secrets.token_hex(2)}")
-                out[scenario][str(workers)] = {**m.summary(), "waits": waits.summary()}
-                log(f"bench:   {m.tps:,.1f} tps, p50 {m.percentile(50) or 0:.1f} ms, "
-                    f"p99 {m.percentile(99) or 0:.1f} ms, errors {dict(m.errors)}")
-            except Exception as error:  # noqa: BLE001
-                out[scenario][str(workers)] = _failed(error)
-    return out
-
-
-class _Gunicorn:
-    """gunicorn started in the background; `server` once it answers, or the reason it didn't."""
-
-    def __init__(self, env: dict):
-        import threading
-
-        from . import api
-
-        fd, self.log_path = tempfile.mkstemp(prefix="jianguan-bench-gunicorn-", suffix=".log")
-        os.close(fd)
-        self.server, self.error = None, None
-        self._thread = threading.Thread(target=self._start, args=(api, env), daemon=True)
-        self._thread.start()
-
-    def _start(self, api, env):
-        try:
-            self.server = api.start_gunicorn(env, log_path=self.log_path, timeout=600)
-        except Exception as error:  # noqa: BLE001 - reported by the API row
-            self.error = error
-
-    def wait(self):
-        self._thread.join()
-        if self.error is not None:
-            raise self.error
-        return self.server
-
-    def stop(self):
-        self._thread.join()
-        if self.server is not None:
-            self.server.stop()
-            self.server = None
-        if os.path.exists(self.log_path):
-            with open(self.log_path, encoding="utf-8", errors="replace") as fh:
-                lines = [line for line in fh if "/api/v1/ready" not in line]  # the readiness probe's 404s
-            tail = "".join(lines)[-3000:].strip()
-            if tail:
-                log(f"bench: gunicorn said:\n{tail}")
-            os.unlink(self.log_path)
-
-
-def start_gunicorn(env: dict) -> _Gunicorn:
-    return _Gunicorn(env)
-
-
-def measure_api(gunicorn: _Gunicorn, loaded, sizes: Sizes) -> dict:
-    from . import api
-
-    try:
-        server = gunicorn.wait()
-        checkpoint()
-        log(f"bench: signed API, 8 clients, {sizes.seconds} s")
-        with WaitSampler(_own_url()) as waits:
-            m = api.run_clients(base_url=server.base_url, app_id=loaded.app_id, secret=loaded.secret,
-                                user_ids=[loaded.user_ids[pk] for pk in loaded.member_ids], clients=8,
-                                seconds=sizes.seconds, tag=f"api-{secrets.token_hex(2)}")
-        log(f"bench:   {m.tps:,.1f} tps, p50 {m.percentile(50) or 0:.1f} ms, p99 {m.percentile(99) or 0:.1f} ms, "
-            f"errors {dict(m.errors)}")
-        return {**m.summary(), "gunicorn_workers": server.workers, "waits": waits.summary()}
-    except Exception as error:  # noqa: BLE001
-        return _failed(error)
 
 
 def prove_after(loaded) -> dict:

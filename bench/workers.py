@@ -49,6 +49,20 @@ class Measurement:
         k = min(len(ordered) - 1, max(0, math.ceil(q / 100 * len(ordered)) - 1))  # nearest rank
         return ordered[k]
 
+    def absorb(self, other: "Measurement"):
+        """Add another window of the same figure (an interleaved round)."""
+        self.ok += other.ok
+        self.calls += other.calls
+        self.seconds += other.seconds
+        self.latencies_ms += other.latencies_ms
+        self.cpu_client_s += other.cpu_client_s
+        if other.cpu_server_s is not None:
+            self.cpu_server_s = (self.cpu_server_s or 0.0) + other.cpu_server_s
+        for kind, n in other.errors.items():
+            self.errors[kind] = self.errors.get(kind, 0) + n
+        for kind, message in other.error_samples.items():
+            self.error_samples.setdefault(kind, message)
+
     def merge(self, other: dict):
         self.ok += other["ok"]
         self.calls += other["ok"] + sum(other["errors"].values())
