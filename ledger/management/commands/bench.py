@@ -19,6 +19,8 @@ class Command(BaseCommand):
         parser.add_argument("--pgbench-scale", type=int, help="pgbench scale factor")
         parser.add_argument("--statement-lines", type=int, help="lines of the imported statement")
         parser.add_argument("--eod-orders", type=int, help="orders (and entries) of the end-of-day run")
+        parser.add_argument("--rounds", type=int,
+                            help="split each measurement into this many interleaved rounds (full: 3, quick: 1)")
         parser.add_argument("--in-place", action="store_true",
                             help="for the test suite: use the configured, already migrated database as it is")
 
@@ -27,7 +29,7 @@ class Command(BaseCommand):
         from bench.cluster import ClusterError
 
         overrides = {name: options[name] for name in
-                     ("seconds", "members", "postings", "pgbench_scale", "statement_lines", "eod_orders")}
+                     ("seconds", "members", "postings", "pgbench_scale", "statement_lines", "eod_orders", "rounds")}
         for name, value in overrides.items():
             if value is not None and value < 1:
                 raise CommandError(f"--{name.replace('_', '-')} must be at least 1")
