@@ -94,23 +94,26 @@ class WorkflowAdminMixin:
             )
             return redirect(change_url)
         service, needs_reason = self.workflow[name]
-        form_class = ReasonForm if needs_reason else OptionalReasonForm
-        form = form_class(request.POST if request.method == "POST" else None)
-        if request.method == "POST" and form.is_valid():
-            try:
-                service(**{self.workflow_object_arg: obj}, actor=request.user, reason=form.cleaned_data["reason"])
-            except ApplicationError as err:
-                self.message_user(request, _("Refused: %(message)s") % {"message": err.message}, level=messages.ERROR)
-            else:
-                self.message_user(request, _("Done: %(action)s.") % {"action": label}, level=messages.SUCCESS)
-            return redirect(change_url)
-        context = {
-            **self.admin_site.each_context(request),
-            "opts": meta,
-            "original": obj,
-            "title": label,
-            "transition_label": label,
-            "form": form,
-            "change_url": change_url,
-        }
-        return TemplateResponse(request, "admin/workflow_transition_form.html", context)
+        return reason_step(self, request, obj, label=label, needs_reason=needs_reason, change_url=change_url,
+                           call=lambda reason: service(**{self.workflow_object_arg: obj}, actor=request.user,
+                                                       reason=reason))
+
+
+def reason_step(model_admin, request, obj, *, label, needs_reason, change_url, call):
+    """The shared second half of a workflow or service button: show the reason form (GET, or an
+    invalid POST), else call the service with the reason and report the outcome in plain words."""
+    form_class = ReasonForm if needs_reason else OptionalReasonForm
+    form = form_class(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            call(form.cleaned_data["reason"])
+        except ApplicationError as err:
+            model_admin.message_user(request, _("Refused: %(message)s") % {"message": err.message},
+                                     level=messages.ERROR)
+        else:
+            model_admin.message_user(request, _("Done: %(action)s.") % {"action": label}, level=messages.SUCCESS)
+        return redirect(change_url)
+    return TemplateResponse(request, "admin/workflow_transition_form.html", {
+        **model_admin.admin_site.each_context(request), "opts": model_admin.model._meta, "original": obj,
+        "title": label, "transition_label": label, "form": form, "change_url": change_url,
+    })

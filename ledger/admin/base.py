@@ -12,9 +12,8 @@ from django.utils.translation import gettext_lazy as _
 from unfold.decorators import display
 
 from core.admin_display import money
-from core.admin_workflow import OptionalReasonForm, ReasonForm
+from core.admin_workflow import reason_step
 from core.audit import timeline_for
-from core.errors import ApplicationError
 from merchants.selectors import can_see_all_merchants, merchants_visible_to
 
 
@@ -135,20 +134,10 @@ class ServiceButtonsMixin:
             self.message_user(request, _("Refused: you may not take “%(action)s” on this record now.")
                               % {"action": button.label}, level=messages.ERROR)
             return redirect(change_url)
-        form = (ReasonForm if button.needs_reason else OptionalReasonForm)(request.POST or None)
-        if request.method == "POST" and form.is_valid():
-            try:
-                button.service(**{self.service_object_arg: obj}, actor=request.user,
-                               reason=form.cleaned_data["reason"])
-            except ApplicationError as err:
-                self.message_user(request, _("Refused: %(message)s") % {"message": err.message}, level=messages.ERROR)
-            else:
-                self.message_user(request, _("Done: %(action)s.") % {"action": button.label}, level=messages.SUCCESS)
-            return redirect(change_url)
-        return TemplateResponse(request, "admin/workflow_transition_form.html", {
-            **self.admin_site.each_context(request), "opts": meta, "original": obj, "title": button.label,
-            "transition_label": button.label, "form": form, "change_url": change_url,
-        })
+        return reason_step(self, request, obj, label=button.label, needs_reason=button.needs_reason,
+                           change_url=change_url,
+                           call=lambda reason: button.service(**{self.service_object_arg: obj},
+                                                              actor=request.user, reason=reason))
 
 
 class FormPageMixin:
