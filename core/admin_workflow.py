@@ -16,23 +16,27 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
+from unfold.widgets import UnfoldAdminTextareaWidget
 
 from .audit import timeline_for
 from .errors import ApplicationError
 
 
 class ReasonForm(forms.Form):
-    reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 3}), required=True)
+    reason = forms.CharField(label=_("Reason"), widget=UnfoldAdminTextareaWidget(attrs={"rows": 3}), required=True)
 
 
 class OptionalReasonForm(forms.Form):
-    reason = forms.CharField(label=_("Comment"), widget=forms.Textarea(attrs={"rows": 3}), required=False)
+    reason = forms.CharField(label=_("Comment"), widget=UnfoldAdminTextareaWidget(attrs={"rows": 3}),
+                             required=False)
 
 
 class WorkflowAdminMixin:
     """Declare `workflow = {"transition_name": (service_fn, needs_reason)}`; the service is
     called as service_fn(obj=..., actor=request.user, reason=...). The keyword naming the
-    object is `workflow_object_arg` (e.g. "merchant")."""
+    object is `workflow_object_arg` (e.g. "merchant"). A step that asks for more than a reason
+    names its form as a third item, `(service_fn, needs_reason, FormClass)`: the service then
+    gets every cleaned field as a keyword."""
 
     workflow: dict = {}
     workflow_object_arg = "obj"
@@ -93,20 +97,22 @@ class WorkflowAdminMixin:
                 level=messages.ERROR,
             )
             return redirect(change_url)
-        service, needs_reason = self.workflow[name]
+        service, needs_reason, *form_class = self.workflow[name]
         return reason_step(self, request, obj, label=label, needs_reason=needs_reason, change_url=change_url,
-                           call=lambda reason: service(**{self.workflow_object_arg: obj}, actor=request.user,
-                                                       reason=reason))
+                           form_class=form_class[0] if form_class else None,
+                           call=lambda **data: service(**{self.workflow_object_arg: obj}, actor=request.user,
+                                                       **data))
 
 
-def reason_step(model_admin, request, obj, *, label, needs_reason, change_url, call):
+def reason_step(model_admin, request, obj, *, label, needs_reason, change_url, call, form_class=None):
     """The shared second half of a workflow or service button: show the reason form (GET, or an
-    invalid POST), else call the service with the reason and report the outcome in plain words."""
-    form_class = ReasonForm if needs_reason else OptionalReasonForm
+    invalid POST), else call the service with the form's fields (`reason`, and any a step's own
+    form adds) and report the outcome in plain words."""
+    form_class = form_class or (ReasonForm if needs_reason else OptionalReasonForm)
     form = form_class(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
-            call(form.cleaned_data["reason"])
+            call(**form.cleaned_data)
         except ApplicationError as err:
             model_admin.message_user(request, _("Refused: %(message)s") % {"message": err.message},
                                      level=messages.ERROR)

@@ -136,8 +136,8 @@ class ServiceButtonsMixin:
             return redirect(change_url)
         return reason_step(self, request, obj, label=button.label, needs_reason=button.needs_reason,
                            change_url=change_url,
-                           call=lambda reason: button.service(**{self.service_object_arg: obj},
-                                                              actor=request.user, reason=reason))
+                           call=lambda **data: button.service(**{self.service_object_arg: obj},
+                                                              actor=request.user, **data))
 
 
 class FormPageMixin:

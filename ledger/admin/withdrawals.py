@@ -1,6 +1,5 @@
 """The withdrawal approval queue and holds. Every step is a workflow button that calls the
 service (which checks the permission and maker-checker again, locks, books and audits)."""
-import django_fsm as fsm
 from django import forms
 from django.contrib import admin, messages
 from django.db.models import Case, IntegerField, Value, When
@@ -8,7 +7,11 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from unfold.admin import ModelAdmin
-from unfold.widgets import UnfoldAdminSelectWidget, UnfoldAdminTextareaWidget, UnfoldAdminTextInputWidget
+from unfold.widgets import (
+    UnfoldAdminSelectWidget,
+    UnfoldAdminTextareaWidget,
+    UnfoldAdminTextInputWidget,
+)
 
 from core.admin_display import status_badge
 from core.admin_workflow import WorkflowAdminMixin
@@ -20,7 +23,14 @@ from merchants.selectors import merchants_visible_to
 from ..models import Hold, Withdrawal
 from ..services import holds as hold_services
 from ..services import withdrawals as services
-from .base import FormPageMixin, MerchantScopedMixin, ReadOnlyAdminMixin, VisibleMerchantFilter, money_column, scoped
+from .base import (
+    FormPageMixin,
+    MerchantScopedMixin,
+    ReadOnlyAdminMixin,
+    VisibleMerchantFilter,
+    money_column,
+    scoped,
+)
 
 
 class MarkPaidForm(forms.Form):
@@ -36,7 +46,7 @@ class WithdrawalAdmin(FormPageMixin, WorkflowAdminMixin, ReadOnlyAdminMixin, Mod
         "approve": (services.withdrawal_approve, False),
         "reject": (services.withdrawal_reject, True),
         "process": (services.withdrawal_process, False),
-        "mark_paid": (services.withdrawal_mark_paid, True),  # its own form: bank reference + comment
+        "mark_paid": (services.withdrawal_mark_paid, True, MarkPaidForm),  # the bank's reference too
         "fail": (services.withdrawal_mark_failed, True),
     }
     list_display = ("id", "order_no", "merchant", "member", "amount_display", "status_badge", "value_date",
@@ -64,23 +74,6 @@ class WithdrawalAdmin(FormPageMixin, WorkflowAdminMixin, ReadOnlyAdminMixin, Mod
 
     def get_ordering(self, request):
         return ["queue_rank", "-id"]
-
-    def transition_view(self, request, object_id, name):
-        obj = self.get_object(request, object_id) if name == "mark_paid" else None
-        if obj is None or not fsm.has_transition_perm(obj.mark_paid, request.user):
-            return super().transition_view(request, object_id, name)  # refusals and every other step
-        change_url = reverse("admin:ledger_withdrawal_change", args=[obj.pk])
-        form = MarkPaidForm(request.POST or None)
-        if request.method == "POST" and form.is_valid():
-            try:
-                services.withdrawal_mark_paid(withdrawal=obj, actor=request.user, **form.cleaned_data)
-            except ApplicationError as err:
-                self.message_user(request, _("Refused: %(message)s") % {"message": err.message}, level=messages.ERROR)
-            else:
-                self.message_user(request, _("Done: %(action)s.") % {"action": _("Mark paid")},
-                                  level=messages.SUCCESS)
-            return redirect(change_url)
-        return self.render_form_page(request, form=form, title=_("Mark paid"), original=obj, cancel_url=change_url)
 
 
 class HoldForm(forms.Form):
