@@ -11,7 +11,7 @@ The job row is written in its own short transactions, so other requests see its 
 import datetime
 
 from django.core.cache import cache
-from django.db import transaction
+from django.db import DEFAULT_DB_ALIAS, transaction
 from django.utils import timezone
 
 from .models import BackgroundJob
@@ -22,6 +22,24 @@ _PROGRESS_KEY = "backoffice:job:{}:progress"
 
 def progress_set(job_id: int, lines: int):
     cache.set(_PROGRESS_KEY.format(job_id), int(lines), timeout=24 * 3600)
+    _progress_write(job_id, lines)
+
+
+def _progress_write(job_id: int, lines: int):
+    """The import runs in one long transaction, and the default cache is per process: the lines
+    read so far also go to the job row through a short connection of their own (autocommit), so
+    the job page sees them from any process while the import's own rows stay invisible."""
+    from django.db import connection, connections
+
+    if connection.vendor != "postgresql":
+        return  # SQLite: a second writer would wait for the import's lock; the cache serves
+    side = connections.create_connection(DEFAULT_DB_ALIAS)
+    try:
+        with side.cursor() as cursor:
+            cursor.execute("UPDATE backoffice_backgroundjob SET progress = %s WHERE id = %s AND progress < %s",
+                           [int(lines), job_id, int(lines)])
+    finally:
+        side.close()
 
 
 def progress_of(job: BackgroundJob) -> int:

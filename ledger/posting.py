@@ -136,7 +136,7 @@ def _move_balance(account: Account, change: Decimal, allow_frozen: bool) -> Deci
 
 
 def _check_hot_debit(account: Account, change: Decimal, check: bool, allow_frozen: bool):
-    locked = Account.objects.select_for_update().only("balance", "frozen").get(pk=account.pk)
+    locked = Account.objects.select_for_update(no_key=True).only("balance", "frozen").get(pk=account.pk)
     if locked.frozen and not allow_frozen:
         raise AccountFrozen()
     if check:

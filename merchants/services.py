@@ -36,7 +36,7 @@ def _validated(instance, exclude=()):
 
 
 def _locked(model, pk):
-    return model.objects.select_for_update().get(pk=pk)
+    return model.objects.select_for_update(no_key=True).get(pk=pk)
 
 
 # --- merchants ---------------------------------------------------------------------------

@@ -143,7 +143,7 @@ def attempt(delivery_id: int, *, now=None) -> WebhookDelivery | None:
 
 @transaction.atomic
 def _record(delivery, *, number, url, started, duration, status_code, ok, error, excerpt):
-    delivery = WebhookDelivery.objects.select_for_update().get(pk=delivery.pk)
+    delivery = WebhookDelivery.objects.select_for_update(no_key=True).get(pk=delivery.pk)
     WebhookAttempt.objects.create(delivery=delivery, number=number, url=url or "", started_at=started,
                                   duration_ms=duration, status_code=status_code, succeeded=ok, error=error,
                                   response_excerpt=excerpt)
@@ -183,7 +183,7 @@ def webhook_resend(*, delivery: WebhookDelivery, actor, reason: str = "") -> Web
     actor = as_actor(actor)
     if actor.user is not None and not actor.user.has_perm("merchants.resend_webhookdelivery"):
         raise PermissionRefused()
-    delivery = WebhookDelivery.objects.select_for_update().get(pk=delivery.pk)
+    delivery = WebhookDelivery.objects.select_for_update(no_key=True).get(pk=delivery.pk)
     before = delivery.status
     delivery.status, delivery.attempts = WebhookDelivery.Status.PENDING, 0
     delivery.next_attempt_at, delivery.last_error = timezone.now(), ""

@@ -2,10 +2,22 @@
 
 Files come straight out of banks' systems (see STATEMENTS.md): UTF-8 with or without a BOM,
 or GBK/GB18030; English or Chinese headers in any order, possibly below a few title lines; one
-signed amount column or a credit/debit pair; summary rows at the end. This module only reads:
+signed amount column, a credit/debit pair, or an unsigned amount with a direction column
+(借贷标志 / 收支标志: 贷/C/收 = money in, 借/D/支 = money out); summary rows at the end.
+This module only reads:
 a row it cannot read exactly becomes a RowError with its physical line number (never a guess,
 never a rounding), and a file it cannot read at all raises StatementFileError before any row is
 produced. Deciding what to book is the reconciliation services' job.
+
+Direction columns. Reading an outflow as an inflow is the worst mistake this module can make, so:
+- with a direction column, the amount must be unsigned: a minus sign next to a flag is a row error
+  (which of the two would win is a guess), and so is an empty or unknown flag;
+- a file with a direction column AND a credit/debit pair is read from the pair (the columns say
+  which way the money went), and the flag is checked against it: a flag that contradicts the
+  column holding the amount is a row error; an empty flag is accepted there;
+- an amount header that is unsigned by name (发生额) without any direction column, or a column
+  that looks like a direction flag we do not know (借贷标记, D/C Indicator ...) next to a single
+  amount column, refuses the whole file rather than reading every line as money in.
 """
 
 from __future__ import annotations
@@ -33,7 +45,7 @@ HEADERS = {
     "bank_reference": ("bank_reference", "reference", "serial_no", "流水号", "交易流水号",
                        "凭证号"),
     "value_date": ("value_date", "date", "交易日期", "记账日期"),
-    "amount": ("amount", "交易金额", "金额"),
+    "amount": ("amount", "交易金额", "金额", "发生额", "交易发生额"),
     "credit": ("credit", "贷方发生额", "收入金额"),
     "debit": ("debit", "借方发生额", "支出金额"),
     "counterparty_name": ("counterparty_name", "payer_name", "对方户名", "对方名称"),
@@ -41,7 +53,20 @@ HEADERS = {
     "counterparty_bank": ("counterparty_bank", "对方开户行", "对方行名"),
     "remark": ("remark", "memo", "摘要", "附言", "用途", "备注"),
     "balance": ("balance", "余额", "账户余额"),
+    "direction": ("direction", "dc_flag", "dr_cr", "debit_credit", "d/c", "借贷标志", "收支标志", "借贷方向",
+                  "交易方向", "收付标志", "借贷", "借/贷", "收支", "收/支"),
 }
+# Amount headers that banks only use for an unsigned amount next to a direction column.
+UNSIGNED_AMOUNT_HEADERS = ("发生额", "交易发生额")
+# What a direction cell may say (case-insensitive, spaces ignored): +1 money in, -1 money out.
+# 借/贷 are the bank's own books: 贷 (credit) raises the customer's deposit, as in 贷方发生额.
+DIRECTION_VALUES = {
+    **dict.fromkeys(("贷", "贷方", "c", "cr", "credit", "收", "收入", "收款", "来账", "in"), 1),
+    **dict.fromkeys(("借", "借方", "d", "dr", "debit", "支", "支出", "付", "付款", "往账", "out"), -1),
+}
+# An unknown header that looks like a direction flag (see the module docstring).
+_DIRECTION_LIKE = re.compile(r"借贷|收支|收付|方向|direction|debit.?credit|credit.?debit"
+                             r"|^(dr|d)_?/?_?(cr|c)(_|$)|^(cr|c)_?/?_?(dr|d)(_|$)")
 _ALIASES = {alias: (field, rank) for field, names in HEADERS.items() for rank, alias in enumerate(names)}
 _MESSAGES = {  # code -> what staff read; file-level codes first, then row-level codes
     "empty": _("The file is empty."),
@@ -50,11 +75,22 @@ _MESSAGES = {  # code -> what staff read; file-level codes first, then row-level
     "missing_bank_reference": _("The header has no bank reference column (流水号 / bank_reference)."),
     "missing_value_date": _("The header has no date column (交易日期 / value_date)."),
     "missing_amount": _("The header has no amount column (金额 / amount) and no credit/debit pair."),
+    "unsigned_amount": _("The amount column “%(column)s” has no sign, and the header has no direction column "
+                         "(借贷标志 / 收支标志 / direction) to say which way the money went."),
+    "unknown_direction": _("The column “%(column)s” looks like a debit/credit flag this importer does not know; "
+                           "the file is refused rather than reading every line as money in. Rename it to "
+                           "借贷标志 or direction."),
     "missing_reference": _("The bank reference is empty."),
     "bad_date": _("The date cannot be read (write 2026-11-24, 2026/11/24 or 20261124)."),
     "bad_amount": _("The amount cannot be read (write 1234.50, 1,234.50 or ¥1,234.50; 2 decimals at most)."),
     "zero_amount": _("The amount is zero or missing."),
     "both_debit_and_credit": _("The line has both a credit and a debit amount."),
+    "bad_direction": _("The direction flag cannot be read (write 贷/借, 收/支, C/D, credit/debit or in/out)."),
+    "missing_direction": _("The direction flag is empty: the line does not say whether the money came in or "
+                           "went out."),
+    "signed_with_direction": _("The amount has a minus sign and the line also has a direction flag: say which "
+                               "way the money went once."),
+    "direction_conflict": _("The direction flag contradicts the debit/credit column that holds the amount."),
     "bad_balance": _("The balance cannot be read."),
     "undecodable_line": _("This line is not text in the file's encoding."),
     "malformed_row": _("This line is not valid CSV (check its quotes)."),
@@ -214,6 +250,7 @@ class StatementReader:
             found = mapping.keys() | ({"amount"} if "credit" in mapping else set())  # credit comes with debit
             missing = [field for field in _REQUIRED if field not in found]
             if not missing:
+                _check_direction(cells, mapping)
                 self.columns = {f: " + ".join(cells[i].strip() for i in idx) for f, idx in mapping.items()}
                 self._delimiter, self._remarks = delimiter, mapping.pop("remark", [])
                 self._index = {field: indexes[0] for field, indexes in mapping.items()}
@@ -268,8 +305,20 @@ class StatementReader:
         if not reference:
             errors.append(RowError(line, "missing_reference", _MESSAGES["missing_reference"]))
         value_date = _read(parse_date_text, value("value_date"), line, "bad_date", errors)
+        flag, flag_text = None, value("direction")
+        if flag_text:
+            flag = DIRECTION_VALUES.get(re.sub(r"\s+", "", flag_text.casefold()))
+            if flag is None:
+                errors.append(RowError(line, "bad_direction", _MESSAGES["bad_direction"], flag_text[:100]))
         if "amount" in index:
             amount = _read(parse_amount_text, value("amount"), line, "bad_amount", errors)
+            if "direction" in index and amount is not None:
+                if amount < 0:
+                    errors.append(RowError(line, "signed_with_direction", _MESSAGES["signed_with_direction"],
+                                           f"{flag_text} {value('amount')}"))
+                if not flag_text:
+                    errors.append(RowError(line, "missing_direction", _MESSAGES["missing_direction"]))
+                amount = amount * flag if flag is not None and amount >= 0 else None
         else:
             credit = _read(parse_amount_text, value("credit"), line, "bad_amount", errors, ZERO)
             debit = _read(parse_amount_text, value("debit"), line, "bad_amount", errors, ZERO)
@@ -278,6 +327,16 @@ class StatementReader:
                 amount = None
                 errors.append(RowError(line, "both_debit_and_credit", _MESSAGES["both_debit_and_credit"],
                                        f"{value('credit')} / {value('debit')}"))
+            elif flag is not None and amount:
+                # The pair decides; a flag must agree with it, and a red-ink reversal must not
+                # come with a flag (which of the two signs would be meant is a guess).
+                shown = f"{flag_text} {value('credit') or value('debit')}"
+                if credit < 0 or debit < 0:
+                    amount = None
+                    errors.append(RowError(line, "signed_with_direction", _MESSAGES["signed_with_direction"], shown))
+                elif (1 if credit else -1) != flag:
+                    amount = None
+                    errors.append(RowError(line, "direction_conflict", _MESSAGES["direction_conflict"], shown))
         if amount is not None and not amount:
             errors.append(RowError(line, "bad_amount", _MESSAGES["zero_amount"], value("amount")))
         balance = _read(parse_amount_text, value("balance"), line, "bad_balance", errors, None)
@@ -297,8 +356,7 @@ def _map_columns(cells: list[str]) -> dict[str, list[int]]:
     """field -> column indexes: the best-ranked column, or every remark column in file order."""
     hits: dict[str, list[tuple[int, int]]] = {}
     for index, cell in enumerate(cells):
-        key = re.sub(r"\s*[(（][^()（）]*[)）]$", "", cell.replace("\ufeff", "").strip())  # 金额(元)
-        if found := _ALIASES.get(re.sub(r"[\s-]+", "_", key.casefold())):
+        if found := _ALIASES.get(_header_key(cell)):
             hits.setdefault(found[0], []).append((found[1], index))
     mapping = {f: [i for _r, i in h] if f == "remark" else [min(h)[1]] for f, h in hits.items()}
     if "credit" in mapping and "debit" in mapping:
@@ -307,6 +365,25 @@ def _map_columns(cells: list[str]) -> dict[str, list[int]]:
         mapping.pop("credit", None)
         mapping.pop("debit", None)
     return mapping
+
+
+def _header_key(cell: str) -> str:
+    """'金额(元)' -> '金额', ' Value Date ' -> 'value_date', 'D-C Flag' -> 'd_c_flag'."""
+    key = re.sub(r"\s*[(（][^()（）]*[)）]$", "", cell.replace("\ufeff", "").strip())
+    return re.sub(r"[\s-]+", "_", key.casefold())
+
+
+def _check_direction(cells: list[str], mapping: dict[str, list[int]]) -> None:
+    """Refuse a header whose single amount column may be unsigned with nothing to sign it."""
+    if "amount" not in mapping or "direction" in mapping:
+        return
+    amount_header = cells[mapping["amount"][0]]
+    if _header_key(amount_header) in UNSIGNED_AMOUNT_HEADERS:
+        raise StatementFileError("unsigned_amount", _MESSAGES["unsigned_amount"] % {"column": amount_header.strip()})
+    known = {i for indexes in mapping.values() for i in indexes}
+    for index, cell in enumerate(cells):
+        if index not in known and _DIRECTION_LIKE.search(_header_key(cell)):
+            raise StatementFileError("unknown_direction", _MESSAGES["unknown_direction"] % {"column": cell.strip()})
 
 
 def _read(parse, text: str, line: int, code: str, errors: list[RowError], empty=ValueError):

@@ -2,6 +2,7 @@
 import datetime
 
 from celery import shared_task
+from django.db import OperationalError
 
 from ledger.calendar import is_working_day, local_now
 from merchants.models import Merchant
@@ -14,7 +15,10 @@ def previous_business_date(today: datetime.date | None = None) -> datetime.date 
     return yesterday if is_working_day(yesterday) else None
 
 
-@shared_task(name="reconciliation.tasks.run_end_of_day")
+# A lost database connection (failover, restart) rolls the whole run back; the rerun replaces
+# the day's result, so Celery retries it (tests/faults/test_connection_drop.py).
+@shared_task(name="reconciliation.tasks.run_end_of_day", autoretry_for=(OperationalError,), retry_backoff=True,
+             max_retries=5)
 def run_end_of_day(merchant_id: int, business_date: str, user_id: int | None = None) -> dict:
     from django.contrib.auth import get_user_model
 

@@ -38,7 +38,11 @@ def normalised_phone(text: str) -> str | None:
 
 
 def mask_query(text: str) -> str:
-    """The query as the audit trail keeps it: phone numbers masked."""
+    """The query as the audit trail keeps it: phone numbers masked (also one typed with spaces,
+    dashes or +86, which the look-up understands too)."""
+    phone = normalised_phone(text)
+    if phone:
+        return mask_phone(phone)
     return _PHONE.sub(lambda m: mask_phone(m.group(1)), text)
 
 

@@ -8,6 +8,7 @@ from core.admin_display import money
 from merchants.models import Merchant
 
 from ..selectors import merchant360
+from ..selectors.complaints import mask_query
 from ..selectors.dashboards import chart
 from ..services import complaint_lookup as lookup_service
 from .common import render_admin
@@ -39,5 +40,9 @@ def complaint_lookup(request):
         raise PermissionDenied
     query = request.GET.get("q", "").strip()
     result = lookup_service(actor=request.user, query=query) if query else None
-    return render_admin(request, "backoffice/complaints.html", {"query": query, "result": result},
+    # A phone typed in is shown back masked, as the audit trail keeps it (issue #10: masked on
+    # every screen); searching again by the masked form still finds the member.
+    if result is not None:
+        result.query = mask_query(result.query)
+    return render_admin(request, "backoffice/complaints.html", {"query": mask_query(query), "result": result},
                         title=_("Complaint look-up"))

@@ -207,6 +207,11 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_ACKS_LATE = True  # a killed worker's task is delivered again; tasks are idempotent
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# With Redis, a task taken by a worker that dies is delivered again only after this long
+# (Redis's default is an hour). It must exceed the longest task and the longest retry
+# countdown (retry_backoff caps at 600 s); every task is idempotent, so an early second
+# delivery costs time, never money.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.int("JIANGUAN_TASK_REDELIVERY_SECONDS", default=1800)}
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 if not CELERY_BROKER_URL:
     CELERY_BROKER_URL = "memory://"

@@ -8,6 +8,7 @@ throttling) and anything unexpected (500, logged; never a traceback to the platf
 `error_response` builds the same envelope outside DRF views (Django's 404/500 handlers)."""
 import logging
 
+from django import db
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.http import Http404, JsonResponse
@@ -120,12 +121,38 @@ def exception_handler(exc, context):
             details = {"body": [force_str(exc.detail)]}
         return Response(envelope(code, message, details), status=exc.status_code, headers=headers)
 
+    if isinstance(exc, (db.OperationalError, db.InterfaceError)):
+        return database_unavailable_response(exc, context)
+
     # A bug, not bad input: log it with its traceback, answer a plain 500 envelope.
     view = context.get("view")
     logger.exception("Unhandled error in %s", type(view).__name__ if view else "API", exc_info=exc)
     set_rollback()
     return Response(envelope("internal_error", _("Something went wrong on our side; the request may be retried.")),
                     status=status.HTTP_500_INTERNAL_SERVER_ERROR)
+
+
+# --- the database went away (connection lost, failover, deadlock retried out) ----------------
+
+DATABASE_UNAVAILABLE = "database_unavailable"
+DATABASE_RETRY_AFTER = 2  # seconds
+
+
+def database_unavailable_response(exc, context) -> Response:
+    """503 in the envelope, with Retry-After, never a 500: the request's transaction did not
+    commit (or, if the connection was lost during COMMIT, did and is found again), so a retry
+    with the same Idempotency-Key books exactly once."""
+    from core.db_retry import sqlstate_of
+
+    view = context.get("view") if context else None
+    logger.warning("Database unavailable in %s (%s): %s", type(view).__name__ if view else "API",
+                   sqlstate_of(exc) or type(exc).__name__, exc)
+    set_rollback()
+    return Response(
+        envelope(DATABASE_UNAVAILABLE,
+                 _("The database is unavailable for a moment; retry the request (with the same Idempotency-Key)."),
+                 {"retry_after": DATABASE_RETRY_AFTER}),
+        status=status.HTTP_503_SERVICE_UNAVAILABLE, headers={"Retry-After": str(DATABASE_RETRY_AFTER)})
 
 
 def _json_safe(value):

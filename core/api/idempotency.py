@@ -15,9 +15,13 @@ A request that finds the key already taken:
   finish, then replays its response (or, if the owner failed and released the key, claims it
   itself); still running after the wait → 409 idempotency_conflict, details reason
   "in_progress", header Retry-After;
-- in progress but older than STALE_AFTER (the owner's process died) → taken over by a
+- in progress and its owner is gone (killed worker, dropped connection) → taken over by a
   conditional UPDATE; re-running is safe because the ledger services are idempotent on the
-  order number / entry reference;
+  order number / entry reference. On PostgreSQL the owner holds a session advisory lock named
+  after (merchant, key) from its claim to its finish: a request that gets the lock while the
+  record is in progress knows at once that the owner's connection is gone. (A session lock
+  needs session pooling if a pooler sits in front of PostgreSQL.) On SQLite an owner counts as
+  gone once its claim is STALE_AFTER old;
 - older than 24 h → expired: deleted and claimed afresh.
 The fingerprint uses the JSON body re-serialised with sorted keys, so key order and
 whitespace do not matter; a body that is not JSON is compared byte for byte."""
@@ -29,7 +33,7 @@ import time
 from dataclasses import dataclass
 from datetime import timedelta
 
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -44,6 +48,7 @@ STALE_AFTER = timedelta(seconds=120)
 WAIT_SECONDS = 10.0
 POLL_SECONDS = 0.05
 PURGE_PROBABILITY = 0.01
+_KEY_LOCK = 0x4A47_0002  # any constant; names the advisory locks of idempotency keys
 
 
 class InProgress(IdempotencyConflict):
@@ -83,14 +88,64 @@ def fingerprint(method: str, path: str, body: bytes) -> str:
     return digest.hexdigest()
 
 
+def _lock_args(merchant_id: int, key: str) -> list[int]:
+    digest = hashlib.blake2b(f"{merchant_id}:{key}".encode(), digest_size=4).digest()
+    return [_KEY_LOCK, int.from_bytes(digest, "big", signed=True)]
+
+
+def _try_lock(merchant_id: int, key: str) -> bool:
+    """Take the key's session lock if no live request holds it (always true off PostgreSQL)."""
+    if connection.vendor != "postgresql":
+        return True
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", _lock_args(merchant_id, key))
+        return cursor.fetchone()[0]
+
+
+def unlock(merchant_id: int, key: str) -> None:
+    if connection.vendor != "postgresql":
+        return
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(%s, %s)", _lock_args(merchant_id, key))
+    except DatabaseError:
+        pass  # the connection is gone, and its session locks with it
+
+
 def claim(*, merchant_id: int, key: str, method: str, path: str, body: bytes,
           wait_seconds: float | None = None):
-    """Return the record this request now owns, or a Replay; raise IdempotencyConflict."""
-    from core.models import IdempotencyRecord as Record
-
+    """Return the record this request now owns (holding the key's lock until `finish`), or a
+    Replay; raise IdempotencyConflict."""
     fp = fingerprint(method, path, body)
     deadline = time.monotonic() + (WAIT_SECONDS if wait_seconds is None else wait_seconds)
     while True:
+        outcome = None
+        if _try_lock(merchant_id, key):
+            try:
+                outcome = _claim_locked(merchant_id, key, method, path, fp)
+            finally:
+                if not isinstance(outcome, _Owned):
+                    unlock(merchant_id, key)
+        if isinstance(outcome, _Owned):
+            return outcome.record
+        if outcome is not None:
+            return outcome
+        if time.monotonic() >= deadline:
+            raise InProgress()
+        time.sleep(POLL_SECONDS)
+
+
+@dataclass
+class _Owned:
+    record: object
+
+
+def _claim_locked(merchant_id, key, method, path, fp):
+    """One attempt while holding the key's lock: _Owned, a Replay, or None (wait and retry)."""
+    from core.models import IdempotencyRecord as Record
+
+    owner_alive = connection.vendor != "postgresql"  # on PostgreSQL our lock proves the owner gone
+    for _attempt in range(5):
         now = timezone.now()
         try:
             with transaction.atomic():
@@ -101,7 +156,7 @@ def claim(*, merchant_id: int, key: str, method: str, path: str, body: bytes,
         else:
             if random.random() < PURGE_PROBABILITY:
                 Record.objects.filter(created_at__lt=now - TTL).delete()
-            return record
+            return _Owned(record)
         existing = Record.objects.filter(merchant_id=merchant_id, key=key).first()
         if existing is None:
             continue  # released or purged between our INSERT and SELECT: try again
@@ -112,25 +167,26 @@ def claim(*, merchant_id: int, key: str, method: str, path: str, body: bytes,
             raise IdempotencyConflict(details={"reason": "different_request"})
         if existing.status == Record.Status.COMPLETED:
             return Replay(existing.response_status, existing.response_body)
-        if existing.locked_at < now - STALE_AFTER:
-            taken = Record.objects.filter(pk=existing.pk, status=Record.Status.IN_PROGRESS,
-                                          locked_at=existing.locked_at).update(locked_at=now)
-            if taken:
-                existing.locked_at = now
-                return existing
-            continue
-        if time.monotonic() >= deadline:
-            raise InProgress()
-        time.sleep(POLL_SECONDS)
+        if owner_alive and existing.locked_at >= now - STALE_AFTER:
+            return None
+        taken = Record.objects.filter(pk=existing.pk, status=Record.Status.IN_PROGRESS,
+                                      locked_at=existing.locked_at).update(locked_at=now)
+        if taken:
+            existing.locked_at = now
+            return _Owned(existing)
+    return None
 
 
 def finish(record, *, status: int, body) -> None:
     """Store a 2xx response for replay; release the key after any other outcome."""
     from core.models import IdempotencyRecord as Record
 
-    if 200 <= status < 300:
-        Record.objects.filter(pk=record.pk).update(
-            status=Record.Status.COMPLETED, response_status=status, response_body=body,
-            completed_at=timezone.now())
-    else:
-        Record.objects.filter(pk=record.pk, status=Record.Status.IN_PROGRESS).delete()
+    try:
+        if 200 <= status < 300:
+            Record.objects.filter(pk=record.pk).update(
+                status=Record.Status.COMPLETED, response_status=status, response_body=body,
+                completed_at=timezone.now())
+        else:
+            Record.objects.filter(pk=record.pk, status=Record.Status.IN_PROGRESS).delete()
+    finally:
+        unlock(record.merchant_id, record.key)

@@ -35,6 +35,7 @@ CODE_STATUS = {
     "insufficient_funds": 422, "credit_limit_exceeded": 422, "credit_line_inactive": 422,
     "card_not_verified": 422, "order_mismatch": 422,
     "throttled": 429,
+    "database_unavailable": 503,
 }
 
 

@@ -49,7 +49,9 @@ Signing (core.api.authentication), merchant status (MerchantStatusPermission), t
 app id (core.api.throttling), idempotency (core.api.idempotency) and the OpenAPI description
 (core.api.schema) come with the base class."""
 import json
+import logging
 
+from django.db import DatabaseError
 from django.urls import register_converter
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema
@@ -66,6 +68,8 @@ from . import idempotency
 from .authentication import PlatformSignatureAuthentication, Principal
 from .schema import PlatformAutoSchema
 from .throttling import AppIdRateThrottle
+
+logger = logging.getLogger("jianguan.api")
 
 
 # --- URL converters: malformed ids never reach the database ---------------------------------
@@ -153,6 +157,14 @@ class SignedAPIView(APIView):
     def idempotency_scope(self) -> int:
         return self.request.user.owner.pk
 
+    def dispatch(self, request, *args, **kwargs):
+        try:
+            return super().dispatch(request, *args, **kwargs)
+        finally:
+            record, self._idempotency_record = getattr(self, "_idempotency_record", None), None
+            if record is not None:  # an uncaught error skipped finalize_response: free the key's lock
+                idempotency.unlock(record.merchant_id, record.key)
+
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
         self._idempotency_record = None
@@ -187,7 +199,14 @@ class SignedAPIView(APIView):
             body = None
             if 200 <= response.status_code < 300:
                 body = json.loads(JSONRenderer().render(response.data)) if response.data is not None else None
-            idempotency.finish(record, status=response.status_code, body=body)
+            try:
+                idempotency.finish(record, status=response.status_code, body=body)
+            except DatabaseError:
+                # The database is gone: the answer (a 503 already, or a booking that did commit)
+                # still goes out. The claim stays in progress, its owner's lock gone with the
+                # connection: a retry with the key takes it over, and the services' own idempotency
+                # (order number, entry reference) makes the rerun book nothing twice.
+                logger.warning("idempotency key %s not finished: database unavailable", record.key, exc_info=True)
         return response
 
 

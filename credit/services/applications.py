@@ -28,7 +28,7 @@ EDITABLE_FIELDS = ("proposed_limit", "term_days", "grace_days", "penalty_rate", 
 
 
 def _locked(application) -> CreditApplication:
-    return (CreditApplication.objects.select_for_update(of=("self",)).select_related("merchant", "member", "line")
+    return (CreditApplication.objects.select_for_update(of=("self",), no_key=True).select_related("merchant", "member", "line")
             .get(pk=application.pk))
 
 
@@ -203,7 +203,7 @@ def _apply(application, actor):
         audit_record(actor=actor, obj=line, action="open", to_state=line.status,
                      data={"application": application.pk, "limit": line.limit, **terms})
         return line
-    line = CreditLine.objects.select_for_update().get(pk=application.line_id)
+    line = CreditLine.objects.select_for_update(no_key=True).get(pk=application.line_id)
     if line.status == CreditLine.Status.CLOSED:
         raise InvalidState(_("The line was closed meanwhile."))
     if application.proposed_limit < line.used:

@@ -76,7 +76,7 @@ def credit_drawdown(*, merchant, actor, member, payee, amount, order_no: str) ->
     if not fresh[payee.pk].is_seller:
         raise ValidationFailed(_("Credit pays sellers of the platform only."), field="payee_user_id")
 
-    line = (CreditLine.objects.select_for_update(of=("self",)).select_related("creditor_member")
+    line = (CreditLine.objects.select_for_update(of=("self",), no_key=True).select_related("creditor_member")
             .filter(merchant=merchant, member_id=member.pk).exclude(status=CreditLine.Status.CLOSED).first())
     existing = _replay(merchant, order_no, member=member, payee=payee, amount=amount)
     if existing is not None:

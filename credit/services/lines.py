@@ -11,7 +11,7 @@ from ..models import CreditBill, CreditLine
 
 
 def _locked(line) -> CreditLine:
-    return CreditLine.objects.select_for_update().select_related("merchant", "member").get(pk=line.pk)
+    return CreditLine.objects.select_for_update(of=("self",), no_key=True).select_related("merchant", "member").get(pk=line.pk)
 
 
 @transaction.atomic

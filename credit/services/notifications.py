@@ -12,7 +12,7 @@ from .common import staff_actor
 @transaction.atomic
 def credit_notification_mark_read(*, notification, actor) -> CreditNotification:
     actor = staff_actor(actor)
-    notification = CreditNotification.objects.select_for_update().get(pk=notification.pk)
+    notification = CreditNotification.objects.select_for_update(no_key=True).get(pk=notification.pk)
     if notification.recipient_id not in (None, actor.user.pk) and not actor.user.is_superuser:
         raise PermissionRefused(_("This notification is for someone else."))
     if notification.read_at is None:

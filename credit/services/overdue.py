@@ -58,8 +58,8 @@ def credit_sweep_overdue(*, as_of: date, actor=None, merchant=None) -> SweepResu
 
 @transaction.atomic
 def _sweep_bill(bill_id, line_id, as_of, actor, result):
-    line = CreditLine.objects.select_for_update().get(pk=line_id)
-    bill = (CreditBill.objects.select_for_update().select_related("merchant__relationship_manager", "member")
+    line = CreditLine.objects.select_for_update(no_key=True).get(pk=line_id)
+    bill = (CreditBill.objects.select_for_update(of=("self",), no_key=True).select_related("merchant__relationship_manager", "member")
             .get(pk=bill_id))
     if bill.status == CreditBill.Status.REPAID or bill.grace_until >= as_of:
         return  # repaid (or its dates moved) since the candidates were listed

@@ -50,8 +50,8 @@ def credit_repay(*, bill, actor, amount, idempotency_ref: str) -> Repayment:
     ref = _parse_ref(idempotency_ref)
     actor = as_actor(actor)
     line_id = CreditBill.objects.filter(pk=bill.pk).values_list("line_id", flat=True).get()
-    line = CreditLine.objects.select_for_update().get(pk=line_id)
-    bill = CreditBill.objects.select_for_update().select_related("merchant").get(pk=bill.pk)
+    line = CreditLine.objects.select_for_update(no_key=True).get(pk=line_id)
+    bill = CreditBill.objects.select_for_update(of=("self",), no_key=True).select_related("merchant").get(pk=bill.pk)
     existing = _replay(bill.merchant_id, ref, bill, amount)
     if existing is not None:
         return existing

@@ -63,7 +63,7 @@ class PaymentChannelForm(forms.ModelForm):
 
     class Meta:
         model = PaymentChannel
-        fields = ("code", "name", "app_id", "enabled")
+        fields = ("code", "name", "app_id", "settlement_account", "enabled")
 
     def clean(self):
         data = super().clean()
@@ -78,7 +78,7 @@ class PaymentChannelAdmin(_ServiceSavedAdmin):
     list_display = ("code", "name", "app_id", "enabled", "created_at")
     list_filter = ("enabled",)
     search_fields = ("code", "name", "app_id")
-    fields = ("code", "name", "app_id", "new_secret", "enabled", "created_at")
+    fields = ("code", "name", "app_id", "settlement_account", "new_secret", "enabled", "created_at")
 
     def get_readonly_fields(self, request, obj=None):
         return ("code", "created_at") if obj is not None else ("created_at",)
@@ -87,6 +87,8 @@ class PaymentChannelAdmin(_ServiceSavedAdmin):
         data = form.cleaned_data
         if change:
             return payment_channel_update(channel=obj, actor=request.user, name=data["name"], app_id=data["app_id"],
-                                          enabled=data["enabled"], secret=data.get("new_secret") or None)
+                                          enabled=data["enabled"], secret=data.get("new_secret") or None,
+                                          settlement_account=data.get("settlement_account", ""))
         return payment_channel_create(actor=request.user, code=data["code"], name=data["name"],
-                                      app_id=data["app_id"], secret=data["new_secret"], enabled=data["enabled"])
+                                      app_id=data["app_id"], secret=data["new_secret"], enabled=data["enabled"],
+                                      settlement_account=data.get("settlement_account", ""))

@@ -4,6 +4,7 @@ from django.db.models import Prefetch
 from core.api.pagination import paginate
 from core.api.schema import endpoint
 from core.api.views import PlatformAPIView
+from core.db_retry import atomic_with_retry
 from core.errors import NotFound
 from merchants.api.lookups import bank_card_or_404, member_or_404
 
@@ -50,10 +51,12 @@ class Payments(PlatformAPIView):
             fee = data.get("platform_fee") or 0
             splits = [(member_or_404(self.merchant, data["payee_user_id"], field="payee_user_id"),
                        data["amount"] - fee)]
-        payment, created = payment_services.payment_create(
-            merchant=self.merchant, actor=self.actor, payer=payer, amount=data["amount"], order_no=data["order_no"],
-            mode=data["mode"], splits=splits, platform_fee=data.get("platform_fee") or "0.00",
-            description=data.get("description", ""))
+        # A deadlock or serialization failure aborts the whole transaction and books nothing:
+        # run it again rather than answer an error (core.db_retry).
+        payment, created = atomic_with_retry(
+            payment_services.payment_create, wrap=False, merchant=self.merchant, actor=self.actor, payer=payer,
+            amount=data["amount"], order_no=data["order_no"], mode=data["mode"], splits=splits,
+            platform_fee=data.get("platform_fee") or "0.00", description=data.get("description", ""))
         return self.respond(s.PaymentOutput, _payment_or_404(self.merchant, payment.pk), status=201 if created else 200)
 
     @endpoint(summary="Payments, newest first (filter by order_no)", response=s.PaymentPage, tags=["payments"],

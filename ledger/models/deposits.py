@@ -15,6 +15,11 @@ class PaymentChannel(models.Model):
     app_id = models.CharField(_("channel app id"), max_length=64, unique=True)
     secret = EncryptedTextField(_("signing secret (encrypted)"))
     enabled = models.BooleanField(_("enabled"), default=True)
+    # The account the channel pays its settlements from: a money-in statement line from it
+    # settles deposits the channel's notifications already credited (reconciliation matching).
+    settlement_account = models.CharField(
+        _("settlement account number"), max_length=64, blank=True, default="", db_default="",
+        help_text=_("The channel's own bank account that settles collected money to the supervision accounts."))
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
 
     class Meta:
@@ -52,6 +57,12 @@ class Deposit(models.Model):
     proof_kind = models.CharField(_("proof"), max_length=20, blank=True)  # statement_line | channel_notification
     proof_reference = models.CharField(_("proof reference"), max_length=128, blank=True)
     credited_at = models.DateTimeField(_("credited at"), null=True, blank=True)
+    # A channel deposit is credited on the channel's notification, before the money reaches
+    # the supervision account; the channel's settlement line on the statement settles it later.
+    settled_at = models.DateTimeField(_("settled at"), null=True, blank=True)
+    settlement_reference = models.CharField(_("settlement bank reference"), max_length=128, blank=True,
+                                            default="", db_default="")
+    settlement_value_date = models.DateField(_("settlement value date"), null=True, blank=True)
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
 
     class Meta:
@@ -64,6 +75,8 @@ class Deposit(models.Model):
             models.UniqueConstraint(fields=["merchant", "payment_code"],
                                     name="deposit_payment_code_unique_per_merchant"),
         ]
+        indexes = [models.Index(fields=["merchant", "channel"], name="deposit_channel_unsettled_idx",
+                                condition=models.Q(proof_kind="channel_notification", settled_at__isnull=True))]
 
     def __str__(self):
         return f"{self.payment_code} {self.amount}"

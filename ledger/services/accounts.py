@@ -23,7 +23,7 @@ def _checked(actor, reason):
 @transaction.atomic
 def account_freeze(*, account, actor, reason: str) -> Account:
     actor = _checked(actor, reason)
-    account = Account.objects.select_for_update().get(pk=account.pk)
+    account = Account.objects.select_for_update(no_key=True).get(pk=account.pk)
     if account.frozen:
         raise InvalidState(_("The account is already frozen."))
     account.frozen, account.freeze_reason = True, reason.strip()
@@ -35,7 +35,7 @@ def account_freeze(*, account, actor, reason: str) -> Account:
 @transaction.atomic
 def account_unfreeze(*, account, actor, reason: str) -> Account:
     actor = _checked(actor, reason)
-    account = Account.objects.select_for_update().get(pk=account.pk)
+    account = Account.objects.select_for_update(no_key=True).get(pk=account.pk)
     if not account.frozen:
         raise InvalidState(_("The account is not frozen."))
     account.frozen, account.freeze_reason = False, ""

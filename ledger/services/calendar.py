@@ -22,7 +22,7 @@ def business_day_set(*, actor, day: date, is_working_day: bool, note: str = "") 
     if not isinstance(day, date):
         raise ValidationFailed(_("A date is required."), field="date")
     note = (note or "").strip()[:100]
-    row = BusinessDay.objects.select_for_update().filter(date=day).first()
+    row = BusinessDay.objects.select_for_update(no_key=True).filter(date=day).first()
     before = "" if row is None else ("working" if row.is_working_day else "holiday")
     if row is None:
         row = BusinessDay(date=day)

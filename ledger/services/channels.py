@@ -25,33 +25,36 @@ def _clean(code=None, name=None, app_id=None):
 
 @transaction.atomic
 def payment_channel_create(*, actor, code: str, name: str, app_id: str, secret: str,
-                           enabled: bool = True) -> PaymentChannel:
+                           enabled: bool = True, settlement_account: str = "") -> PaymentChannel:
     actor = _require(actor, "ledger.add_paymentchannel")
     _clean(code, name, app_id)
     if not (secret or "").strip():
         raise ValidationFailed(_("The signing secret is required."), field="secret")
     channel = PaymentChannel(code=code.strip(), name=name.strip(), app_id=app_id.strip(), secret=secret.strip(),
-                             enabled=enabled)
+                             enabled=enabled, settlement_account=(settlement_account or "").strip())
     try:
         with transaction.atomic():
             channel.save(force_insert=True)
     except IntegrityError:
         raise Duplicate(_("A channel with this code or app id already exists.")) from None
     audit_record(actor=actor, obj=channel, action="create", to_state="enabled" if enabled else "disabled",
-                 data={"code": channel.code, "app_id": channel.app_id})
+                 data={"code": channel.code, "app_id": channel.app_id,
+                       "settlement_account": channel.settlement_account})
     return channel
 
 
 @transaction.atomic
 def payment_channel_update(*, channel, actor, name: str | None = None, app_id: str | None = None,
-                           secret: str | None = None, enabled: bool | None = None) -> PaymentChannel:
+                           secret: str | None = None, enabled: bool | None = None,
+                           settlement_account: str | None = None) -> PaymentChannel:
     """None leaves a field as it is; a non-empty secret replaces the old one."""
     actor = _require(actor, "ledger.change_paymentchannel")
     _clean(name=name, app_id=app_id)
-    channel = PaymentChannel.objects.select_for_update().get(pk=channel.pk)
+    channel = PaymentChannel.objects.select_for_update(no_key=True).get(pk=channel.pk)
     before = "enabled" if channel.enabled else "disabled"
     changed = []
-    for field, value in (("name", name), ("app_id", app_id), ("enabled", enabled)):
+    for field, value in (("name", name), ("app_id", app_id), ("enabled", enabled),
+                         ("settlement_account", settlement_account)):
         if value is not None:
             value = value.strip() if isinstance(value, str) else value
             if getattr(channel, field) != value:
@@ -69,5 +72,6 @@ def payment_channel_update(*, channel, actor, name: str | None = None, app_id: s
         raise Duplicate(_("A channel with this app id already exists."), field="app_id") from None
     audit_record(actor=actor, obj=channel, action="update", from_state=before,
                  to_state="enabled" if channel.enabled else "disabled",
-                 data={"changed": changed, "app_id": channel.app_id})
+                 data={"changed": changed, "app_id": channel.app_id,
+                       "settlement_account": channel.settlement_account})
     return channel

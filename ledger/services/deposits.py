@@ -60,7 +60,7 @@ def deposit_credit(*, deposit: Deposit, actor, amount, proof_kind: str, proof_re
                    business_date=None) -> Deposit:
     """Credit an announced deposit on bank-side proof: supervision up, member available up.
     The same proof twice books once; a second, different proof for a credited deposit is refused."""
-    deposit = Deposit.objects.select_for_update().select_related("merchant", "member").get(pk=deposit.pk)
+    deposit = Deposit.objects.select_for_update(of=("self",), no_key=True).select_related("merchant", "member").get(pk=deposit.pk)
     amount = parse_amount(amount)
     if deposit.status == Deposit.Status.SUCCEEDED:
         if (deposit.proof_kind, deposit.proof_reference) == (proof_kind, proof_reference):
@@ -121,7 +121,7 @@ def suspense_receive(*, merchant, actor, amount: Decimal, reference: str, descri
 @transaction.atomic
 def suspense_match_to_deposit(*, merchant, actor, deposit: Deposit, amount, reference: str, reason: str):
     """Operations identify money parked in suspense as an announced deposit."""
-    deposit = Deposit.objects.select_for_update().select_related("member").get(pk=deposit.pk)
+    deposit = Deposit.objects.select_for_update(of=("self",), no_key=True).select_related("member").get(pk=deposit.pk)
     if deposit.merchant_id != merchant.pk:
         raise NotFound()
     amount = parse_amount(amount)

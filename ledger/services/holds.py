@@ -50,7 +50,7 @@ def hold_create(*, member, actor, amount, reason: str, legal_reference: str = ""
 @transaction.atomic
 def hold_release(*, hold, actor, reason: str) -> Hold:
     actor = _require_staff(actor, "ledger.release_hold")
-    hold = Hold.objects.select_for_update(of=("self",)).select_related("member__merchant").get(pk=hold.pk)
+    hold = Hold.objects.select_for_update(of=("self",), no_key=True).select_related("member__merchant").get(pk=hold.pk)
     hold.released_at = timezone.now()
     transition(hold, "release", actor=actor, reason=reason, reason_required=True)
     available, frozen = member_accounts(hold.member)

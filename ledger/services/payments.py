@@ -173,7 +173,7 @@ def payment_create(*, merchant: Merchant, actor, payer: Member, amount, order_no
 
 def _locked(payment) -> Payment:
     # of=self: lock the payment only, not its merchant's row (every payment of a merchant joins it).
-    return Payment.objects.select_for_update(of=("self",)).select_related("merchant").get(pk=payment.pk)
+    return Payment.objects.select_for_update(of=("self",), no_key=True).select_related("merchant").get(pk=payment.pk)
 
 
 def _splits(payment) -> list[PaymentSplit]:

@@ -74,7 +74,7 @@ def entry_reverse(*, entry, actor, reason: str) -> JournalEntry:
     if not reason:
         raise ValidationFailed(_("A reason is required."), field="reason")
     # The row lock serialises two reversals of one entry (the unique (merchant, reverses) backs it up).
-    entry = JournalEntry.objects.select_for_update(of=("self",)).select_related("merchant").get(pk=entry.pk)
+    entry = JournalEntry.objects.select_for_update(of=("self",), no_key=True).select_related("merchant").get(pk=entry.pk)
     blocker = reversal_blocker(entry)
     if blocker:
         raise InvalidState(blocker)

@@ -49,7 +49,7 @@ def _replay(merchant, order_no, fingerprint):
 
 
 def _locked(withdrawal) -> Withdrawal:
-    return (Withdrawal.objects.select_for_update(of=("self",))
+    return (Withdrawal.objects.select_for_update(of=("self",), no_key=True)
             .select_related("merchant", "member").get(pk=withdrawal.pk))
 
 
@@ -81,7 +81,7 @@ def withdrawal_request(*, merchant, actor, member, amount, bank_card, order_no) 
         raise NotFound(_("No such bank card for this member."), field="bank_card_id")
     fingerprint = _fingerprint(member=member, amount=amount, bank_card=bank_card, order_no=order_no)
     # The member row lock serialises this member's requests (and a freeze racing them).
-    member = Member.objects.select_for_update().get(pk=member.pk)
+    member = Member.objects.select_for_update(no_key=True).get(pk=member.pk)
     existing = _replay(merchant, order_no, fingerprint)
     if existing is not None:
         return existing, False

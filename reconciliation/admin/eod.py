@@ -24,6 +24,20 @@ from .base import ReadOnlyScopedMixin, VisibleMerchantFilter, money_column
 DIFFERENCES_SHOWN = 200
 
 
+def _run_link(run):
+    """The run a difference or case belongs to, by date and merchant (its __str__ shows ids)."""
+    if run is None:
+        return "—"
+    return format_html('<a href="{}">{} · {}</a>', reverse("admin:reconciliation_eodrun_change", args=[run.pk]),
+                       f"{run.business_date:%Y-%m-%d}", run.merchant.code)
+
+
+def _entry_link(entry_id):
+    if not entry_id:
+        return "—"
+    return format_html('<a href="{}">#{}</a>', reverse("admin:ledger_journalentry_change", args=[entry_id]), entry_id)
+
+
 @admin.register(OrderFile)
 class OrderFileAdmin(ReadOnlyScopedMixin, ModelAdmin):
     list_display = ("id", "merchant", "business_date", "status", "source", "line_count", "total", "actor_label",
@@ -76,8 +90,10 @@ class OrderFileAdmin(ReadOnlyScopedMixin, ModelAdmin):
 
 @admin.register(OrderFileLine)
 class OrderFileLineAdmin(ReadOnlyScopedMixin, ModelAdmin):
-    list_display = ("order_no", "order_type", "amount", "payer_user_id", "payee_user_id", "order_file")
+    list_display = ("order_no", "order_type", "amount_display", "payer_user_id", "payee_user_id", "order_file")
     list_filter = ("order_type",)
+    list_select_related = ("order_file",)
+    amount_display = money_column("amount", _("amount"))
     search_fields = ("order_no", "payer_user_id", "payee_user_id")
     fields = ("merchant", "order_file", "order_type", "order_no", "amount", "payer_user_id", "payee_user_id")
     readonly_fields = fields
@@ -98,11 +114,18 @@ class EodRunAdmin(ReadOnlyScopedMixin, ModelAdmin):
     bank_close = money_column("bank_closing_balance", _("bank at close"))
     change_list_template = "admin/reconciliation/eodrun_change_list.html"
     change_form_template = "admin/workflow_change_form.html"
-    fields = ("merchant", "business_date", "status", "order_file", "orders", "entries", "matched",
+    fields = ("merchant", "business_date", "status", "order_file_link", "orders", "entries", "matched",
               "missing_in_ledger", "missing_in_orders", "amount_mismatches", "differences", "supervision_balance",
               "virtual_total", "totals_balance", "postings_match", "book_closing_balance", "bank_closing_balance",
               "runs", "actor_label", "started_at", "finished_at")
     readonly_fields = fields
+
+    @display(description=_("order file"))
+    def order_file_link(self, obj):
+        if obj.order_file_id is None:
+            return "—"
+        return format_html('<a href="{}">{}</a>', reverse("admin:reconciliation_orderfile_change",
+                                                          args=[obj.order_file_id]), str(obj.order_file))
 
     def get_urls(self):
         return [
@@ -168,14 +191,24 @@ class EodRunAdmin(ReadOnlyScopedMixin, ModelAdmin):
 
 @admin.register(EodDifference)
 class EodDifferenceAdmin(ReadOnlyScopedMixin, ModelAdmin):
-    list_display = ("kind", "order_type", "order_no", "expected_amount", "actual_amount", "detail", "run",
+    list_display = ("kind", "order_type", "order_no", "expected", "actual", "detail", "run_display",
                     "case_link")
     list_filter = ("kind", "order_type")
-    list_select_related = ("run", "case")
+    list_select_related = ("run", "run__merchant", "case")
     search_fields = ("order_no", "key")
-    fields = ("merchant", "run", "kind", "key", "order_type", "order_no", "expected_amount", "actual_amount",
-              "entry_id_hint", "detail", "case")
+    expected = money_column("expected_amount", _("platform / bank amount"))
+    actual = money_column("actual_amount", _("ledger amount"))
+    fields = ("merchant", "run_display", "kind", "key", "order_type", "order_no", "expected_amount", "actual_amount",
+              "entry_display", "detail", "case_link")
     readonly_fields = fields
+
+    @display(description=_("run"))
+    def run_display(self, obj):
+        return _run_link(obj.run)
+
+    @display(description=_("ledger entry"))
+    def entry_display(self, obj):
+        return _entry_link(obj.entry_id_hint)
 
     @display(description=_("case"))
     def case_link(self, obj):
@@ -194,14 +227,23 @@ class DiscrepancyCaseAdmin(WorkflowAdminMixin, ReadOnlyScopedMixin, ModelAdmin):
         "resolve": (cases.case_resolve, True),
         "write_off": (cases.case_write_off, True),
     }
-    list_display = ("business_date", "merchant", "kind", "order_type", "order_no", "expected_amount",
-                    "actual_amount", "status_badge", "still_present", "updated_at")
+    list_display = ("business_date", "merchant", "kind", "order_type", "order_no", "expected", "actual",
+                    "status_badge", "still_present", "updated_at")
     list_filter = (VisibleMerchantFilter, "status", "kind", "still_present")
     list_select_related = ("merchant",)
     search_fields = ("order_no", "key", "detail")
     date_hierarchy = "business_date"
     status_badge = status_badge()
+    expected = money_column("expected_amount", _("platform / bank amount"))
+    actual = money_column("actual_amount", _("ledger amount"))
     fields = ("merchant", "business_date", "kind", "key", "order_type", "order_no", "expected_amount",
-              "actual_amount", "detail", "status", "still_present", "run", "resolution", "resolved_by",
+              "actual_amount", "detail", "status", "still_present", "run_display", "resolution", "resolved_by",
               "opened_at", "updated_at", "closed_at")
     readonly_fields = fields
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("run__merchant")
+
+    @display(description=_("last seen in run"))
+    def run_display(self, obj):
+        return _run_link(obj.run)

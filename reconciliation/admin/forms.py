@@ -29,7 +29,9 @@ class StatementUploadForm(forms.Form):
 
     account = forms.ChoiceField(label=_("Supervision account"), widget=UnfoldAdminSelectWidget)
     file = forms.FileField(label=_("Statement or receipts file (CSV)"), widget=UnfoldAdminFileFieldWidget,
-                           help_text=_("As the bank exported it: UTF-8 or GBK, English or Chinese headers."))
+                           help_text=_("As the bank exported it: UTF-8 or GBK, English or Chinese headers; a signed "
+                                       "amount, debit/credit columns, or an amount with a direction column "
+                                       "(借贷标志 / 收支标志)."))
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)

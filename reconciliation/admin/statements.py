@@ -13,7 +13,7 @@ from django.core import signing
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect
 from django.urls import path, reverse
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from unfold.admin import ModelAdmin
 from unfold.decorators import display
@@ -21,6 +21,7 @@ from unfold.decorators import display
 from core.admin_display import money, status_badge
 from core.audit import timeline_for
 from core.errors import ApplicationError
+from core.masking import mask_card
 
 from ..models import ExceptionQueueItem, StatementBatch, StatementLine
 from ..services import matching
@@ -29,8 +30,27 @@ from . import forms
 from .base import ReadOnlyScopedMixin, VisibleMerchantFilter, money_column
 
 UPLOAD_DIR = Path(tempfile.gettempdir()) / "jianguan-statement-uploads"
+ERRORS_SHOWN = 200
+# The statement fields (reconciliation.parsing.HEADERS) in the order staff read a line.
+COLUMN_LABELS = {
+    "bank_reference": _("bank reference"), "value_date": _("value date"), "amount": _("amount"),
+    "credit": _("money in (credit)"), "debit": _("money out (debit)"), "direction": _("direction (debit/credit flag)"),
+    "counterparty_name": _("counterparty"), "counterparty_account": _("counterparty account"),
+    "counterparty_bank": _("counterparty bank"), "remark": _("remark"), "balance": _("balance"),
+}
+COLUMN_ORDER = {field: rank for rank, field in enumerate(COLUMN_LABELS)}
 _SALT = "reconciliation.statement-import"
 _TOKEN_AGE = 3600
+
+
+def _table(head, rows, table_id):
+    """A small read-only table for a change page (cells escaped)."""
+    return format_html(
+        '<table id="{}" class="text-sm border border-base-200"><thead><tr>{}</tr></thead><tbody>{}</tbody></table>',
+        table_id, format_html_join("", '<th class="text-left px-2 py-1">{}</th>', ((h,) for h in head)),
+        format_html_join("", "<tr>{}</tr>", ((format_html_join(
+            "", '<td class="border-t border-base-200 px-2 py-1">{}</td>', ((cell,) for cell in row)),)
+            for row in rows)))
 
 
 def _keep(upload) -> str:
@@ -61,18 +81,32 @@ class StatementBatchAdmin(ReadOnlyScopedMixin, ModelAdmin):
     closing = money_column("closing_balance", _("closing balance"))
     change_list_template = "admin/reconciliation/statementbatch_change_list.html"
     change_form_template = "admin/reconciliation/statementbatch_change_form.html"
-    fields = ("merchant", "account_number", "file_name", "sha256", "encoding", "columns", "status", "rows",
+    fields = ("merchant", "account_number", "file_name", "sha256", "encoding", "columns_display", "status", "rows",
               "imported", "duplicates", "matched", "unmatched", "skipped_summary", "closing_balance",
               "first_value_date", "last_value_date", "business_date", "errors_display", "actor_label",
               "created_at", "finished_at")
     readonly_fields = fields
 
+    @display(description=_("columns read"))
+    def columns_display(self, obj):
+        """Which header of the file was read as what: a small table, not the stored JSON."""
+        if not obj.columns:
+            return "—"
+        rows = sorted(obj.columns.items(), key=lambda item: COLUMN_ORDER.get(item[0], len(COLUMN_ORDER)))
+        return _table((_("field"), _("header in the file")),
+                      ((COLUMN_LABELS.get(field, field), header) for field, header in rows), "batch-columns")
+
     @display(description=_("errors"))
     def errors_display(self, obj):
         if not obj.errors:
             return "—"
-        return format_html("<br>".join(["{}"] * len(obj.errors[:200])), *[
-            f"{_('line')} {e.get('line') or '—'}: {e.get('reason')}" for e in obj.errors[:200]])
+        shown = obj.errors[:ERRORS_SHOWN]
+        table = _table((_("line"), _("reason"), _("value")),
+                       ((e.get("line") or "—", e.get("reason") or "", e.get("value") or "") for e in shown),
+                       "batch-errors")
+        if len(obj.errors) > ERRORS_SHOWN:
+            table += format_html("<p>{}</p>", _("and %(n)s more") % {"n": len(obj.errors) - ERRORS_SHOWN})
+        return table
 
     def get_urls(self):
         return [path("import/", self.admin_site.admin_view(self.import_view),
@@ -181,10 +215,16 @@ class StatementLineAdminBase(ReadOnlyScopedMixin, ModelAdmin):
     amount_display = money_column("amount", _("amount"))
     change_form_template = "admin/workflow_change_form.html"
     fields = ("merchant", "batch", "account_number", "line_no", "bank_reference", "value_date", "business_date",
-              "amount", "counterparty_name", "counterparty_account", "counterparty_bank", "remark", "balance",
+              "amount", "counterparty_name", "counterparty_account_masked", "counterparty_bank", "remark", "balance",
               "status", "note", "candidate_deposit", "deposit", "withdrawal", "member", "suspense_entry", "entry",
               "reason", "resolved_by", "resolved_at", "created_at")
     readonly_fields = fields
+
+    @display(description=_("counterparty account"))
+    def counterparty_account_masked(self, obj):
+        # Usually the payer's bank card: masked like every card number on screen (issue #10);
+        # search still takes the full number, and the evidence row keeps it as the bank sent it.
+        return mask_card(obj.counterparty_account) or "—"
 
     @display(description=_("outcome"))
     def outcome(self, obj):

@@ -183,9 +183,22 @@ class EodDifference(models.Model):
         return f"{self.get_kind_display()} {self.order_no or self.key}"
 
 
+def _system_only(instance, user) -> bool:
+    """A step only the end of day takes (no staff user, no button): see services.cases."""
+    return False
+
+
 class DiscrepancyCase(models.Model):
-    """A difference someone must close. One per (merchant, business date, kind, key): a rerun
-    updates it, and closes it when the difference is gone."""
+    """A difference someone must close. One per (merchant, business date, kind, key), for good:
+    a rerun updates it, closes it (auto_resolve) when the difference is gone, and reopens the
+    same case (reopen) when a closed difference comes back or changes, so its whole history
+    stays on one audit timeline.
+
+    open ──investigate──▶ investigating
+    open | investigating ──resolve | write_off──▶ resolved | written_off   (staff, with a reason)
+    open | investigating ──auto_resolve──▶ resolved                        (a rerun: the difference is gone)
+    resolved | written_off ──reopen──▶ open                                (a rerun: it came back or changed)
+    """
 
     Kind = DifferenceKind
 
@@ -243,4 +256,14 @@ class DiscrepancyCase(models.Model):
     @transition(field=status, source=[Status.OPEN, Status.INVESTIGATING], target=Status.WRITTEN_OFF,
                 permission=may("reconciliation.change_discrepancycase"), custom={"label": _("Write off")})
     def write_off(self):
+        pass
+
+    @transition(field=status, source=[Status.OPEN, Status.INVESTIGATING], target=Status.RESOLVED,
+                permission=_system_only)
+    def auto_resolve(self):
+        pass
+
+    @transition(field=status, source=[Status.RESOLVED, Status.WRITTEN_OFF], target=Status.OPEN,
+                permission=_system_only)
+    def reopen(self):
         pass

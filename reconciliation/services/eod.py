@@ -18,7 +18,8 @@ from decimal import Decimal
 from django.db import connection, transaction
 from django.db.models import Count
 from django.utils import timezone
-from django.utils.translation import gettext as _g
+# gettext itself, not an alias: makemessages only extracts the names it knows.
+from django.utils.translation import gettext
 
 from core.actors import as_actor
 from core.money import quantize
@@ -26,6 +27,7 @@ from core.workflow import transition
 from ledger.models import Account, AccountKind, EntryType
 from ledger.posting import roll_up_hot_balances
 from ledger.selectors import prove_merchant
+from ledger.services.deposit_batch import channel_in_transit
 
 from .. import sql
 from ..models import EodDifference, EodRun, OrderFile, OrderFileLine, StatementBatch, StatementLine
@@ -64,13 +66,13 @@ def eod_run(*, merchant, business_date: datetime.date, actor) -> EodRun:
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
                 cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [_EOD_LOCK, merchant.pk])
-        run, created = EodRun.objects.select_for_update().get_or_create(
+        run, created = EodRun.objects.select_for_update(no_key=True).get_or_create(
             merchant=merchant, business_date=business_date,
             defaults={"started_by": actor.user, "actor_label": actor.label[:150]},
         )
         if not created:
             run.difference_rows.all().delete()
-            transition(run, "restart", actor=actor, reason=_g("Rerun"))
+            transition(run, "restart", actor=actor, reason=gettext("Rerun"))
         run.started_at, run.finished_at = timezone.now(), None
         run.started_by, run.actor_label = actor.user, actor.label[:150]
         run.runs += 1
@@ -104,7 +106,7 @@ def _match_orders(run: EodRun):
         run.orders = 0
         EodDifference.objects.create(
             merchant=run.merchant, run=run, kind=DifferenceKind.ORDER_FILE_MISSING, key="",
-            detail=_g("The platform has not sent its order file for this date."))
+            detail=gettext("The platform has not sent its order file for this date."))
         return
     run.orders = OrderFileLine.objects.filter(order_file=order_file).count()
     with connection.cursor() as cursor:
@@ -127,12 +129,12 @@ def _prove(run: EodRun):
         rows.append(EodDifference(
             merchant=run.merchant, run=run, kind=DifferenceKind.TOTALS_UNBALANCED, key="",
             expected_amount=proof.supervision_balance, actual_amount=proof.virtual_total,
-            detail=_g("The supervision balance is not the sum of the virtual balances.")))
+            detail=gettext("The supervision balance is not the sum of the virtual balances.")))
     for account_id, materialised, posted in proof.mismatched_accounts:
         rows.append(EodDifference(
             merchant=run.merchant, run=run, kind=DifferenceKind.BALANCE_NOT_POSTINGS, key=f"account:{account_id}",
             expected_amount=posted, actual_amount=materialised,
-            detail=_g("Account #%(id)s: its balance is not the sum of its postings.") % {"id": account_id}))
+            detail=gettext("Account #%(id)s: its balance is not the sum of its postings.") % {"id": account_id}))
     EodDifference.objects.bulk_create(rows)
 
 
@@ -169,17 +171,20 @@ def bank_closing_balance(merchant, business_date: datetime.date) -> tuple[bool, 
 
 
 def _compare_with_bank(run: EodRun):
-    run.book_closing_balance = book_supervision_balance(run.merchant, run.business_date)
+    # Channel deposits are booked on the channel's notification, before the channel settles the
+    # money to the bank: the bank can only show the book balance less that money in transit.
+    run.book_closing_balance = (book_supervision_balance(run.merchant, run.business_date)
+                                - channel_in_transit(run.merchant, run.business_date))
     imported, balance = bank_closing_balance(run.merchant, run.business_date)
     run.bank_closing_balance = balance if imported else None
     if not imported or balance is None:
         EodDifference.objects.create(
             merchant=run.merchant, run=run, kind=DifferenceKind.BANK_STATEMENT_MISSING, key="",
             actual_amount=run.book_closing_balance,
-            detail=_g("No bank statement with a balance has been imported through this date."))
+            detail=gettext("No bank statement with a balance has been imported through this date."))
     elif balance != run.book_closing_balance:
         EodDifference.objects.create(
             merchant=run.merchant, run=run, kind=DifferenceKind.BANK_BALANCE_MISMATCH, key="",
             expected_amount=balance, actual_amount=run.book_closing_balance,
-            detail=_g("The bank's closing balance differs from the book by %(diff)s.")
+            detail=gettext("The bank's closing balance differs from the book by %(diff)s.")
             % {"diff": balance - run.book_closing_balance})

@@ -1,15 +1,21 @@
 """Matching statement lines: automatically when a batch is imported, and by hand from the
 exception queue.
 
-Automatic (match_batch), per chunk of lines with one query per kind of lookup, never one per
-line:
+Automatic (BatchMatcher), per chunk of lines, set-based: one query per kind of lookup and one
+bulk booking per kind of outcome, never a statement per line:
+- money in from a payment channel's settlement account (PaymentChannel.settlement_account =
+  the line's counterparty account) is the channel paying out deposits its notifications
+  already credited: it settles the oldest unsettled deposits of the channel credited up to the
+  line's value date whose sum is exactly the line's amount, and books NOTHING (the money is
+  in the books since each notification). A settlement that doesn't add up waits in the queue,
+  NOT parked in suspense (that would count the money twice), with a note saying so;
 - money in whose remark carries an open deposit's payment code, with the same amount (and,
   for a business member, the payer's name on the member's verified account) → the deposit is
-  credited (ledger.services.deposits.deposit_credit, proof = the bank reference);
+  credited (ledger.services.deposit_batch.deposits_credit_bulk: the rules of deposit_credit,
+  one entry per deposit, proof = the bank reference);
 - any other money in → parked in the merchant's suspense account, waiting in the queue with
-  a note saying why. The parking is one suspense entry per chunk of 2,000 lines and business
-  date (not one per line): the books add up the same, and a 100,000-line file parks its
-  unidentified money in about fifty entries instead of 100,000;
+  a note saying why: one suspense entry per line (each line is its own evidence, and the
+  queue matches or returns it on its own), booked in bulk (deposit_batch.suspense_receive_bulk);
 - money out is never booked from the statement: money leaving the supervision account must
   be a withdrawal the ledger already booked. A line matches a paid withdrawal by its bank
   reference or an order number in the remark; anything else waits in the queue unbooked, and
@@ -24,15 +30,16 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Q, Sum
 from django.utils import timezone
-from django.utils.translation import gettext as _g
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from core.actors import as_actor
-from core.errors import ApplicationError, InvalidState, NotFound, OrderMismatch, ValidationFailed
+from core.errors import InvalidState, NotFound, OrderMismatch, ValidationFailed
 from core.workflow import transition
-from ledger.models import Deposit, Withdrawal
+from ledger.models import Deposit, PaymentChannel, Withdrawal
+from ledger.services import deposit_batch
 from ledger.services import deposits as deposit_services
 from ledger.services.deposits import CODE_ALPHABET, CODE_LENGTH
 from merchants.models import BankCard, MemberKind
@@ -43,12 +50,16 @@ CHUNK = 2000
 PREVIEW_LIMIT = 500
 OUTCOME_DEPOSIT, OUTCOME_SUSPENSE = "deposit", "suspense"
 OUTCOME_WITHDRAWAL, OUTCOME_OUT_QUEUE = "withdrawal", "queue_out"
-MATCHED_OUTCOMES = (OUTCOME_DEPOSIT, OUTCOME_WITHDRAWAL)
+OUTCOME_CHANNEL, OUTCOME_CHANNEL_QUEUE = "channel_settlement", "queue_channel"
+MATCHED_OUTCOMES = (OUTCOME_DEPOSIT, OUTCOME_WITHDRAWAL, OUTCOME_CHANNEL)
+UNMATCHED_OUTCOMES = (OUTCOME_SUSPENSE, OUTCOME_OUT_QUEUE, OUTCOME_CHANNEL_QUEUE)
 OUTCOME_LABELS = {
     OUTCOME_DEPOSIT: _("Deposit credited"),
     OUTCOME_WITHDRAWAL: _("Paid withdrawal"),
+    OUTCOME_CHANNEL: _("Channel settlement"),
     OUTCOME_SUSPENSE: _("Suspense: exception queue"),
     OUTCOME_OUT_QUEUE: _("Exception queue (not booked)"),
+    OUTCOME_CHANNEL_QUEUE: _("Channel settlement that does not add up: exception queue (not booked)"),
     "duplicate": _("Duplicate: skipped"),
     "error": _("Error"),
 }
@@ -107,29 +118,53 @@ class BatchMatcher:
         self.credited: set[int] = set()  # deposits credited by this file
         self.paid_out: set[int] = set()  # withdrawals matched by this file
         self.chunks = 0
+        # The channels' settlement accounts (a handful, bank-wide): looked up once per import.
+        self.channels = {_account_key(c.settlement_account): c
+                         for c in PaymentChannel.objects.exclude(settlement_account="")}
 
     def match(self, lines: list[NewLine]) -> None:
         self.chunks += 1
-        parked: dict = defaultdict(list)
-        _match_money_in(self.batch, [x for x in lines if x.amount > 0], self.actor, self.credited, parked,
-                        self.result)
+        parked: list[NewLine] = []
+        money_in = [x for x in lines if x.amount > 0]
+        if self.channels:
+            settlements = [x for x in money_in if _account_key(x.counterparty_account) in self.channels]
+            if settlements:
+                _match_channel_settlements(self.batch, settlements, self.channels, self.actor, self.result)
+                money_in = [x for x in money_in if _account_key(x.counterparty_account) not in self.channels]
+        _match_money_in(self.batch, money_in, self.actor, self.credited, parked, self.result)
         _match_money_out(self.batch, [x for x in lines if x.amount < 0], self.paid_out, self.result)
-        # One suspense entry per chunk and business date parks the unidentified money.
-        for business_date, waiting in sorted(parked.items()):
-            entry = deposit_services.suspense_receive(
-                merchant=self.batch.merchant, actor=self.actor, amount=sum(x.amount for x in waiting),
-                reference=f"statement:{self.batch.pk}:{self.chunks}:{business_date}",
-                description=_g("Unidentified money in, statement import #%(batch)s") % {"batch": self.batch.pk},
-                business_date=business_date,
-            )
-            for line in waiting:
-                line.suspense_entry_id = entry.pk
+        _park_in_suspense(self.batch, parked, self.actor)
 
     def finish(self) -> None:
         result = self.result
         result.matched = sum(result.outcomes[o] for o in MATCHED_OUTCOMES)
-        result.unmatched = result.outcomes[OUTCOME_SUSPENSE] + result.outcomes[OUTCOME_OUT_QUEUE]
+        result.unmatched = sum(result.outcomes[o] for o in UNMATCHED_OUTCOMES)
         result.preview.sort(key=lambda p: p["line"] or 0)
+
+
+def suspense_reference(account_number: str, bank_reference: str) -> str:
+    """The idempotency key of a line's suspense entry: the line's identity (unique per account)."""
+    return f"stmt:{account_number}:{bank_reference}"
+
+
+def _park_in_suspense(batch, parked: list[NewLine], actor):
+    """One suspense entry per parked line, booked in bulk."""
+    if not parked:
+        return
+    description = gettext("Unidentified money in, statement import #%(batch)s") % {"batch": batch.pk}
+    entries = deposit_batch.suspense_receive_bulk(merchant=batch.merchant, actor=actor, items=[
+        deposit_batch.Parked(reference=suspense_reference(batch.account_number, x.bank_reference), amount=x.amount,
+                             order_no=x.bank_reference, description=description, business_date=x.business_date)
+        for x in parked])
+    for line in parked:
+        booked = entries[suspense_reference(batch.account_number, line.bank_reference)]
+        if not booked.created:  # the line is new (duplicates were skipped), so its parking must be too
+            raise RuntimeError(f"statement line {line.bank_reference} was parked in suspense before")
+        line.suspense_entry_id = booked.entry_id
+
+
+def _account_key(number: str) -> str:
+    return re.sub(r"[\s-]", "", number or "")
 
 
 def _outcome(result, line: NewLine, outcome: str, detail: str = ""):
@@ -140,6 +175,31 @@ def _outcome(result, line: NewLine, outcome: str, detail: str = ""):
             "amount": line.amount, "counterparty": line.counterparty_name, "remark": line.remark,
             "outcome": outcome, "detail": detail,
         })
+
+
+def _match_channel_settlements(batch, lines, channels, actor, result):
+    """Settlement lines of payment channels, in value-date and file order (an earlier settlement
+    takes the older deposits)."""
+    for line in sorted(lines, key=lambda x: (x.value_date, x.line_no)):
+        channel = channels[_account_key(line.counterparty_account)]
+        settled = deposit_batch.channel_settle(merchant=batch.merchant, channel=channel, actor=actor,
+                                               amount=line.amount, value_date=line.value_date,
+                                               reference=line.bank_reference)
+        if settled is None:
+            unsettled = deposit_batch.channel_unsettled(batch.merchant, channel, up_to=line.value_date)
+            total = unsettled.aggregate(s=Sum("amount"))["s"] or Decimal("0.00")
+            note = gettext("Settlement from channel %(channel)s does not add up: no run of its unsettled deposits up to "
+                      "%(date)s sums to %(amount)s (%(count)s unsettled, %(total)s in all). Not parked in suspense: "
+                      "the money is already in the books.") % {
+                "channel": channel.code, "date": line.value_date, "amount": line.amount,
+                "count": unsettled.count(), "total": total}
+            line.note = note[:255]
+            _outcome(result, line, OUTCOME_CHANNEL_QUEUE, note)
+            continue
+        line.status = StatementLine.Status.MATCHED.value
+        line.note = (gettext("Channel settlement: %(count)s deposits of channel %(channel)s settled, nothing booked.")
+                     % {"count": len(settled), "channel": channel.code})[:255]
+        _outcome(result, line, OUTCOME_CHANNEL, line.note)
 
 
 def _match_money_in(batch, lines, actor, credited, parked, result):
@@ -157,42 +217,51 @@ def _match_money_in(batch, lines, actor, credited, parked, result):
     for member_id, name in BankCard.objects.filter(member_id__in=business, verified=True).values_list(
             "member_id", "account_name"):
         verified_names[member_id].add(name)
+    to_credit: list[tuple[NewLine, Deposit]] = []
+    claimed: set[int] = set()  # deposits a line of this chunk asks for
+    # Translated once per chunk, not once per line (most lines of a big file wait with one of these).
+    already, no_code, unknown_code = (gettext("The deposit with this payment code was already credited by an earlier line."),
+                                      gettext("No open deposit's payment code in the remark."),
+                                      gettext("No open deposit has the payment code in the remark."))
     for line in lines:
         candidates = [open_deposits[c] for c in codes[id(line)] if c in open_deposits]
-        deposit = next((d for d in candidates if d.pk not in credited), None)
+        deposit = next((d for d in candidates if d.pk not in credited and d.pk not in claimed), None)
         if deposit is None:
-            note = (_g("The deposit with this payment code was already credited by an earlier line.") if candidates
-                    else _g("No open deposit's payment code in the remark.") if not codes[id(line)] or not wanted
-                    else _g("No open deposit has the payment code in the remark."))
+            note = already if candidates else no_code if not codes[id(line)] or not wanted else unknown_code
             _park(line, note, parked, result)
             continue
         line.candidate_deposit_id = deposit.pk
         if deposit.amount != line.amount:
-            _park(line, _g("Payment code of deposit %(order)s, but %(expected)s was announced.")
+            _park(line, gettext("Payment code of deposit %(order)s, but %(expected)s was announced.")
                   % {"order": deposit.order_no, "expected": deposit.amount}, parked, result)
             continue
         if deposit.member.kind == MemberKind.BUSINESS and not any(
                 _same_name(line.counterparty_name, name) for name in verified_names[deposit.member_id]):
-            _park(line, _g("The payer's name is not the business member's verified account name."), parked, result)
+            _park(line, gettext("The payer's name is not the business member's verified account name."), parked, result)
             continue
-        try:
-            booked = deposit_services.deposit_credit(
-                deposit=deposit, actor=actor, amount=line.amount, proof_kind="statement_line",
-                proof_reference=line.bank_reference, business_date=line.business_date,
-            )
-        except ApplicationError as err:  # e.g. credited a moment ago through a channel
-            _park(line, str(err.message)[:255], parked, result)
+        claimed.add(deposit.pk)
+        to_credit.append((line, deposit))
+    if not to_credit:
+        return
+    outcomes = deposit_batch.deposits_credit_bulk(
+        merchant=batch.merchant, actor=actor, proof_kind="statement_line",
+        credits=[deposit_batch.Credit(d.pk, line.amount, line.bank_reference, line.business_date)
+                 for line, d in to_credit])
+    for line, deposit in to_credit:
+        outcome = outcomes[deposit.pk]
+        if not outcome.ok:  # e.g. credited a moment ago through a channel
+            _park(line, str(outcome.error.message)[:255], parked, result)
             continue
         credited.add(deposit.pk)
         line.status = StatementLine.Status.POSTED.value
-        line.deposit_id, line.member_id, line.entry_id = deposit.pk, deposit.member_id, booked.entry_id
+        line.deposit_id, line.member_id, line.entry_id = deposit.pk, deposit.member_id, outcome.entry_id
         line.note = ""
-        _outcome(result, line, OUTCOME_DEPOSIT, _g("Deposit %(order)s credited.") % {"order": deposit.order_no})
+        _outcome(result, line, OUTCOME_DEPOSIT, gettext("Deposit %(order)s credited.") % {"order": deposit.order_no})
 
 
 def _park(line, note, parked, result):
     line.note = note[:255]
-    parked[line.business_date].append(line)
+    parked.append(line)
     _outcome(result, line, OUTCOME_SUSPENSE, note)
 
 
@@ -212,19 +281,19 @@ def _match_money_out(batch, lines, paid_out, result):
         w = by_reference.get(line.bank_reference) or next(
             (by_order[t] for t in tokens[id(line)] if t in by_order), None)
         if w is None:
-            note = _g("No withdrawal carries this bank reference or an order number from the remark.")
+            note = gettext("No withdrawal carries this bank reference or an order number from the remark.")
         elif w.pk in taken or w.pk in paid_out:
-            note = _g("Withdrawal %(order)s is already matched to another statement line.") % {"order": w.order_no}
+            note = gettext("Withdrawal %(order)s is already matched to another statement line.") % {"order": w.order_no}
         elif w.amount != -line.amount:
-            note = _g("Withdrawal %(order)s is for %(amount)s.") % {"order": w.order_no, "amount": w.amount}
+            note = gettext("Withdrawal %(order)s is for %(amount)s.") % {"order": w.order_no, "amount": w.amount}
         elif w.status != Withdrawal.Status.PAID:
-            note = _g("Withdrawal %(order)s is %(status)s: record it as paid, then match this line.") % {
+            note = gettext("Withdrawal %(order)s is %(status)s: record it as paid, then match this line.") % {
                 "order": w.order_no, "status": w.get_status_display()}
         else:
             paid_out.add(w.pk)
             line.status = StatementLine.Status.MATCHED.value
             line.withdrawal_id, line.member_id, line.entry_id, line.note = w.pk, w.member_id, w.final_entry_id, ""
-            _outcome(result, line, OUTCOME_WITHDRAWAL, _g("Paid withdrawal %(order)s.") % {"order": w.order_no})
+            _outcome(result, line, OUTCOME_WITHDRAWAL, gettext("Paid withdrawal %(order)s.") % {"order": w.order_no})
             continue
         line.note = note[:255]
         _outcome(result, line, OUTCOME_OUT_QUEUE, note)
@@ -233,7 +302,7 @@ def _match_money_out(batch, lines, paid_out, result):
 # --- the exception queue (by hand) -------------------------------------------------------------
 
 def _locked_line(line: StatementLine) -> StatementLine:
-    return StatementLine.objects.select_for_update().select_related("merchant").get(pk=line.pk)
+    return StatementLine.objects.select_for_update(of=("self",), no_key=True).select_related("merchant").get(pk=line.pk)
 
 
 def _require_reason(reason: str):
@@ -249,6 +318,11 @@ def _require(line: StatementLine, *, money_in: bool):
         raise InvalidState(_("This is money out: match it to a withdrawal or ignore it."))
     if not money_in and line.amount > 0:
         raise InvalidState(_("This is money in, parked in suspense: match it or return it."))
+    if money_in and line.suspense_entry_id is None:
+        # A channel settlement that did not add up: its money is already in the books through
+        # the channel's notifications, so nothing may be taken from suspense for it.
+        raise InvalidState(_("This line is not parked in suspense (a payment channel's settlement): "
+                             "settle it against the channel's deposits instead."))
 
 
 def _resolved(line, actor, reason):
@@ -340,3 +414,27 @@ def statement_line_ignore(*, line: StatementLine, actor, reason: str) -> Stateme
     _resolved(line, actor, reason)
     return transition(line, "ignore", actor=actor, reason=reason, reason_required=True,
                       data={"amount": str(line.amount)})
+
+
+@transaction.atomic
+def statement_line_settle_channel(*, line: StatementLine, actor, reason: str) -> StatementLine:
+    """Try a channel settlement that did not add up at import again (e.g. a late notification
+    has credited the missing deposit since): the same exact-sum rule, nothing booked."""
+    _require_reason(reason)
+    line = _locked_line(line)
+    if line.status != StatementLine.Status.UNMATCHED or line.amount < 0 or line.suspense_entry_id is not None:
+        raise InvalidState(_("Only a channel settlement waiting in the exception queue can be settled."))
+    channel = next((c for c in PaymentChannel.objects.exclude(settlement_account="")
+                    if _account_key(c.settlement_account) == _account_key(line.counterparty_account)), None)
+    if channel is None:
+        raise InvalidState(_("No payment channel settles from the line's counterparty account."))
+    settled = deposit_batch.channel_settle(merchant=line.merchant, channel=channel, actor=actor, amount=line.amount,
+                                           value_date=line.value_date, reference=line.bank_reference)
+    if settled is None:
+        raise OrderMismatch(_("The channel's unsettled deposits up to the value date still do not add up to "
+                              "the line's amount."))
+    line.note = (gettext("Channel settlement: %(count)s deposits of channel %(channel)s settled, nothing booked.")
+                 % {"count": len(settled), "channel": channel.code})[:255]
+    _resolved(line, actor, reason)
+    return transition(line, "match", actor=actor, reason=reason, reason_required=True,
+                      action="settle_channel", data={"channel": channel.code, "deposits": len(settled)})

@@ -1,6 +1,7 @@
 """Idempotency-Key: required on creating / money-moving POSTs, replays within 24 h, conflicts on
 a different body, scoped per merchant, exactly once under concurrency (PostgreSQL, threads)."""
 import json
+from contextlib import contextmanager
 import threading
 from datetime import timedelta
 from decimal import Decimal
@@ -100,6 +101,23 @@ def test_a_key_expires_after_24_hours(platform, raw_api):
     assert response.status_code == 409 and error_of(response)["code"] == "duplicate_order"
 
 
+@contextmanager
+def held_by_a_live_request(merchant_id: int, key: str):
+    """Another process's request owning the key: on PostgreSQL it holds the key's session lock."""
+    from core.api import idempotency
+
+    if connection.vendor != "postgresql":
+        yield
+        return
+    import psycopg
+
+    db = connection.settings_dict
+    with psycopg.connect(dbname=db["NAME"], user=db["USER"], password=db["PASSWORD"], host=db["HOST"],
+                         port=db["PORT"] or None, autocommit=True) as other:
+        other.execute("SELECT pg_advisory_lock(%s, %s)", idempotency._lock_args(merchant_id, key))
+        yield
+
+
 def test_a_concurrent_duplicate_still_in_progress_answers_409(platform, raw_api, monkeypatch):
     from core.api import idempotency
 
@@ -109,11 +127,28 @@ def test_a_concurrent_duplicate_still_in_progress_answers_409(platform, raw_api,
                                      fingerprint=idempotency.fingerprint("POST", "/api/v1/deposits",
                                                                          json.dumps(DEPOSIT).encode()),
                                      method="POST", path="/api/v1/deposits")
-    response = raw_api.as_platform(platform, "POST", "/api/v1/deposits", body=DEPOSIT, idempotency_key="busy")
+    with held_by_a_live_request(platform.merchant.pk, "busy"):
+        response = raw_api.as_platform(platform, "POST", "/api/v1/deposits", body=DEPOSIT, idempotency_key="busy")
     assert response.status_code == 409
     assert error_of(response)["details"]["reason"] == "in_progress"
     assert response["Retry-After"] == "1"
     assert not Deposit.objects.exists()
+
+
+@pytest.mark.postgres
+def test_an_in_progress_key_whose_owner_is_gone_is_taken_over_at_once(platform, raw_api):
+    from core.api import idempotency
+
+    # given a claim left in progress by a request whose process died (no one holds its lock)
+    add_member(platform, "u-1")
+    IdempotencyRecord.objects.create(merchant_id=platform.merchant.pk, key="died",
+                                     fingerprint=idempotency.fingerprint("POST", "/api/v1/deposits",
+                                                                         json.dumps(DEPOSIT).encode()),
+                                     method="POST", path="/api/v1/deposits")
+    # when the platform retries at once, then the retry takes it over and books
+    response = raw_api.as_platform(platform, "POST", "/api/v1/deposits", body=DEPOSIT, idempotency_key="died")
+    assert response.status_code == 201
+    assert Deposit.objects.count() == 1
 
 
 def test_a_stale_in_progress_key_is_taken_over(platform, raw_api):

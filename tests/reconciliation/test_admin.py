@@ -177,3 +177,120 @@ def test_every_list_renders(ops_client, merchant, name):
         ("R1", "2026-11-24", "80.00", "Zhao", "1", "B", "mistyped", "80.00")]))
     eod_run(merchant=merchant, business_date=DAY, actor=None)
     assert ops_client.get(reverse(f"admin:reconciliation_{name}_changelist")).status_code == 200
+
+
+@pytest.mark.parametrize("name", ["statementbatch", "statementline", "orderfile", "orderfileline", "eodrun",
+                                  "eoddifference", "discrepancycase"])
+def test_every_change_page_renders(ops_client, merchant, name):
+    statement_import(account_number=merchant.supervision_account_number, actor=None, stream=english([
+        ("R1", "2026-11-24", "80.00", "Zhao", "1", "B", "mistyped", "80.00")]))
+    from reconciliation.services.orders import order_file_create
+
+    order_file_create(merchant=merchant, actor=None, business_date=DAY, orders=[
+        {"order_no": "P-9", "type": "payment", "amount": "9.00"}])
+    eod_run(merchant=merchant, business_date=DAY, actor=None)
+    model = {m._meta.model_name: m for m in (StatementBatch, StatementLine, OrderFile, EodRun, DiscrepancyCase)}
+    from reconciliation.models import EodDifference, OrderFileLine
+
+    model.update(orderfileline=OrderFileLine, eoddifference=EodDifference)
+    obj = model[name].objects.first()
+    assert ops_client.get(reverse(f"admin:reconciliation_{name}_change", args=[obj.pk])).status_code == 200
+
+
+def test_the_batch_page_shows_the_columns_read_as_a_table_not_json(ops_client, merchant):
+    # given a GBK statement with Chinese headers, imported
+    statement_import(account_number=merchant.supervision_account_number, actor=None, file_name="gbk.csv",
+                     stream=gbk_debit_credit([("SR1", "2026-11-24", "", "5.00", "张三", "1", "x", "5.00")]))
+    batch = StatementBatch.objects.get()
+
+    # when its page is shown
+    page = ops_client.get(reverse("admin:reconciliation_statementbatch_change", args=[batch.pk])).content.decode()
+
+    # then each field is on a row of its own beside the header the bank wrote, readable
+    table = page[page.index('id="batch-columns"'):]
+    table = table[:table.index("</table>")]
+    assert "bank reference</td>" in table and "流水号</td>" in table
+    assert "money in (credit)</td>" in table and "贷方发生额</td>" in table
+    assert "\\u" not in table and "{" not in table and "&quot;" not in table
+    assert table.index("bank reference") < table.index("value date") < table.index("money in")
+
+
+def test_a_refused_batch_lists_its_errors_as_a_table(ops_client, merchant):
+    statement_import(account_number=merchant.supervision_account_number, actor=None, file_name="bad.csv",
+                     stream=english([("R1", "2026-11-31", "10.00", "A", "1", "B", "x", ""),
+                                     ("R2", "2026-11-24", "<b>1</b>", "A", "1", "B", "x", "")]))
+    batch = StatementBatch.objects.get()
+    assert batch.status == "refused"
+    page = ops_client.get(reverse("admin:reconciliation_statementbatch_change", args=[batch.pk])).content.decode()
+    table = page[page.index('id="batch-errors"'):]
+    table = table[:table.index("</table>")]
+    assert ">2</td>" in table and ">3</td>" in table and "2026-11-31" in table
+    assert "&lt;b&gt;1&lt;/b&gt;" in table and "<b>1</b>" not in table  # the bank's text is escaped
+
+
+def test_a_direction_column_file_previews_money_out_as_negative(ops_client, merchant):
+    # given a GBK statement with an unsigned 发生额 and a 借贷标志 column
+    data = ("流水号,交易日期,发生额,借贷标志,摘要,余额\r\n"
+            "F1,2026-11-24,\"1,000.00\",贷,无附言,\"1,000.00\"\r\n"
+            "F2,2026-11-24,30.00,借,手续费,970.00\r\n").encode("gbk")
+
+    # when it is uploaded
+    response = upload(ops_client, merchant, data)
+
+    # then the preview reads the outflow as an outflow
+    preview = {p["reference"]: p["amount"] for p in response.context["result"].preview}
+    assert preview == {"F1": Decimal("1000.00"), "F2": Decimal("-30.00")}
+
+
+def test_differences_and_cases_link_to_their_run_and_entry(ops_client, merchant):
+    # given a day where the ledger booked a payment the platform did not report
+    from reconciliation.models import EodDifference
+    from reconciliation.services.orders import order_file_create
+
+    from .builders import funded, payment
+
+    buyer, seller = f.member(merchant, user_id="buyer"), f.member(merchant, user_id="seller")
+    funded(merchant, buyer, "100.00")
+    entry = payment(merchant, buyer, seller, "10.00", "P-1", DAY)
+    order_file_create(merchant=merchant, actor=None, business_date=DAY, orders=[])
+    run = eod_run(merchant=merchant, business_date=DAY, actor=None)
+    diff = EodDifference.objects.get(run=run, kind="missing_in_orders")
+    run_url = reverse("admin:reconciliation_eodrun_change", args=[run.pk])
+
+    # then the difference page links its run (by date and merchant) and the ledger entry
+    page = ops_client.get(reverse("admin:reconciliation_eoddifference_change", args=[diff.pk])).content.decode()
+    assert f'<a href="{run_url}">2026-11-24 · {merchant.code}</a>' in page
+    assert reverse("admin:ledger_journalentry_change", args=[entry.pk]) in page
+    # and the case page links the run it was last seen in, with its opening on the timeline
+    page = ops_client.get(reverse("admin:reconciliation_discrepancycase_change", args=[diff.case_id])).content.decode()
+    assert f'<a href="{run_url}">2026-11-24 · {merchant.code}</a>' in page
+    assert "Found by the end of day." in page
+    assert 'data-transition="reopen"' not in page and 'data-transition="auto_resolve"' not in page
+
+
+def test_a_reopened_case_shows_why_on_its_page(ops_client, merchant):
+    from reconciliation.services.cases import case_resolve
+    from reconciliation.services.orders import order_file_create
+
+    from .builders import funded, payment
+
+    # given an amount mismatch, resolved, gone on a rerun, then back on the next
+    buyer, seller = f.member(merchant, user_id="buyer"), f.member(merchant, user_id="seller")
+    funded(merchant, buyer, "100.00")
+    payment(merchant, buyer, seller, "10.00", "P-1", DAY)
+
+    def platform_says(amount):
+        order_file_create(merchant=merchant, actor=None, business_date=DAY, orders=[
+            {"order_no": "P-1", "type": "payment", "amount": amount}])
+        eod_run(merchant=merchant, business_date=DAY, actor=None)
+
+    platform_says("15.00")
+    case = DiscrepancyCase.objects.get(merchant=merchant, kind="amount_mismatch")
+    case_resolve(case=case, actor=f.ops(), reason="the platform will correct it")
+    platform_says("10.00")
+    platform_says("15.00")
+
+    # then its page shows it open again, why, and the buttons to work it
+    page = ops_client.get(reverse("admin:reconciliation_discrepancycase_change", args=[case.pk])).content.decode()
+    assert "The difference returned on rerun." in page and "the platform will correct it" in page
+    assert 'data-transition="investigate"' in page and 'data-transition="reopen"' not in page

@@ -209,3 +209,131 @@ def test_an_order_file_as_csv():
     assert (order_file.line_count, order_file.total_amount) == (2, D("1300.00"))
     with pytest.raises(ValidationFailed):
         order_file_from_csv(merchant=merchant, actor=None, business_date=DAY, data=b"foo,bar\r\n1,2\r\n")
+
+
+# --- the proofs, each on its own -----------------------------------------------------------
+
+
+def test_the_postings_proof_fails_on_its_own_when_balances_drift_in_step(day):
+    # given the supervision account and a member account both raised by 1.00 behind the ledger's
+    # back: the totals still agree, but neither balance is the sum of its postings
+    merchant, buyer, _ = day
+    order_file_create(merchant=merchant, actor=None, business_date=DAY, orders=orders(
+        ("D-1", "deposit", "1000.00"), ("P-1", "payment", "300.00"), ("P-2", "payment", "200.00")))
+    member = Account.objects.get(member=buyer, kind=AccountKind.MEMBER_AVAILABLE)
+    supervision = Account.objects.get(merchant=merchant, member=None, kind=AccountKind.SUPERVISION)
+    Account.objects.filter(pk__in=[member.pk, supervision.pk]).update(balance=F("balance") + 1)
+    # when the day is run
+    run = eod_run(merchant=merchant, business_date=DAY, actor=None)
+    # then only the postings proof fails, once per account. (The totals proof can't fail on its
+    # own: with every entry's postings summing to zero, which PostgreSQL enforces at commit,
+    # balances that equal their postings always add up; test_both_proofs... shows both failing.)
+    assert run.totals_balance and not run.postings_match
+    assert (run.supervision_balance, run.virtual_total) == (D("1001.00"), D("1001.00"))
+    assert sorted(EodDifference.objects.filter(run=run).values_list("key", flat=True)) == sorted(
+        [f"account:{member.pk}", f"account:{supervision.pk}"])
+    assert kinds(run) == ["balance_not_postings", "balance_not_postings"]
+
+
+# --- more of the order matching ------------------------------------------------------------
+
+
+def test_a_reversed_entry_is_not_the_order_and_partial_refunds_add_up(day):
+    from django.db import transaction
+
+    from ledger.accounts import member_accounts
+    from ledger.models import JournalEntry
+    from ledger.posting import Leg, Order, post_entry
+    from ledger.services.reversal import entry_reverse
+
+    # given P-2 reversed (冲正), refund R-1 booked in two parts (100.00 + 20.00) and refund R-1b
+    merchant, buyer, seller = day
+    entry_reverse(entry=JournalEntry.objects.get(merchant=merchant, order_no="P-2"), actor=f.ops(),
+                  reason="booked twice by mistake")
+    payment(merchant, seller, buyer, "100.00", "R-1", DAY, entry_type="refund")
+    payment(merchant, seller, buyer, "50.00", "R-1b", DAY, entry_type="refund")
+    with transaction.atomic():
+        post_entry(merchant=merchant, entry_type="refund", idempotency_ref="test-refund:R-1:2",
+                   legs=[Leg(member_accounts(seller)[0], D("-20.00")), Leg(member_accounts(buyer)[0], D("20.00"))],
+                   actor=None, order=Order(order_no="R-1", payer_id=seller.pk, payee_id=buyer.pk,
+                                           amount=D("20.00")), business_date=DAY)
+    # when the platform reports P-2 all the same, and R-1 as one refund of 120.00
+    order_file_create(merchant=merchant, actor=None, business_date=DAY, orders=orders(
+        ("D-1", "deposit", "1000.00"), ("P-1", "payment", "300.00"), ("P-2", "payment", "200.00"),
+        ("R-1", "refund", "120.00"), ("R-1b", "refund", "50.00")))
+    run = eod_run(merchant=merchant, business_date=DAY, actor=None)
+    # then the reversed P-2 is missing in the ledger, and R-1's two parts match its one order
+    assert (run.matched, run.missing_in_ledger, run.missing_in_orders, run.amount_mismatches) == (4, 1, 0, 0)
+    assert EodDifference.objects.get(run=run).key == "payment:P-2"
+
+
+def test_a_day_without_orders_or_entries_with_an_empty_file_is_balanced():
+    merchant = f.active_merchant()
+    order_file_create(merchant=merchant, actor=None, business_date=DAY, orders=[])
+    statement_import(account_number=merchant.supervision_account_number, actor=None, stream=english([
+        ("SR1", (DAY - datetime.timedelta(days=1)).isoformat(), "5.00", "?", "1", "B", "x", "5.00"),
+        ("SR2", DAY.isoformat(), "-5.00", "?", "1", "B", "x", "0.00")]))
+    # the two lines wait in the queue: parked money in, unexplained money out; the book has 5.00
+    run = eod_run(merchant=merchant, business_date=DAY, actor=None)
+    assert (run.orders, run.entries, run.matched) == (0, 0, 0)
+    assert (run.bank_closing_balance, run.book_closing_balance) == (D("0.00"), D("5.00"))
+    assert kinds(run) == ["bank_balance_mismatch"]
+
+
+# --- the bank comparison, statement by statement --------------------------------------------
+
+
+def clean_orders(merchant):
+    order_file_create(merchant=merchant, actor=None, business_date=DAY, orders=orders(
+        ("D-1", "deposit", "1000.00"), ("P-1", "payment", "300.00"), ("P-2", "payment", "200.00")))
+
+
+def test_a_statement_without_a_balance_column_can_t_prove_the_day():
+    # given a statement through the day, but without balances
+    merchant = f.active_merchant()
+    order_file_create(merchant=merchant, actor=None, business_date=DAY, orders=[])
+    statement_import(account_number=merchant.supervision_account_number, actor=None, stream=english(
+        [("SR1", DAY.isoformat(), "-1.00", "?", "1", "B", "fee")],
+        header="bank_reference,value_date,amount,counterparty_name,counterparty_account,counterparty_bank,remark"))
+    run = eod_run(merchant=merchant, business_date=DAY, actor=None)
+    assert run.bank_closing_balance is None and kinds(run) == ["bank_statement_missing"]
+
+
+def test_a_statement_that_ends_before_the_day_does_not_cover_it(day):
+    # given the day's statement, then the next day's run before the next statement arrives
+    merchant, *_ = day
+    next_day = DAY + datetime.timedelta(days=1)
+    order_file_create(merchant=merchant, actor=None, business_date=next_day, orders=[])
+    run = eod_run(merchant=merchant, business_date=next_day, actor=None)
+    # then the book is not compared with yesterday's balance: the statement is missing
+    assert run.bank_closing_balance is None and run.book_closing_balance == D("1000.00")
+    assert kinds(run) == ["bank_statement_missing"]
+
+
+def test_a_refused_statement_does_not_count_as_imported(day):
+    merchant, *_ = day
+    clean_orders(merchant)
+    # given a statement for the next day that was refused (a bad amount)
+    next_day = DAY + datetime.timedelta(days=1)
+    refused = statement_import(account_number=merchant.supervision_account_number, actor=None, stream=english([
+        ("SR7", next_day.isoformat(), "1.0.0", "?", "1", "B", "x", "1001.00")]))
+    assert refused.refused
+    order_file_create(merchant=merchant, actor=None, business_date=next_day, orders=[])
+    # then the next day has no statement, and the first day is still proven by its own
+    assert kinds(eod_run(merchant=merchant, business_date=next_day, actor=None)) == ["bank_statement_missing"]
+    run = eod_run(merchant=merchant, business_date=DAY, actor=None)
+    assert run.status == EodRun.Status.BALANCED and run.bank_closing_balance == D("1000.00")
+
+
+def test_the_last_line_of_the_day_gives_the_bank_balance_and_later_lines_do_not(day):
+    merchant, *_ = day
+    clean_orders(merchant)
+    # given more lines on the day (parked, so the book follows) and one on the next day
+    next_day = DAY + datetime.timedelta(days=1)
+    statement_import(account_number=merchant.supervision_account_number, actor=None, stream=english([
+        ("SR2", DAY.isoformat(), "20.00", "?", "1", "B", "no code", "1020.00"),
+        ("SR3", DAY.isoformat(), "30.00", "?", "1", "B", "no code", "1050.00"),
+        ("SR4", next_day.isoformat(), "7.00", "?", "1", "B", "no code", "1057.00")]))
+    run = eod_run(merchant=merchant, business_date=DAY, actor=None)
+    # then the day closes on SR3's balance, which the book (with the parked money of the day) equals
+    assert run.bank_closing_balance == D("1050.00")

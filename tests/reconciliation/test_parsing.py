@@ -12,7 +12,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from reconciliation.parsing import (
+    DIRECTION_VALUES,
     HEADERS,
+    UNSIGNED_AMOUNT_HEADERS,
     RowError,
     StatementFileError,
     StatementRow,
@@ -227,6 +229,166 @@ def test_quoted_remark_across_lines_keeps_physical_line_numbers():
     assert [(row.line, row.remark) for row in rows] == [(2, "first\r\nsecond"), (4, "x")]
 
 
+# --- an unsigned amount with a direction column (借贷标志 / 收支标志) ---------------------------
+
+GBK_DIRECTION_STATEMENT = (
+    "中国某某银行 账户交易明细\r\n"
+    "账号：37001618801050099999  币种：人民币\r\n"
+    "交易日期,交易流水号,摘要,发生额,借贷标志,余额,对方户名,对方账号\r\n"
+    "20261124,F0001,货款 付款码RC7KQ2M9X,\"12,800.00\",贷,\"12,800.00\",济南鲁味食品有限公司,37001618801050012345\r\n"
+    "20261124,F0002,提现 WD000123,\"2,000.00\",借,\"10,800.00\",张三,6222020200112233445\r\n"
+    "20261124,F0003,手续费,1.50,借,\"10,798.50\",,\r\n"
+    "本页合计,,,\"14,801.50\",,,,\r\n"
+)
+
+
+def test_gbk_file_with_an_unsigned_amount_and_a_debit_credit_flag():
+    # given a GBK export whose 发生额 is unsigned and whose 借贷标志 says which way the money went
+    data = GBK_DIRECTION_STATEMENT.encode("gbk")
+
+    # when it is parsed
+    parsed = parse_statement(data)
+
+    # then money out (借) is negative and money in (贷) positive: no outflow is read as an inflow
+    assert parsed.errors == [] and parsed.encoding == "gb18030" and parsed.skipped_summary == 1
+    assert [(row.line, row.bank_reference, row.amount) for row in parsed.rows] == [
+        (4, "F0001", D("12800.00")), (5, "F0002", D("-2000.00")), (6, "F0003", D("-1.50"))]
+    assert parsed.closing_balance == D("10798.50")
+    assert parsed.columns["amount"] == "发生额" and parsed.columns["direction"] == "借贷标志"
+
+
+@pytest.mark.parametrize("header", HEADERS["direction"])
+@pytest.mark.parametrize(("flag", "sign"), [
+    ("贷", 1), ("贷方", 1), ("收", 1), ("收入", 1), ("C", 1), ("c", 1), ("CR", 1), ("Credit", 1), ("IN", 1),
+    ("借", -1), ("借方", -1), ("支", -1), ("支出", -1), ("D", -1), ("Dr", -1), ("DEBIT", -1), ("out", -1),
+    (" 贷 ", 1), ("Out ", -1),
+])
+def test_every_direction_header_and_flag(header, flag, sign):
+    # given a file whose direction column has this header and this flag
+    data = f"流水号,交易日期,交易金额,{header}\nS1,2026-11-24,\"1,000.00\",{flag}\n".encode("gb18030")
+
+    # when it is parsed, then the flag signs the amount: credit/in = money in, debit/out = money out
+    parsed = parse_statement(data)
+    assert parsed.errors == [] and [row.amount for row in parsed.rows] == [D("1000.00") * sign]
+
+
+@pytest.mark.parametrize("header", ["direction", "Direction", "DC Flag", "dc-flag", "DR_CR", "Debit Credit", "D/C",
+                                    "借贷标志", "收支标志", "借贷方向", "交易方向", "借贷标志（D/C）"])
+def test_direction_headers_in_english_and_chinese_spellings(header):
+    data = f"reference,date,amount,{header}\nR1,2026-11-24,5.00,D\n".encode()
+    assert [row.amount for row in parse_statement(data).rows] == [D("-5.00")]
+
+
+def test_lines_with_an_unknown_empty_or_doubled_direction_are_errors_with_their_line():
+    # given good lines and lines whose direction cannot be trusted
+    data = (
+        "流水号,交易日期,发生额,收支标志\n"
+        "S1,2026-11-24,100.00,收\n"
+        "S2,2026-11-24,100.00,转\n"      # not a direction
+        "S3,2026-11-24,100.00,\n"        # no direction at all
+        "S4,2026-11-24,-100.00,支\n"     # a minus sign and a flag: which one is meant?
+        "S5,2026-11-24,-100.00,收\n"
+        "S6,2026-11-24,+100.00,支\n"     # an explicit plus is not a sign of direction
+        "S7,2026-11-24,0.00,收\n"
+        "S8,2026-11-24,abc,收\n"
+        "S9,2026-11-24,100.00,+\n"
+    ).encode("gbk")
+
+    # when it is parsed
+    parsed = parse_statement(data)
+
+    # then every doubtful line is an error on its own line, and no amount is guessed
+    assert codes(parsed) == [(3, "bad_direction"), (4, "missing_direction"), (5, "signed_with_direction"),
+                             (6, "signed_with_direction"), (8, "bad_amount"), (9, "bad_amount"),
+                             (10, "bad_direction")]
+    assert parsed.errors[0].value == "转" and parsed.errors[2].value == "支 -100.00"
+    assert [(row.line, row.amount) for row in parsed.rows] == [(2, D("100.00")), (7, D("-100.00"))]
+
+
+def test_a_direction_column_next_to_a_debit_credit_pair_is_checked_against_it():
+    # given a file with debit/credit columns and a direction column
+    data = (
+        "reference,date,credit,debit,direction\n"
+        "R1,2026-11-24,5.00,,C\n"      # agrees
+        "R2,2026-11-24,,5.00,debit\n"  # agrees
+        "R3,2026-11-24,,7.00,\n"       # empty: the pair decides
+        "R4,2026-11-24,,5.00,C\n"      # contradicts the debit column
+        "R5,2026-11-24,-5.00,,C\n"     # red-ink reversal with a flag: ambiguous
+        "R6,2026-11-24,5.00,,?\n"      # unknown flag
+    ).encode()
+
+    # when it is parsed
+    parsed = parse_statement(data)
+
+    # then the pair gives the amount and the flag may only confirm it
+    assert [(row.bank_reference, row.amount) for row in parsed.rows] == [
+        ("R1", D("5.00")), ("R2", D("-5.00")), ("R3", D("-7.00"))]
+    assert codes(parsed) == [(5, "direction_conflict"), (6, "signed_with_direction"), (7, "bad_direction")]
+    assert parsed.columns["direction"] == "direction" and "amount" not in parsed.columns
+
+
+def test_an_unknown_direction_like_column_is_harmless_next_to_a_debit_credit_pair():
+    # given a pair (which says the direction itself) and a flag column we do not know
+    data = "流水号,交易日期,借方发生额,贷方发生额,借贷标记\nS1,2026-11-24,3.00,,借\n".encode("gbk")
+
+    # then the file is read from the pair
+    assert [row.amount for row in parse_statement(data).rows] == [D("-3.00")]
+
+
+def test_other_flag_columns_are_not_mistaken_for_a_direction():
+    # given 现转标志 (cash or transfer) and 冲正标志 (reversal) next to a signed amount
+    data = "流水号,交易日期,金额,现转标志,冲正标志\nS1,2026-11-24,-3.00,转,0\n".encode("gbk")
+
+    # then they are ignored like any unknown column, and the signed amount is read as it is
+    parsed = parse_statement(data)
+    assert [row.amount for row in parsed.rows] == [D("-3.00")] and "direction" not in parsed.columns
+
+
+def test_an_unsigned_amount_header_without_a_direction_column_refuses_the_file_with_its_name():
+    with pytest.raises(StatementFileError) as refused:
+        parse_statement("流水号,交易日期,发生额(元),摘要\nS1,2026-11-24,1.00,x\n".encode("gbk"))
+    assert refused.value.code == "unsigned_amount" and "发生额(元)" in refused.value.message
+
+
+FLAG_TEXT = st.text(alphabet="借贷收支入出方CDcdRrIiNnOoUuTt+-01 转", min_size=1, max_size=6)
+
+
+@settings(max_examples=300, deadline=None)
+@given(amount=st.decimals(D("0.01"), D("999999999.99"), places=2), flag=FLAG_TEXT,
+       encoding=st.sampled_from(["utf-8", "gb18030"]))
+def test_a_flag_either_signs_the_amount_exactly_or_is_a_row_error(amount, flag, encoding):
+    # given any flag text next to an unsigned amount
+    data = f"流水号,交易日期,发生额,借贷标志\nS1,2026-11-24,\"{amount:,.2f}\",\"{flag}\"\n".encode(encoding)
+
+    # when it is parsed
+    parsed = parse_statement(data)
+
+    # then a known flag gives exactly ±amount, anything else is an error on line 2 and no row
+    sign = DIRECTION_VALUES.get("".join(flag.split()).casefold())
+    if sign is None:
+        assert parsed.rows == [] and codes(parsed) == [(2, "missing_direction" if not flag.strip() else "bad_direction")]
+    else:
+        assert parsed.errors == [] and [row.amount for row in parsed.rows] == [amount * sign]
+
+
+@settings(max_examples=200, deadline=None)
+@given(amount=st.decimals(D("0.01"), D("999999999.99"), places=2), sign=st.sampled_from([1, -1]),
+       flag_sign=st.sampled_from([1, -1, 0]), data=st.data())
+def test_a_pair_with_a_flag_never_reads_an_outflow_as_an_inflow(amount, sign, flag_sign, data):
+    # given a credit/debit pair with a flag that agrees, contradicts, or is empty
+    credit, debit = (f"{amount:.2f}", "") if sign > 0 else ("", f"{amount:.2f}")
+    flag = "" if not flag_sign else render_flag(data.draw(st.sampled_from(IN_FLAGS if flag_sign > 0 else OUT_FLAGS)),
+                                                data)
+    parsed = parse_statement(f"流水号,交易日期,贷方发生额,借方发生额,借贷方向\nS1,2026-11-24,{credit},{debit},{flag}\n"
+                             .encode("gb18030"))
+
+    # then the row carries the pair's sign, or it is refused: never the opposite sign
+    if flag_sign in (0, sign):
+        assert [row.amount for row in parsed.rows] == [amount * sign] and parsed.errors == []
+    else:
+        assert parsed.rows == [] and codes(parsed) == [(2, "direction_conflict")]
+
+
 # --- lines that cannot be read -------------------------------------------------------------
 
 
@@ -359,6 +521,10 @@ def test_malformed_csv_line_is_reported():
         (b"reference,amount,remark\nR1,1.00,x\n", "missing_column"),
         ("流水号,交易日期,贷方发生额\nS1,2026-11-24,1.00\n".encode("gbk"), "missing_column"),
         (bytes(range(128, 256)) * 4, "undecodable"),
+        ("流水号,交易日期,发生额,摘要\nS1,2026-11-24,1.00,x\n".encode("gbk"), "unsigned_amount"),
+        ("流水号,交易日期,金额,借贷标记\nS1,2026-11-24,1.00,贷\n".encode("gbk"), "unknown_direction"),
+        (b"reference,date,amount,D/C Indicator\nR1,2026-11-24,1.00,C\n", "unknown_direction"),
+        (b"reference,date,amount,DR/CR\nR1,2026-11-24,1.00,C\n", "unknown_direction"),
     ],
 )
 def test_whole_file_problems_raise_before_any_row(data, code):
@@ -387,8 +553,9 @@ def test_random_bytes_raise_only_statement_file_error(data):
 
 @settings(max_examples=300, deadline=None)
 @given(
-    header=st.sampled_from(["reference,date,amount,balance\n", "流水号\t交易日期\t借方发生额\t贷方发生额\n"]),
-    body=st.text(alphabet=',"\r\n\t ab合计Total¥￥-.,0123456789/', max_size=400),
+    header=st.sampled_from(["reference,date,amount,balance\n", "流水号\t交易日期\t借方发生额\t贷方发生额\n",
+                            "流水号,交易日期,发生额,借贷标志\n", "reference,date,credit,debit,direction\n"]),
+    body=st.text(alphabet=',"\r\n\t ab合计Total¥￥-.,0123456789/借贷收支CDcd', max_size=400),
     encoding=st.sampled_from(["utf-8", "gb18030"]),
 )
 def test_garbage_after_a_valid_header_yields_rows_or_row_errors(header, body, encoding):
@@ -542,6 +709,16 @@ def render_amount(value, separators, currency):
     return ("-" if value < 0 else "") + currency + text
 
 
+IN_FLAGS = sorted(token for token, sign in DIRECTION_VALUES.items() if sign > 0)
+OUT_FLAGS = sorted(token for token, sign in DIRECTION_VALUES.items() if sign < 0)
+
+
+def render_flag(token, data):
+    """A flag the way a bank might write it: any case, maybe padded."""
+    token = data.draw(st.sampled_from([token, token.upper(), token.title()]))
+    return data.draw(st.sampled_from(["", " "])) + token + data.draw(st.sampled_from(["", " "]))
+
+
 def render_date(value, style):
     if style == "loose":
         return f"{value.year}-{value.month}-{value.day}"
@@ -552,7 +729,7 @@ def render_date(value, style):
 @given(
     rows=st.lists(statement_rows(), min_size=1, max_size=15),
     encoding=st.sampled_from(["utf-8", "utf-8-sig", "gb18030"]),
-    signed=st.booleans(),
+    layout=st.sampled_from(["signed", "pair", "flag", "pair_flag"]),
     separators=st.booleans(),
     currency=st.sampled_from(["", "¥", "￥", "CNY ", "RMB"]),
     date_style=st.sampled_from(["%Y-%m-%d", "%Y/%m/%d", "%Y%m%d", "loose"]),
@@ -563,12 +740,13 @@ def render_date(value, style):
     trailing_blank=st.integers(0, 3),
     data=st.data(),
 )
-def test_round_trip(rows, encoding, signed, separators, currency, date_style, delimiter, newline, titles,
+def test_round_trip(rows, encoding, layout, separators, currency, date_style, delimiter, newline, titles,
                     total, trailing_blank, data):
     # given random valid rows rendered the way some bank might write them
     fields = ["bank_reference", "value_date", "counterparty_name", "counterparty_account",
               "counterparty_bank", "remark", "balance"]
-    fields += ["amount"] if signed else ["credit", "debit"]
+    fields += {"signed": ["amount"], "pair": ["credit", "debit"], "flag": ["amount", "direction"],
+               "pair_flag": ["credit", "debit", "direction"]}[layout]
     fields.append("unknown")
     order = data.draw(st.permutations(fields))
     # a GBK file comes from a Chinese bank with Chinese headers (an English-header GBK file whose
@@ -579,7 +757,9 @@ def test_round_trip(rows, encoding, signed, separators, currency, date_style, de
         if field == "unknown":
             header.append(data.draw(st.sampled_from(["币种", "Channel", "交易时间"])))
         elif chinese:
-            header.append(data.draw(st.sampled_from(CHINESE[field])))
+            # 发生额 is unsigned by name: a file with it and no direction column is refused
+            names = [n for n in CHINESE[field] if layout == "flag" or n not in UNSIGNED_AMOUNT_HEADERS]
+            header.append(data.draw(st.sampled_from(names)))
         else:
             alias = data.draw(st.sampled_from(ENGLISH[field]))
             header.append(data.draw(st.sampled_from([alias, alias.upper(), alias.replace("_", " ").title()])))
@@ -587,7 +767,11 @@ def test_round_trip(rows, encoding, signed, separators, currency, date_style, de
     def cell(row, field):
         amount = row["amount"]
         if field == "amount":
-            return render_amount(amount, separators, currency)
+            return render_amount(abs(amount) if layout == "flag" else amount, separators, currency)
+        if field == "direction":
+            if layout == "pair_flag" and data.draw(st.booleans()):
+                return ""  # the pair decides; an empty flag is accepted next to it
+            return render_flag(data.draw(st.sampled_from(IN_FLAGS if amount > 0 else OUT_FLAGS)), data)
         if field in ("credit", "debit"):
             if (field == "credit") == (amount > 0):
                 return render_amount(abs(amount), separators, currency)

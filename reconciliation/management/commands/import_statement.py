@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from django.core.management.base import BaseCommand
-from django.utils.translation import gettext as _g
+from django.utils.translation import gettext
 
 from core.actors import Actor
 from reconciliation.services.imports import statement_import
@@ -26,9 +26,9 @@ class Command(BaseCommand):
         path = Path(options["path"])
         as_json = options["json"]
         if not path.is_file():
-            return self._refused(as_json, _g("No such file: %(path)s") % {"path": path})
+            return self._refused(as_json, gettext("No such file: %(path)s") % {"path": path})
         progress = None if as_json or options["verbosity"] < 2 else (
-            lambda n: self.stderr.write(_g("%(n)s lines read") % {"n": n}))
+            lambda n: self.stderr.write(gettext("%(n)s lines read") % {"n": n}))
         with path.open("rb") as stream:
             result = statement_import(account_number=options["account"], stream=stream, file_name=path.name,
                                       actor=Actor.system("import_statement"), dry_run=options["dry_run"],
@@ -50,13 +50,13 @@ class Command(BaseCommand):
 
     def _report(self, result):
         if result.refused:
-            self.stderr.write(_g("Refused: nothing was imported."))
+            self.stderr.write(gettext("Refused: nothing was imported."))
             for error in result.errors:
-                where = _g("line %(n)s") % {"n": error["line"]} if error["line"] else _g("file")
+                where = gettext("line %(n)s") % {"n": error["line"]} if error["line"] else gettext("file")
                 self.stderr.write(f"  {where}: {error['reason']}")
             return
-        self.stdout.write(_g("%(rows)s rows: %(imported)s imported (%(matched)s matched, %(unmatched)s in the "
+        self.stdout.write(gettext("%(rows)s rows: %(imported)s imported (%(matched)s matched, %(unmatched)s in the "
                              "exception queue), %(duplicates)s duplicates skipped%(dry)s.") % {
             "rows": result.rows, "imported": result.imported, "matched": result.matched,
             "unmatched": result.unmatched, "duplicates": result.duplicates,
-            "dry": _g(" — dry run, nothing kept") if result.dry_run else ""})
+            "dry": gettext(" — dry run, nothing kept") if result.dry_run else ""})

@@ -6,7 +6,7 @@ or frozen one. Rerunning a day replaces its result. Exit status 0 when every run
 import datetime
 
 from django.core.management.base import BaseCommand, CommandError
-from django.utils.translation import gettext as _g
+from django.utils.translation import gettext
 
 from core.actors import Actor
 from core.errors import ApplicationError
@@ -25,12 +25,12 @@ class Command(BaseCommand):
         try:
             day = datetime.date.fromisoformat(options["date"])
         except ValueError:
-            raise CommandError(_g("Write the date as YYYY-MM-DD.")) from None
+            raise CommandError(gettext("Write the date as YYYY-MM-DD.")) from None
         merchants = Merchant.objects.filter(status__in=(Merchant.Status.ACTIVE, Merchant.Status.FROZEN))
         if options["merchant"]:
             merchants = Merchant.objects.filter(code=options["merchant"])
             if not merchants.exists():
-                raise CommandError(_g("No merchant with the code %(code)s.") % {"code": options["merchant"]})
+                raise CommandError(gettext("No merchant with the code %(code)s.") % {"code": options["merchant"]})
         failed = 0
         for merchant in merchants.order_by("code"):
             try:
@@ -44,4 +44,4 @@ class Command(BaseCommand):
                 f"missing_in_ledger={run.missing_in_ledger} missing_in_orders={run.missing_in_orders} "
                 f"amount_mismatches={run.amount_mismatches} differences={run.differences}")
         if failed:
-            raise CommandError(_g("%(n)s run(s) failed.") % {"n": failed})
+            raise CommandError(gettext("%(n)s run(s) failed.") % {"n": failed})
