@@ -1,12 +1,11 @@
 """Celery entry points: thin, idempotent, retry-safe."""
 import datetime
-from contextlib import contextmanager
 from pathlib import Path
 
 from celery import shared_task
-from django.db import DatabaseError, connection
 
 from core.actors import Actor
+from core.locks import session_lock
 
 
 @shared_task(name="backoffice.tasks.take_performance_snapshots")
@@ -38,34 +37,16 @@ def statement_import_job(job_id: int) -> dict:
     and record its progress and outcome on the job. The uploaded file is removed afterwards.
     Two deliveries of the task (acks_late) run one after the other: the second finds the job
     done and skips (tests/faults/test_double_delivery.py)."""
-    with _one_delivery_at_a_time(job_id):
+    # A session lock for the task's whole run (the import commits its own transaction inside
+    # it). Without it a second delivery that started while the first was importing ran the
+    # import again: a second, all-duplicate batch, and the job's result overwritten ("0
+    # imported", or "the uploaded file is gone" once the first removed it). A worker that dies
+    # releases the lock with its connection, so a redelivery still runs.
+    with session_lock(_JOB_LOCK, job_id):
         return _statement_import_job(job_id)
 
 
 _JOB_LOCK = 0x4A47_0301  # with the job id: one delivery of a job's task runs at a time
-
-
-@contextmanager
-def _one_delivery_at_a_time(job_id: int):
-    """A session-level advisory lock for the task's whole run (the import commits its own
-    transaction inside it). Without it a second delivery that started while the first was
-    importing ran the import again: a second, all-duplicate batch, and the job's result
-    overwritten ("0 imported", or "the uploaded file is gone" once the first removed it).
-    A worker that dies releases the lock with its connection, so a redelivery still runs.
-    (Needs session pooling if a pooler sits in front of PostgreSQL, as Celery workers do.)"""
-    if connection.vendor != "postgresql":
-        yield  # SQLite quick start: tasks run eagerly, one at a time
-        return
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_lock(%s, %s)", [_JOB_LOCK, job_id])
-    try:
-        yield
-    finally:
-        try:
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [_JOB_LOCK, job_id])
-        except DatabaseError:  # the connection is gone, and the lock with it
-            pass
 
 
 def _statement_import_job(job_id: int) -> dict:

@@ -8,9 +8,10 @@ import hashlib
 import json
 
 from django.contrib.contenttypes.models import ContentType
-from django.db import connection
+
 
 from .actors import as_actor
+from .locks import xact_lock
 from .models import AuditEvent
 
 GENESIS = "0" * 64
@@ -45,9 +46,7 @@ def audit_record(*, actor, obj, action: str, from_state="", to_state="", reason=
     from django.utils import timezone
 
     actor = as_actor(actor)
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_CHAIN_LOCK])
+    xact_lock(_CHAIN_LOCK)
     last = AuditEvent.objects.order_by("-id").values_list("hash", flat=True).first()
     prev_hash = last or GENESIS
     if merchant_id is None:
@@ -102,9 +101,7 @@ def audit_record_many(*, actor, records) -> int:
     if not records:
         return 0
     actor = as_actor(actor)
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_CHAIN_LOCK])
+    xact_lock(_CHAIN_LOCK)
     prev_hash = AuditEvent.objects.order_by("-id").values_list("hash", flat=True).first() or GENESIS
     content_types = {}
     now = timezone.now()

@@ -15,7 +15,7 @@ from core.money import ZERO
 from core.roles import AUDITOR, OPERATIONS, RELATIONSHIP_MANAGER, RISK_OFFICER
 from credit.models import CreditApplication, CreditBill
 from credit.selectors import AGING_BUCKETS, OUTSTANDING, aging_summary
-from ledger.models import Account, AccountKind, HotBalanceDelta, Posting, Withdrawal
+from ledger.models import Account, AccountKind, HotBalanceDelta, Withdrawal
 from merchants.models import Member, Merchant, WebhookDelivery
 from merchants.selectors import merchants_visible_to
 from reconciliation.models import EodRun, StatementLine

@@ -33,11 +33,12 @@ import time
 from dataclasses import dataclass
 from datetime import timedelta
 
-from django.db import DatabaseError, IntegrityError, connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core.errors import IdempotencyConflict, ValidationFailed
+from core.locks import session_unlock, try_session_lock
 
 HEADER = "Idempotency-Key"
 META_KEY = "HTTP_IDEMPOTENCY_KEY"
@@ -95,21 +96,11 @@ def _lock_args(merchant_id: int, key: str) -> list[int]:
 
 def _try_lock(merchant_id: int, key: str) -> bool:
     """Take the key's session lock if no live request holds it (always true off PostgreSQL)."""
-    if connection.vendor != "postgresql":
-        return True
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", _lock_args(merchant_id, key))
-        return cursor.fetchone()[0]
+    return try_session_lock(*_lock_args(merchant_id, key))
 
 
 def unlock(merchant_id: int, key: str) -> None:
-    if connection.vendor != "postgresql":
-        return
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_unlock(%s, %s)", _lock_args(merchant_id, key))
-    except DatabaseError:
-        pass  # the connection is gone, and its session locks with it
+    session_unlock(*_lock_args(merchant_id, key))
 
 
 def claim(*, merchant_id: int, key: str, method: str, path: str, body: bytes,

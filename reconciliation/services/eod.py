@@ -22,6 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from core.actors import as_actor
+from core.locks import xact_lock
 from core.money import quantize
 from core.workflow import transition
 from ledger.models import Account, AccountKind, EntryType
@@ -63,9 +64,7 @@ def eod_run(*, merchant, business_date: datetime.date, actor) -> EodRun:
     if hot:  # its own short transaction: hot postings must not wait for the whole run
         roll_up_hot_balances(hot)
     with transaction.atomic():
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [_EOD_LOCK, merchant.pk])
+        xact_lock(_EOD_LOCK, merchant.pk)
         run, created = EodRun.objects.select_for_update(no_key=True).get_or_create(
             merchant=merchant, business_date=business_date,
             defaults={"started_by": actor.user, "actor_label": actor.label[:150]},

@@ -1,6 +1,5 @@
 """Staff sign-in: second factor when required, lockout after repeated failures, security headers."""
 import pytest
-from django.test import override_settings
 from django.urls import reverse
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice

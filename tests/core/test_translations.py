@@ -49,7 +49,6 @@ def test_the_compiled_catalogue_matches_the_po_file():
 
 
 def test_chinese_is_the_staff_default_and_renders(client, django_user_model):
-    from django.test import override_settings
     from django.utils import translation
 
     assert settings.LANGUAGES[0][0] == "zh-hans"

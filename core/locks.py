@@ -1,0 +1,44 @@
+"""PostgreSQL advisory locks, named by one 64-bit id or a (namespace, key) pair of 32-bit ids.
+
+Transaction locks end with the transaction; session locks outlive it and end when released
+or when the connection closes — so a process that dies frees them, which is what makes them
+useful as "the owner is still alive" markers (idempotency keys, import jobs). Off PostgreSQL
+(the SQLite quick start, whose writers are serialised anyway) they do nothing and always succeed."""
+from contextlib import contextmanager
+
+from django.db import DatabaseError, connection
+
+
+def _call(function: str, ids) -> object:
+    if connection.vendor != "postgresql":
+        return True
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {function}({', '.join(['%s'] * len(ids))})", list(ids))
+        return cursor.fetchone()[0]
+
+
+def xact_lock(*ids: int) -> None:
+    """Wait for the lock; held until the current transaction ends."""
+    _call("pg_advisory_xact_lock", ids)
+
+
+def try_session_lock(*ids: int) -> bool:
+    """Take the lock if no other session holds it; keep it until `session_unlock`."""
+    return bool(_call("pg_try_advisory_lock", ids))
+
+
+def session_unlock(*ids: int) -> None:
+    try:
+        _call("pg_advisory_unlock", ids)
+    except DatabaseError:
+        pass  # the connection is gone, and its session locks with it
+
+
+@contextmanager
+def session_lock(*ids: int):
+    """Wait for the lock and hold it for the block, across the block's own transactions."""
+    _call("pg_advisory_lock", ids)
+    try:
+        yield
+    finally:
+        session_unlock(*ids)
