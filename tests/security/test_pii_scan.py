@@ -291,6 +291,33 @@ def test_the_complaint_look_up_shows_a_typed_phone_masked(client, typed):
     assert "139****5678" in html
 
 
+@pytest.mark.django_db
+def test_a_statement_line_shows_the_payers_card_masked(client):
+    from django.urls import reverse
+
+    from reconciliation.models import StatementLine
+    from reconciliation.services.imports import statement_import
+    from tests.reconciliation.builders import english, verified_card
+
+    # given a bank statement line paid from a member's bank card (the page used to show it raw)
+    merchant = f.active_merchant()
+    member = f.member(merchant)
+    verified_card(member, number="6217000099998888777")
+    statement_import(account_number=merchant.supervision_account_number, actor=None, stream=english([
+        ("PII-R9", "2026-11-24", "80.00", member.name, "6217000099998888777", "ICBC", "no code", "")]))
+    line = StatementLine.objects.get(bank_reference="PII-R9")
+
+    # when operations open it
+    client.force_login(f.ops())
+    page = client.get(reverse("admin:reconciliation_statementline_change", args=[line.pk])).content.decode()
+
+    # then the card number is masked
+    scanner = Scanner()
+    scanner.add_value("6217000099998888777", "card number")
+    scanner.add_text(page, "page")
+    assert scanner.leaks() == []
+    assert "6217***********8777" in page
+
 # --- end to end: a leaking run fails --------------------------------------------------------
 
 def test_a_run_that_leaks_fails_and_names_the_value_masked(tmp_path):
