@@ -38,7 +38,9 @@ def merchant_360(request, pk: int):
 def complaint_lookup(request):
     if not request.user.has_perm("backoffice.lookup_complaint"):
         raise PermissionDenied
-    query = request.GET.get("q", "").strip()
+    # The form posts, so a phone or card number typed in never sits in a URL (browser history,
+    # proxy and access logs); links from other pages may still pass an order number as ?q=.
+    query = (request.POST if request.method == "POST" else request.GET).get("q", "").strip()
     result = lookup_service(actor=request.user, query=query) if query else None
     # A phone typed in is shown back masked, as the audit trail keeps it (issue #10: masked on
     # every screen); searching again by the masked form still finds the member.
