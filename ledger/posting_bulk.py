@@ -7,10 +7,11 @@ invariant of post_entry holds, entry by entry:
 - one journal entry per item, with its own idempotency reference (unique per merchant: an
   item whose reference is already booked is not booked again, its entry is returned) and its
   own order (order number, payer/payee, amount, description) and business date;
-- its postings sum to zero (the legs must balance; PostgreSQL's deferred trigger checks it
-  again at commit), each ordinary account's posting carries the balance after it, in entry
-  order; ordinary accounts are locked in id order (as post_entry's UPDATEs) and moved by one
-  UPDATE each; hot accounts get HotBalanceDelta rows instead of a lock.
+- its postings sum to zero (the legs must balance; PostgreSQL checks it again per INSERT
+  statement, so an entry's postings go in one statement: ledger.sql.integrity), each
+  ordinary account's posting carries the balance after it, in entry order; ordinary accounts
+  are locked in id order (as post_entry's UPDATEs) and moved by one UPDATE each; hot accounts
+  get HotBalanceDelta rows instead of a lock.
 Only legs that RAISE natural balances are taken (money in: supervision up, a liability up):
 no overdraft and no frozen-account check can refuse them, so one refused item never has to
 undo the others. Anything else goes through post_entry.

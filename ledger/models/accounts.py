@@ -90,8 +90,9 @@ class EntryType(models.TextChoices):
 
 
 class JournalEntry(models.Model):
+    # No index of its own: (merchant, id), (merchant, idempotency_ref) and the day index lead with it.
     merchant = models.ForeignKey("merchants.Merchant", verbose_name=_("merchant"), on_delete=models.PROTECT,
-                                 related_name="+")
+                                 related_name="+", db_index=False)
     entry_type = models.CharField(_("type"), max_length=24, choices=EntryType.choices)
     idempotency_ref = models.CharField(_("idempotency reference"), max_length=128)
     order_no = models.CharField(_("order number"), max_length=64, blank=True, db_index=True)
@@ -129,9 +130,17 @@ class JournalEntry(models.Model):
 
 
 class Posting(models.Model):
-    merchant = models.ForeignKey("merchants.Merchant", on_delete=models.PROTECT, related_name="+")
-    entry = models.ForeignKey(JournalEntry, verbose_name=_("entry"), on_delete=models.PROTECT, related_name="postings")
-    account = models.ForeignKey(Account, verbose_name=_("account"), on_delete=models.PROTECT, related_name="postings")
+    # On PostgreSQL the composite keys (merchant_id, entry_id) → entry and (merchant_id,
+    # account_id) → account (ledger/sql/integrity.py) prove all three references, and the
+    # same merchant besides; the single-column constraints would only repeat those checks
+    # for every posting at commit, so they are not created (db_constraint=False).
+    merchant = models.ForeignKey("merchants.Merchant", on_delete=models.PROTECT, related_name="+",
+                                 db_constraint=False)
+    entry = models.ForeignKey(JournalEntry, verbose_name=_("entry"), on_delete=models.PROTECT, related_name="postings",
+                              db_constraint=False)
+    # No index of its own: posting_account_recent_idx (account, -id) leads with it.
+    account = models.ForeignKey(Account, verbose_name=_("account"), on_delete=models.PROTECT, related_name="postings",
+                                db_index=False, db_constraint=False)
     amount = MoneyField(_("amount (debit +, credit −)"))
     balance_after = MoneyField(_("balance after"), null=True, blank=True,
                                help_text=_("Empty on hot accounts, whose balance is rolled up."))
