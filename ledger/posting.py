@@ -10,7 +10,8 @@ Services describe a movement as legs — (account, change to its natural balance
 3. for hot accounts (supervision, escrow, fee income) appends a HotBalanceDelta instead of
    locking the row, unless the leg asks for an overdraft check (then it locks that row);
 4. inserts the postings, each with the balance after it (none for hot accounts).
-PostgreSQL then checks, at commit, that the entry's postings sum to zero (deferred trigger)."""
+PostgreSQL then checks that the entry's postings sum to zero (a statement-level trigger over the
+INSERT's new rows; every writer inserts an entry's postings in one statement)."""
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
