@@ -81,10 +81,14 @@ class StatementLine(models.Model):
         RETURNED = "returned", _("Returned to payer")
 
     # Evidence (immutable on PostgreSQL).
+    # On PostgreSQL the composite keys (merchant_id, batch_id) → batch, (merchant_id, deposit_id) →
+    # deposit, … (migration 0004) prove these references and the same merchant besides (the
+    # batch's own key proves the merchant); single-column constraints would repeat each check
+    # for every line of a 100,000-line file at commit, so they are not created.
     merchant = models.ForeignKey("merchants.Merchant", verbose_name=_("merchant"), on_delete=models.PROTECT,
-                                 related_name="+")
+                                 related_name="+", db_constraint=False)
     batch = models.ForeignKey(StatementBatch, verbose_name=_("import"), on_delete=models.PROTECT,
-                              related_name="lines")
+                              related_name="lines", db_constraint=False)
     account_number = models.CharField(_("supervision account number"), max_length=32)
     line_no = models.PositiveIntegerField(_("line"))
     bank_reference = models.CharField(_("bank reference"), max_length=64)
@@ -101,17 +105,17 @@ class StatementLine(models.Model):
     status = FSMField(_("status"), max_length=16, choices=Status.choices, default=Status.UNMATCHED)
     note = models.CharField(_("why it waits"), max_length=255, blank=True)
     candidate_deposit = models.ForeignKey("ledger.Deposit", verbose_name=_("possible deposit"), null=True,
-                                          blank=True, on_delete=models.PROTECT, related_name="+")
+                                          blank=True, on_delete=models.PROTECT, related_name="+", db_constraint=False)
     deposit = models.ForeignKey("ledger.Deposit", verbose_name=_("deposit"), null=True, blank=True,
-                                on_delete=models.PROTECT, related_name="+")
+                                on_delete=models.PROTECT, related_name="+", db_constraint=False)
     withdrawal = models.ForeignKey("ledger.Withdrawal", verbose_name=_("withdrawal"), null=True, blank=True,
-                                   on_delete=models.PROTECT, related_name="+")
+                                   on_delete=models.PROTECT, related_name="+", db_constraint=False)
     member = models.ForeignKey("merchants.Member", verbose_name=_("member"), null=True, blank=True,
                                on_delete=models.PROTECT, related_name="+")
     suspense_entry = models.ForeignKey("ledger.JournalEntry", verbose_name=_("parked by entry"), null=True,
-                                       blank=True, on_delete=models.PROTECT, related_name="+")
+                                       blank=True, on_delete=models.PROTECT, related_name="+", db_constraint=False)
     entry = models.ForeignKey("ledger.JournalEntry", verbose_name=_("booked by entry"), null=True, blank=True,
-                              on_delete=models.PROTECT, related_name="+")
+                              on_delete=models.PROTECT, related_name="+", db_constraint=False)
     reason = models.TextField(_("reason"), blank=True)
     resolved_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("resolved by"), null=True,
                                     blank=True, on_delete=models.PROTECT, related_name="+")
