@@ -201,7 +201,17 @@ QUEUE_ACTIONS = {
     "match_withdrawal": (_("Match to a withdrawal"), forms.MatchWithdrawalForm,
                          matching.statement_line_match_to_withdrawal, "withdrawal", False),
     "ignore": (_("Ignore"), forms.ReasonOnlyForm, matching.statement_line_ignore, None, False),
+    "settle_channel": (_("Settle against the channel's deposits"), forms.ReasonOnlyForm,
+                       matching.statement_line_settle_channel, None, True),
 }
+
+
+def _queue_action_fits(name: str, money_in: bool, line) -> bool:
+    """Money-in lines parked in suspense take the suspense actions; a channel settlement that
+    did not add up (money in, never parked) takes only "settle against the channel's deposits"."""
+    if money_in != (line.amount > 0):
+        return False
+    return not money_in or (name == "settle_channel") == (line.suspense_entry_id is None)
 
 
 class StatementLineAdminBase(ReadOnlyScopedMixin, ModelAdmin):
@@ -254,7 +264,7 @@ class StatementLineAdminBase(ReadOnlyScopedMixin, ModelAdmin):
         return [{"name": name, "label": label, "needs_reason": True, "danger": name in ("return", "ignore"),
                  "url": reverse(f"admin:{meta.app_label}_{meta.model_name}_queue", args=[obj.pk, name])}
                 for name, (label, _form, _service, _arg, money_in) in QUEUE_ACTIONS.items()
-                if money_in == (obj.amount > 0)]
+                if _queue_action_fits(name, money_in, obj)]
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         obj = self.get_object(request, object_id)

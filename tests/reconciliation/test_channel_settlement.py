@@ -196,3 +196,33 @@ def test_end_of_day_shows_a_real_difference_still(merchant, channel):
     diff = EodDifference.objects.get(run=run, kind="bank_balance_mismatch")
     assert (diff.expected_amount, diff.actual_amount) == (D("999.00"), D("1000.00"))
 
+
+
+def test_the_queue_offers_a_settlement_that_did_not_add_up_only_the_settle_button(merchant, channel, client):
+    from django.urls import reverse
+
+    # given a channel settlement waiting in the queue (one deposit's notification came late)
+    member = f.member(merchant)
+    paid_through_channel(merchant, channel, member, "100.00", "C-1")
+    late = deposit_services.deposit_announce(merchant=merchant, actor=None, member=member, amount="50.00",
+                                             order_no="C-2", method="channel", channel=channel)
+    do_import(merchant, [settlement_row("S-9", business_date_for(), "150.00")])
+    line = StatementLine.objects.get(bank_reference="S-9")
+    ops = f.ops()
+    client.force_login(ops)
+    # when operations open it, then only the settle button is offered (no suspense actions)
+    page = client.get(reverse("admin:reconciliation_statementline_change", args=[line.pk])).content.decode()
+    assert "/queue/settle_channel/" in page and "/queue/return/" not in page and "/queue/match_member/" not in page
+    refused = client.post(reverse("admin:reconciliation_statementline_queue", args=[line.pk, "return"]),
+                          {"reason": "x"}, follow=True)
+    assert StatementLine.objects.get(pk=line.pk).status == StatementLine.Status.UNMATCHED
+    assert "Refused" in refused.content.decode() or "拒绝" in refused.content.decode()
+    # when the late notification arrives and they settle the line with a reason
+    channel_notification_accept(channel=channel, amount="50.00", transaction_id="T-C-2",
+                                payment_code=late.payment_code)
+    client.post(reverse("admin:reconciliation_statementline_queue", args=[line.pk, "settle_channel"]),
+                {"reason": "late notification arrived"})
+    # then the line is matched and both deposits are settled by it, nothing booked
+    assert StatementLine.objects.get(pk=line.pk).status == StatementLine.Status.MATCHED
+    assert Deposit.objects.filter(settlement_reference="S-9").count() == 2
+    assert account_balances(merchant)["suspense"] == 0 and prove_merchant(merchant).ok
