@@ -20,13 +20,14 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core.audit import audit_record_many
-from core.errors import ApplicationError, InvalidState, NotFound, OrderMismatch
+from core.errors import ApplicationError, NotFound
 
-from .. import events, guards
+from .. import guards
 from ..accounts import members_accounts, platform_account
 from ..models import AccountKind, Deposit, EntryType
 from ..posting import Leg, Order
 from ..posting_bulk import BulkBooked, BulkEntry, pg_array, post_credits_bulk
+from .deposits import deposit_legs, emit_succeeded, ensure_creditable
 
 CHANNEL_PROOF = "channel_notification"
 
@@ -65,22 +66,16 @@ def deposits_credit_bulk(*, merchant, actor, proof_kind: str, credits: list[Cred
     to_book: list[tuple[Credit, Deposit]] = []
     for credit in credits:
         deposit = locked.get(credit.deposit_id)
-        error = None
         if credit.deposit_id in outcomes:
             continue  # asked twice in one call: the first request stands, one outcome per deposit
-        if deposit is None:
-            error = NotFound(_("No such deposit."))
-        elif deposit.status == Deposit.Status.SUCCEEDED:
-            if (deposit.proof_kind, deposit.proof_reference) == (proof_kind, credit.proof_reference[:128]):
+        try:
+            if deposit is None:
+                raise NotFound(_("No such deposit."))
+            if ensure_creditable(deposit, credit.amount, proof_kind, credit.proof_reference):
                 outcomes[credit.deposit_id] = CreditOutcome(deposit, deposit.entry_id)  # the same proof again
                 continue
-            error = InvalidState(_("The deposit was already credited."))
-        elif deposit.status != Deposit.Status.AWAITING_FUNDS:
-            error = InvalidState(_("The deposit is not awaiting funds."))
-        elif credit.amount != deposit.amount:
-            error = OrderMismatch(_("The amount received differs from the announced amount."))
-        if error is not None:
-            outcomes[credit.deposit_id] = CreditOutcome(deposit, error=error)
+        except ApplicationError as err:
+            outcomes[credit.deposit_id] = CreditOutcome(deposit, error=err)
             continue
         outcomes[credit.deposit_id] = CreditOutcome(deposit)
         to_book.append((credit, deposit))
@@ -89,11 +84,7 @@ def deposits_credit_bulk(*, merchant, actor, proof_kind: str, credits: list[Cred
     supervision = platform_account(merchant, AccountKind.SUPERVISION)
     accounts = members_accounts({d.member_id: d.member for _c, d in to_book}.values())
     booked = post_credits_bulk(merchant=merchant, entry_type=EntryType.DEPOSIT, actor=actor, entries=[
-        BulkEntry(idempotency_ref=f"deposit:{d.pk}",
-                  legs=(Leg(supervision, d.amount), Leg(accounts[d.member_id][0], d.amount)),
-                  order=Order(order_no=d.order_no, payee_id=d.member_id, amount=d.amount,
-                              description=d.payment_code),
-                  business_date=c.business_date)
+        BulkEntry(*deposit_legs(d, supervision, accounts[d.member_id][0]), business_date=c.business_date)
         for c, d in to_book])
     now = timezone.now()
     for credit, deposit in to_book:
@@ -109,9 +100,7 @@ def deposits_credit_bulk(*, merchant, actor, proof_kind: str, credits: list[Cred
          "data": {"proof": proof_kind, "reference": d.proof_reference}}
         for _c, d in to_book])
     for _c, d in to_book:
-        events.emit(merchant, "deposit.succeeded", {
-            "id": d.pk, "user_id": d.member.user_id, "order_no": d.order_no, "amount": str(d.amount),
-            "payment_code": d.payment_code})
+        emit_succeeded(merchant, d)
     return outcomes
 
 

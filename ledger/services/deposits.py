@@ -55,41 +55,56 @@ def deposit_announce(*, merchant, actor, member, amount, order_no: str, method: 
     return deposit
 
 
+def ensure_creditable(deposit: Deposit, amount: Decimal, proof_kind: str, proof_reference: str) -> bool:
+    """Raise why `deposit` can't be credited with `amount` on this proof. True when this very
+    proof credited it already (a replay: book nothing again), False when it may be credited."""
+    if deposit.status == Deposit.Status.SUCCEEDED:
+        if (deposit.proof_kind, deposit.proof_reference) == (proof_kind, proof_reference[:128]):
+            return True
+        raise InvalidState(_("The deposit was already credited."))
+    if deposit.status != Deposit.Status.AWAITING_FUNDS:
+        raise InvalidState(_("The deposit is not awaiting funds."))
+    if amount != deposit.amount:
+        raise OrderMismatch(_("The amount received differs from the announced amount."))
+    return False
+
+
+def deposit_legs(deposit: Deposit, supervision, available) -> tuple[str, tuple[Leg, Leg], Order]:
+    """A deposit's entry: its reference, supervision and the member's available balance up by
+    the announced amount, and the deposit's own order."""
+    return (f"deposit:{deposit.pk}", (Leg(supervision, deposit.amount), Leg(available, deposit.amount)),
+            Order(order_no=deposit.order_no, payee_id=deposit.member_id, amount=deposit.amount,
+                  description=deposit.payment_code))
+
+
+def emit_succeeded(merchant, deposit: Deposit) -> None:
+    from .. import events
+
+    events.emit(merchant, "deposit.succeeded", {
+        "id": deposit.pk, "user_id": deposit.member.user_id, "order_no": deposit.order_no,
+        "amount": str(deposit.amount), "payment_code": deposit.payment_code,
+    })
+
+
 @transaction.atomic
 def deposit_credit(*, deposit: Deposit, actor, amount, proof_kind: str, proof_reference: str,
                    business_date=None) -> Deposit:
     """Credit an announced deposit on bank-side proof: supervision up, member available up.
     The same proof twice books once; a second, different proof for a credited deposit is refused."""
     deposit = Deposit.objects.select_for_update(of=("self",), no_key=True).select_related("merchant", "member").get(pk=deposit.pk)
-    amount = parse_amount(amount)
-    if deposit.status == Deposit.Status.SUCCEEDED:
-        if (deposit.proof_kind, deposit.proof_reference) == (proof_kind, proof_reference):
-            return deposit
-        raise InvalidState(_("The deposit was already credited."))
-    if deposit.status != Deposit.Status.AWAITING_FUNDS:
-        raise InvalidState(_("The deposit is not awaiting funds."))
-    if amount != deposit.amount:
-        raise OrderMismatch(_("The amount received differs from the announced amount."))
+    if ensure_creditable(deposit, parse_amount(amount), proof_kind, proof_reference):
+        return deposit
     guards.ensure_merchant_can_receive(deposit.merchant)
     available, _frozen = member_accounts(deposit.member)
-    supervision = platform_account(deposit.merchant, AccountKind.SUPERVISION)
-    booked = post_entry(
-        merchant=deposit.merchant, entry_type=EntryType.DEPOSIT, idempotency_ref=f"deposit:{deposit.pk}",
-        legs=[Leg(supervision, amount), Leg(available, amount)], actor=actor,
-        order=Order(order_no=deposit.order_no, payee_id=deposit.member_id, amount=amount,
-                    description=f"{deposit.payment_code}"),
-        business_date=business_date,
-    )
+    reference, legs, order = deposit_legs(
+        deposit, platform_account(deposit.merchant, AccountKind.SUPERVISION), available)
+    booked = post_entry(merchant=deposit.merchant, entry_type=EntryType.DEPOSIT, idempotency_ref=reference,
+                        legs=list(legs), actor=actor, order=order, business_date=business_date)
     deposit.entry = booked.entry
     deposit.proof_kind, deposit.proof_reference = proof_kind, proof_reference[:128]
     deposit.credited_at = timezone.now()
     transition(deposit, "succeed", actor=actor, data={"proof": proof_kind, "reference": proof_reference})
-    from .. import events
-
-    events.emit(deposit.merchant, "deposit.succeeded", {
-        "id": deposit.pk, "user_id": deposit.member.user_id, "order_no": deposit.order_no,
-        "amount": str(deposit.amount), "payment_code": deposit.payment_code,
-    })
+    emit_succeeded(deposit.merchant, deposit)
     return deposit
 
 
