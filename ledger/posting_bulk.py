@@ -27,6 +27,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from core.actors import as_actor
+from core.sql.arrays import pg_array
 
 from .calendar import business_date_for
 from .posting import Leg, Order, UnbalancedEntry, post_entry
@@ -138,22 +139,6 @@ def _post_legs(cursor, merchant, entries):
             "INSERT INTO ledger_hotbalancedelta (merchant_id, account_id, change) "
             "SELECT %s, account_id, change FROM unnest(%s::bigint[], %s::numeric[]) AS t(account_id, change)",
             [merchant.pk, list(hot_totals), list(hot_totals.values())])
-
-
-def pg_array(values) -> str:
-    """A PostgreSQL array literal (cast it in the SQL: %s::bigint[] ...): one string to send
-    instead of psycopg adapting a list element by element (a chunk's arrays hold thousands)."""
-    out = []
-    for v in values:
-        if v is None:
-            out.append("NULL")
-        elif isinstance(v, bool):
-            out.append("t" if v else "f")
-        elif isinstance(v, (int, Decimal)):
-            out.append(str(v))
-        else:
-            out.append('"' + str(v).replace("\\", "\\\\").replace('"', '\\"') + '"')
-    return "{" + ",".join(out) + "}"
 
 
 def _one(merchant, entry_type, actor, e: BulkEntry) -> BulkBooked:

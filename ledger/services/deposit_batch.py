@@ -21,12 +21,13 @@ from django.utils.translation import gettext_lazy as _
 
 from core.audit import audit_record_many
 from core.errors import ApplicationError, NotFound
+from core.sql.arrays import pg_array
 
 from .. import guards
 from ..accounts import members_accounts, platform_account
 from ..models import AccountKind, Deposit, EntryType
 from ..posting import Leg, Order
-from ..posting_bulk import BulkBooked, BulkEntry, pg_array, post_credits_bulk
+from ..posting_bulk import BulkBooked, BulkEntry, post_credits_bulk
 from .deposits import deposit_legs, emit_succeeded, ensure_creditable
 
 CHANNEL_PROOF = "channel_notification"

@@ -25,11 +25,12 @@ from django.utils.translation import gettext_lazy as _
 
 from core.actors import as_actor
 from core.audit import audit_record
+from core.sql.arrays import pg_array
 from ledger.calendar import next_working_day
-from ledger.posting_bulk import pg_array
 from merchants.models import Merchant
 
 from ..models import StatementBatch, StatementLine
+
 # The reader behind parsing.iter_statement: streaming, and it keeps what it learnt (encoding,
 # columns, closing balance) for the batch record. parse_statement would hold every row.
 from ..parsing import CHUNK_SIZE, RowError, StatementFileError

@@ -119,8 +119,7 @@ class BatchMatcher:
         self.paid_out: set[int] = set()  # withdrawals matched by this file
         self.chunks = 0
         # The channels' settlement accounts (a handful, bank-wide): looked up once per import.
-        self.channels = {_account_key(c.settlement_account): c
-                         for c in PaymentChannel.objects.exclude(settlement_account="")}
+        self.channels = settling_channels()
 
     def match(self, lines: list[NewLine]) -> None:
         self.chunks += 1
@@ -167,6 +166,17 @@ def _account_key(number: str) -> str:
     return re.sub(r"[\s-]", "", number or "")
 
 
+def settling_channels() -> dict[str, PaymentChannel]:
+    """Payment channels by settlement account number (spaces and dashes ignored: banks write
+    account numbers as they like)."""
+    return {_account_key(c.settlement_account): c for c in PaymentChannel.objects.exclude(settlement_account="")}
+
+
+def _settled_note(settled: list, channel) -> str:
+    return (gettext("Channel settlement: %(count)s deposits of channel %(channel)s settled, nothing booked.")
+            % {"count": len(settled), "channel": channel.code})[:255]
+
+
 def _outcome(result, line: NewLine, outcome: str, detail: str = ""):
     result.outcomes[outcome] += 1
     if len(result.preview) < PREVIEW_LIMIT:
@@ -197,8 +207,7 @@ def _match_channel_settlements(batch, lines, channels, actor, result):
             _outcome(result, line, OUTCOME_CHANNEL_QUEUE, note)
             continue
         line.status = StatementLine.Status.MATCHED.value
-        line.note = (gettext("Channel settlement: %(count)s deposits of channel %(channel)s settled, nothing booked.")
-                     % {"count": len(settled), "channel": channel.code})[:255]
+        line.note = _settled_note(settled, channel)
         _outcome(result, line, OUTCOME_CHANNEL, line.note)
 
 
@@ -424,8 +433,7 @@ def statement_line_settle_channel(*, line: StatementLine, actor, reason: str) ->
     line = _locked_line(line)
     if line.status != StatementLine.Status.UNMATCHED or line.amount < 0 or line.suspense_entry_id is not None:
         raise InvalidState(_("Only a channel settlement waiting in the exception queue can be settled."))
-    channel = next((c for c in PaymentChannel.objects.exclude(settlement_account="")
-                    if _account_key(c.settlement_account) == _account_key(line.counterparty_account)), None)
+    channel = settling_channels().get(_account_key(line.counterparty_account))
     if channel is None:
         raise InvalidState(_("No payment channel settles from the line's counterparty account."))
     settled = deposit_batch.channel_settle(merchant=line.merchant, channel=channel, actor=actor, amount=line.amount,
@@ -433,8 +441,7 @@ def statement_line_settle_channel(*, line: StatementLine, actor, reason: str) ->
     if settled is None:
         raise OrderMismatch(_("The channel's unsettled deposits up to the value date still do not add up to "
                               "the line's amount."))
-    line.note = (gettext("Channel settlement: %(count)s deposits of channel %(channel)s settled, nothing booked.")
-                 % {"count": len(settled), "channel": channel.code})[:255]
+    line.note = _settled_note(settled, channel)
     _resolved(line, actor, reason)
     return transition(line, "match", actor=actor, reason=reason, reason_required=True,
                       action="settle_channel", data={"channel": channel.code, "deposits": len(settled)})
