@@ -112,6 +112,45 @@ class Databases:
                 print(f"bench: cleanup step failed: {error}")
 
 
+@dataclass
+class Cluster:
+    """A PostgreSQL cluster started by start_cluster (its fields are plain, so it can be saved
+    as JSON by whoever must stop it later)."""
+
+    bindir: str
+    data: str
+    port: int
+    log: str
+    as_user: list[str] = field(default_factory=list)
+
+    def stop(self):
+        subprocess.run(self.as_user + [os.path.join(self.bindir, "pg_ctl"), "-D", self.data, "-m", "fast", "-w",
+                                       "-t", "60", "stop"], capture_output=True)
+
+
+def start_cluster(folder: str, bindir: str, settings: dict, log_file: str) -> Cluster:
+    """initdb and start a cluster in `folder`/data on a free port of 127.0.0.1, its socket in
+    `folder`, superuser `jianguan` (trust: only loopback). initdb refuses to run as root, so
+    then the cluster belongs to the postgres system user (created if missing)."""
+    as_user: list[str] = []
+    if os.geteuid() == 0:
+        if subprocess.run(["id", "postgres"], capture_output=True).returncode != 0:
+            subprocess.run(["useradd", "--system", "--no-create-home", "postgres"], check=True)
+        as_user = ["runuser", "-u", "postgres", "--"]
+    open(log_file, "a").close()
+    if as_user:
+        shutil.chown(folder, user="postgres")
+        shutil.chown(log_file, user="postgres")
+    data = os.path.join(folder, "data")
+    _run(as_user + [os.path.join(bindir, "initdb"), "-D", data, "-U", "jianguan", "-A", "trust", "-E", "UTF8",
+                    "--locale=C.UTF-8"], "initdb")
+    port = free_port()
+    options = f"-p {port} -k {folder} " + " ".join(f"-c {k}={v}" for k, v in settings.items())
+    _run(as_user + [os.path.join(bindir, "pg_ctl"), "-D", data, "-l", log_file, "-w", "-t", "60", "start",
+                    "-o", options], "pg_ctl start", log_file=log_file)
+    return Cluster(bindir=bindir, data=data, port=port, log=log_file, as_user=as_user)
+
+
 def throwaway_cluster(log=print) -> Databases:
     bindir = pg_bindir()
     if bindir is None:
@@ -120,22 +159,9 @@ def throwaway_cluster(log=print) -> Databases:
     tmp = tempfile.mkdtemp(prefix="jianguan-bench-")
     dbs = Databases(app_url="", pgbench_url="", bindir=bindir, started_cluster=True, settings=dict(DURABLE_SETTINGS))
     dbs._cleanup.append(lambda: shutil.rmtree(tmp, ignore_errors=True))
-    as_user: list[str] = []
-    if os.geteuid() == 0:
-        # initdb refuses to run as root: the cluster belongs to the postgres system user.
-        if subprocess.run(["id", "postgres"], capture_output=True).returncode != 0:
-            subprocess.run(["useradd", "--system", "--no-create-home", "postgres"], check=True)
-        shutil.chown(tmp, user="postgres")
-        as_user = ["runuser", "-u", "postgres", "--"]
-    data = os.path.join(tmp, "data")
-    _run(as_user + [os.path.join(bindir, "initdb"), "-D", data, "-U", "jianguan", "-A", "trust", "-E", "UTF8",
-                    "--locale=C.UTF-8"], "initdb")
-    port = free_port()
-    options = f"-p {port} -k {tmp} " + " ".join(f"-c {k}={v}" for k, v in DURABLE_SETTINGS.items())
-    _run(as_user + [os.path.join(bindir, "pg_ctl"), "-D", data, "-l", os.path.join(tmp, "server.log"), "-w",
-                    "-t", "60", "start", "-o", options], "pg_ctl start", log_file=os.path.join(tmp, "server.log"))
-    dbs._cleanup.append(lambda: subprocess.run(
-        as_user + [os.path.join(bindir, "pg_ctl"), "-D", data, "-m", "fast", "-w", "stop"], capture_output=True))
+    cluster = start_cluster(tmp, bindir, DURABLE_SETTINGS, os.path.join(tmp, "server.log"))
+    dbs._cleanup.append(cluster.stop)
+    port = cluster.port
     base = f"postgres://jianguan@127.0.0.1:{port}/postgres"
     for name in ("jianguan", "pgbench"):
         _create_database(base, name)

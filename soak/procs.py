@@ -21,12 +21,6 @@ def run_dir() -> Path:
     return Path(os.environ.get("JIANGUAN_RUN_DIR") or ROOT / ".prod").resolve()
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def log(message: str):
     print(f"prod: {message}", flush=True)
 

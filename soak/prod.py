@@ -23,12 +23,13 @@ import sys
 import time
 from pathlib import Path
 
+from bench.cluster import free_port
+
 from .pg import _run, start_postgres, stop_postgres
 from .procs import (
     ProdError,
     alive,
     children,
-    free_port,
     load_state,
     log,
     run_dir,
