@@ -9,7 +9,6 @@ import json
 
 from django.contrib.contenttypes.models import ContentType
 
-
 from .actors import as_actor
 from .locks import xact_lock
 from .models import AuditEvent
@@ -43,34 +42,13 @@ def event_fields(event: AuditEvent) -> dict:
 def audit_record(*, actor, obj, action: str, from_state="", to_state="", reason="",
                  data=None, merchant_id=None) -> AuditEvent:
     """Append one audit record. Call inside the service's transaction."""
-    from django.utils import timezone
-
-    actor = as_actor(actor)
-    xact_lock(_CHAIN_LOCK)
-    last = AuditEvent.objects.order_by("-id").values_list("hash", flat=True).first()
-    prev_hash = last or GENESIS
     if merchant_id is None:
         merchant_id = getattr(obj, "merchant_id", None)
         if merchant_id is None and obj.__class__.__name__ == "Merchant":
             merchant_id = obj.pk
-    event = AuditEvent(
-        created_at=timezone.now(),
-        actor_id=actor.user_id,
-        actor_label=actor.label[:150],
-        merchant_id=merchant_id,
-        content_type=ContentType.objects.get_for_model(obj.__class__),
-        object_id=str(obj.pk),
-        object_repr=str(obj)[:255],
-        action=action,
-        from_state=str(from_state or ""),
-        to_state=str(to_state or ""),
-        reason=reason or "",
-        data=json.loads(json.dumps(data or {}, default=str)),
-        prev_hash=prev_hash,
-    )
-    event.hash = _digest(prev_hash, event_fields(event))
-    event.save(force_insert=True)
-    return event
+    return _append(actor, [{"model": obj.__class__, "object_id": obj.pk, "object_repr": str(obj),
+                            "merchant_id": merchant_id, "action": action, "from_state": from_state,
+                            "to_state": to_state, "reason": reason, "data": data}])[0]
 
 
 def verify_chain():
@@ -95,11 +73,15 @@ def audit_record_many(*, actor, records) -> int:
     audit_record would write them one by one), still one hash chain under the same lock.
     `records`: dicts with model, object_id, object_repr, merchant_id, action, and optionally
     from_state, to_state, reason, data. Returns how many were written."""
+    return len(_append(actor, list(records)))
+
+
+def _append(actor, records: list[dict]) -> list[AuditEvent]:
+    """Chain the records after the last one, under the chain's lock, and insert them."""
     from django.utils import timezone
 
-    records = list(records)
     if not records:
-        return 0
+        return []
     actor = as_actor(actor)
     xact_lock(_CHAIN_LOCK)
     prev_hash = AuditEvent.objects.order_by("-id").values_list("hash", flat=True).first() or GENESIS
@@ -122,4 +104,4 @@ def audit_record_many(*, actor, records) -> int:
         events.append(event)
     # In chain order: ids follow the list, so verify_chain (by id) walks the same chain.
     AuditEvent.objects.bulk_create(events, batch_size=2000)
-    return len(events)
+    return events
