@@ -156,6 +156,7 @@ def suspense_match_to_deposit(*, merchant, actor, deposit: Deposit, amount, refe
     deposit.proof_kind, deposit.proof_reference = "statement_line", reference[:128]
     deposit.credited_at = timezone.now()
     transition(deposit, "succeed", actor=actor, reason=reason, data={"matched_from_suspense": reference})
+    emit_succeeded(merchant, deposit)  # the platform learns of it as of any other credited deposit
     return deposit
 
 
