@@ -15,8 +15,8 @@ What is collected while the tests run:
   (a handler on the root logger with the project's "plain" format plus tracebacks; the
   project's own loggers are lowered to DEBUG so debug lines are checked too); management
   command output (`OutputWrapper.write`); export files as rendered (backoffice.exports.FORMATS,
-  which the download view and `rm_performance --output` both use); webhook payloads and audit
-  records as saved (post_save of WebhookDelivery and AuditEvent: shown on screens, sent out).
+  which the download view and `rm_performance --output` both use); webhook payloads (post_save)
+  and audit records as appended (core.audit._append, single and bulk: shown on screens, sent out).
   Request bodies sent BY the tests are input, never scanned.
 
 How it searches: all the values are digit strings (an identity number may end in X). Each
@@ -292,6 +292,7 @@ class PiiScanPlugin:
         from django.core.management.base import OutputWrapper
         from django.db.models.signals import post_save
 
+        from core import audit as core_audit
         from core.crypto import EncryptedTextField
 
         scanner, plugin = self.scanner, self
@@ -345,16 +346,21 @@ class PiiScanPlugin:
         self._patch(BaseHandler, "get_response_async", get_response_async)
         self._patch(OutputWrapper, "write", write)
 
+        def appended(original):  # every audit record, one by one or in bulk, goes through core.audit._append
+            def wrapper(actor, records):
+                events = original(actor, records)
+                for event in events:
+                    scanner.add_text(json.dumps([event.object_repr, event.reason, event.data], ensure_ascii=False,
+                                                default=str), f"core.AuditEvent [{plugin.test}]")
+                return events
+            return wrapper
+
+        self._patch(core_audit, "_append", appended)
+
         def saved(sender, instance, **kwargs):
-            label = sender._meta.label
-            if label == "core.AuditEvent":
-                text = json.dumps([instance.object_repr, instance.reason, instance.data], ensure_ascii=False,
-                                  default=str)
-            elif label == "merchants.WebhookDelivery":
-                text = json.dumps(instance.payload, ensure_ascii=False, default=str)
-            else:
-                return
-            scanner.add_text(text, f"{label} [{plugin.test}]")
+            if sender._meta.label == "merchants.WebhookDelivery":
+                scanner.add_text(json.dumps(instance.payload, ensure_ascii=False, default=str),
+                                 f"merchants.WebhookDelivery [{plugin.test}]")
 
         post_save.connect(saved, weak=False, dispatch_uid="pii_scan_saved")
         self.undo.append(lambda: post_save.disconnect(dispatch_uid="pii_scan_saved"))

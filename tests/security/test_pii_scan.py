@@ -242,6 +242,21 @@ def test_export_files_are_read(session_scan):
 
 
 @pytest.mark.django_db
+def test_audit_records_are_read_one_by_one_and_in_bulk(session_scan):
+    from core.audit import audit_record, audit_record_many
+    from merchants.models import Merchant
+
+    merchant = f.active_merchant()
+    # when one audit record and a bulk of two are appended to the chain
+    texts = session_scan.texts
+    audit_record(actor=None, obj=merchant, action="note", reason="one")
+    audit_record_many(actor=None, records=[{"model": Merchant, "object_id": merchant.pk, "action": "note",
+                                            "reason": reason} for reason in ("two", "three")])
+    # then the session's scan read each of them
+    assert session_scan.texts == texts + 3
+
+
+@pytest.mark.django_db
 def test_the_database_holds_only_ciphertext_and_masks():
     from django.db import connection
 
