@@ -68,3 +68,14 @@ def merchant_admin_panels(merchant) -> list[dict]:
             (_("Lines in the exception queue"), str(exception_queue(merchant).count())),
         ],
     }]
+
+
+def statement_layouts(code: str | None = None) -> list:
+    """The active bank layouts, as the statement reader takes them (parsing.Layout), or only
+    the one with ``code``; the standard layout is always tried besides them."""
+    from .models import StatementLayout
+
+    qs = StatementLayout.objects.filter(active=True)
+    if code:
+        qs = qs.filter(code=code)
+    return [row.as_layout() for row in qs.order_by("priority", "code")]

@@ -1,6 +1,8 @@
 """Reconciliation: what the bank says (statements), what the platform says (order files) and
 what the ledger says, matched against each other.
 
+- A StatementLayout says how one bank writes its export (header words, date formats, direction
+  values, footers, reference columns), on top of the standard table; operations keep them.
 - A StatementBatch is one imported statement/receipt file of a merchant's supervision account;
   its StatementLines are the bank's evidence, stored once per bank reference (re-imports skip
   them). On PostgreSQL a trigger keeps a line's evidence columns (reference, dates, amount,
@@ -16,4 +18,5 @@ what the ledger says, matched against each other.
   DiscrepancyCase, keyed so that a rerun updates or closes cases and never duplicates them.
 """
 from .eod import DiscrepancyCase, EodDifference, EodRun, OrderFile, OrderFileLine, OrderType  # noqa: F401
+from .layouts import StatementLayout  # noqa: F401
 from .statements import ExceptionQueueItem, StatementBatch, StatementLine  # noqa: F401

@@ -26,6 +26,13 @@ class StatementBatch(models.Model):
     sha256 = models.CharField(_("file SHA-256"), max_length=64, blank=True)
     encoding = models.CharField(_("encoding"), max_length=16, blank=True)
     columns = models.JSONField(_("columns read"), default=dict, blank=True)
+    file_format = models.CharField(_("file format"), max_length=8, blank=True)
+    layout = models.ForeignKey("reconciliation.StatementLayout", verbose_name=_("layout"), null=True, blank=True,
+                               on_delete=models.PROTECT, related_name="+",
+                               help_text=_("Empty: read with the standard layout (STATEMENTS.md)."))
+    statement_account = models.CharField(_("account number in the file"), max_length=40, blank=True)
+    period_start = models.DateField(_("period from (file)"), null=True, blank=True)
+    period_end = models.DateField(_("period to (file)"), null=True, blank=True)
     status = FSMField(_("status"), max_length=16, choices=Status.choices, default=Status.UPLOADED)
     rows = models.PositiveIntegerField(_("data rows"), default=0)
     imported = models.PositiveIntegerField(_("imported"), default=0)
@@ -33,6 +40,7 @@ class StatementBatch(models.Model):
     matched = models.PositiveIntegerField(_("matched"), default=0)
     unmatched = models.PositiveIntegerField(_("unmatched"), default=0)
     skipped_summary = models.PositiveIntegerField(_("summary rows skipped"), default=0)
+    skipped_zero = models.PositiveIntegerField(_("zero-amount lines skipped"), default=0)
     progress = models.PositiveIntegerField(_("lines read"), default=0)
     closing_balance = MoneyField(_("bank closing balance"), null=True, blank=True)
     first_value_date = models.DateField(_("first value date"), null=True, blank=True)

@@ -5,4 +5,5 @@
   operations (match to a deposit or member, return, ignore);
 - orders: the platform's order files (API and CSV);
 - eod: the end-of-day run (日末批量勾对);
-- cases: the discrepancy-case workflow."""
+- cases: the discrepancy-case workflow;
+- layouts: statement layouts (how each bank writes its export), saved with an audit record."""

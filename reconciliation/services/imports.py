@@ -3,8 +3,13 @@ receipts), read with reconciliation.parsing and stored and matched in one transa
 
 - Every row is validated; any unreadable row refuses the file and nothing from it is kept
   (the refused batch itself is kept with its errors, for the record).
-- Lines already imported (same bank reference on the same account, or twice in the file) are
-  counted as duplicates and skipped: one query per chunk of references, never one per row.
+- Lines already imported (same bank reference on the same account, or twice in the file with the
+  same date and amount) are counted as duplicates and skipped: one query per chunk of references,
+  never one per row. A reference that comes back in the same file with another date or amount is
+  an error: the reference column is not unique, and skipping the line would lose money.
+- The file may be CSV, .xlsx or .xls, in any layout the reader recognises (the standard table
+  and the active StatementLayout rows); an account number in its preamble must be the chosen
+  supervision account's. Zero-amount lines are skipped and reported, never booked.
 - The file is read once, in chunks of 2,000 rows: each chunk's new lines are matched and
   booked (reconciliation.services.matching) and then written with their outcome by COPY.
   A bad row further down stops the storing and the refusal rolls back what was booked, so
@@ -31,10 +36,11 @@ from merchants.models import Merchant
 
 from ..models import StatementBatch, StatementLine
 
-# The reader behind parsing.iter_statement: streaming, and it keeps what it learnt (encoding,
-# columns, closing balance) for the batch record. parse_statement would hold every row.
-from ..parsing import CHUNK_SIZE, RowError, StatementFileError
-from ..parsing import _Reader as StatementReader
+# The reader behind parsing.iter_statement: streaming, and it keeps what it learnt (format,
+# layout, columns, closing balance) for the batch record. parse_statement would hold every row.
+from ..parsing import CHUNK_SIZE, RowError, SkippedRow, StatementFileError, StatementReader
+from ..parsing.cells import parse_date_text
+from ..selectors import statement_layouts
 from . import matching
 
 LINES_PER_CHUNK = 2000
@@ -56,6 +62,17 @@ class ImportResult:
     closing_balance: Decimal | None = None
     outcomes: Counter = field(default_factory=Counter)  # matching.OUTCOME_* -> lines
     preview: list = field(default_factory=list)  # the first PREVIEW_LIMIT lines with their outcome
+    # What the reader recognised, for the preview (before anything is booked) and the batch.
+    file_format: str = ""
+    layout_name: str = ""
+    columns: dict = field(default_factory=dict)  # field -> header text in the file
+    samples: dict = field(default_factory=dict)  # field -> {"cell": as written, "read": as read} (first line)
+    ignored_columns: list = field(default_factory=list)
+    sheets: list = field(default_factory=list)  # Excel: [(sheet, header line)] read
+    statement_account: str = ""
+    period: tuple | None = None
+    skipped_zero: int = 0
+    skipped_summary: int = 0
 
     def as_json(self) -> dict:
         """What `import_statement --json` prints, and nothing else."""
@@ -144,8 +161,8 @@ def _refuse(batch: StatementBatch, result: ImportResult, actor, file_name: str):
     result.outcomes.clear()
     result.preview = [p for p in result.preview if p["outcome"] == "error"]
     batch.refuse()
-    batch.errors = [{"line": e["line"], "reason": str(e["reason"]), "value": e.get("value", "")}
-                    for e in result.errors]
+    batch.errors = [{"line": e["line"], "reason": str(e["reason"]), "value": e.get("value", ""),
+                     **({"sheet": e["sheet"]} if e.get("sheet") else {})} for e in result.errors]
     batch.rows, batch.progress = result.rows, result.rows
     batch.finished_at = timezone.now()
     batch.save()
@@ -178,19 +195,32 @@ def _load(batch: StatementBatch, chunks, result: ImportResult, progress, matcher
     bad row rolls them back with the rest). Memory stays flat: one chunk of rows at a time,
     plus the file's references (for duplicates inside the file)."""
     try:
-        reader = StatementReader(chunks)
+        reader = StatementReader(chunks, statement_layouts())
     except StatementFileError as err:
         result.errors.append({"line": None, "reason": err.message})
+        _drain(chunks)
         return
-    seen: set[str] = set()
+    _describe(batch, result, reader)
+    if reader.account_number and not _same_account(reader.account_number, batch.account_number):
+        result.errors.append({"line": None, "reason": _(
+            "The file is the statement of account %(file)s, not of the supervision account %(chosen)s: choose "
+            "the right account or file.") % {"file": reader.account_number, "chosen": batch.account_number}})
+        _drain(chunks)
+        return
+    seen: dict[str, tuple] = {}
     pending: list = []
     business_dates: dict[datetime.date, datetime.date] = {}
     first = last = None
     for item in reader:
         if isinstance(item, RowError):
-            result.errors.append({"line": item.line, "reason": item.reason, "value": item.value})
+            result.errors.append({"line": item.line, "reason": item.reason, "value": item.value, "sheet": item.sheet})
             _preview(result, {"line": item.line, "outcome": "error", "detail": str(item.reason),
-                              "value": item.value})
+                              "value": item.value, "sheet": item.sheet})
+            continue
+        if isinstance(item, SkippedRow):
+            result.skipped_zero += 1
+            _preview(result, {"line": item.line, "reference": item.value, "outcome": "skipped",
+                              "detail": str(item.reason), "sheet": item.sheet})
             continue
         result.rows += 1
         if len(item.bank_reference) > 64:
@@ -212,12 +242,40 @@ def _load(batch: StatementBatch, chunks, result: ImportResult, progress, matcher
     if progress:
         progress(result.rows)
     batch.encoding, batch.columns, batch.skipped_summary = reader.encoding, reader.columns, reader.skipped_summary
+    batch.skipped_zero = result.skipped_zero
     result.encoding, result.closing_balance = reader.encoding, reader.closing_balance
+    result.samples, result.skipped_summary = reader.samples, reader.skipped_summary
+    result.sheets = [(sheet.name, sheet.header_line) for sheet in reader.sheets]
     batch.first_value_date, batch.last_value_date = first, last
     if last is not None:
         batch.business_date = _business_date(last, business_dates)
     if not result.rows and not result.errors:
         result.errors.append({"line": None, "reason": _("The file has a header but no statement lines.")})
+
+
+def _describe(batch: StatementBatch, result: ImportResult, reader: StatementReader):
+    """What the reader recognised, on the batch and the result (a refused file shows it too)."""
+    result.file_format, result.layout_name = reader.file_format, str(reader.layout.name)
+    result.columns, result.ignored_columns = reader.columns, reader.ignored_columns
+    result.statement_account, result.period = reader.account_number, reader.period
+    batch.file_format, batch.layout_id = reader.file_format, reader.layout.pk
+    batch.statement_account, batch.columns = reader.account_number[:40], reader.columns
+    if reader.period:
+        try:
+            batch.period_start, batch.period_end = (parse_date_text(day) for day in reader.period)
+        except ValueError:
+            pass  # shown as written in the preview; the lines' own dates are what counts
+
+
+def _same_account(in_file: str, chosen: str) -> bool:
+    """The digits must agree (banks print 6228 4800 0000 0001 or 6228-4800-…)."""
+    return "".join(ch for ch in in_file if ch.isdigit()) == "".join(ch for ch in chosen if ch.isdigit())
+
+
+def _drain(chunks):
+    """Read the rest of a refused file, so the batch's SHA-256 is the whole file's."""
+    for _chunk in chunks:
+        pass
 
 
 def _business_date(value_date: datetime.date, cache: dict) -> datetime.date:
@@ -241,11 +299,18 @@ def _store(batch: StatementBatch, rows: list, seen: set, business_dates: dict, r
     existing = _already_imported(batch, references)
     new = []
     for row in rows:
-        if row.bank_reference in existing or row.bank_reference in seen:
+        earlier = seen.get(row.bank_reference)
+        if earlier is not None and earlier[1] != (row.value_date, row.amount):
+            result.errors.append({"line": row.line, "value": row.bank_reference, "reason": _(
+                "The bank reference comes back with another date or amount (first on line %(first)s): this "
+                "column is not unique in the file. Use a statement layout with a composite reference.")
+                % {"first": earlier[0]}})
+            continue
+        if row.bank_reference in existing or earlier is not None:
             result.duplicates += 1
             _preview(result, _row_preview(row, "duplicate", gettext("Already imported: skipped.")))
             continue
-        seen.add(row.bank_reference)
+        seen[row.bank_reference] = (row.line, (row.value_date, row.amount))
         new.append(matching.NewLine(
             row.line, row.bank_reference, row.value_date, _business_date(row.value_date, business_dates),
             row.amount, row.counterparty_name[:200], row.counterparty_account[:64], row.counterparty_bank[:200],

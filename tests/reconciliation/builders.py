@@ -13,12 +13,13 @@ def english(rows, *, header=ENGLISH_HEADER, bom=False, footer="") -> bytes:
     return (b"\xef\xbb\xbf" if bom else b"") + text.encode("utf-8")
 
 
-def gbk_debit_credit(rows, *, title=True, summary=True) -> bytes:
+def gbk_debit_credit(rows, *, title=True, summary=True, account="") -> bytes:
     """A GBK export with Chinese headers, title lines and separate 借方/贷方 columns.
-    rows: (流水号, 交易日期, 借方发生额, 贷方发生额, 对方户名, 对方账号, 摘要, 余额)."""
+    rows: (流水号, 交易日期, 借方发生额, 贷方发生额, 对方户名, 对方账号, 摘要, 余额).
+    account: the account number the title states (it must be the supervision account's)."""
     lines = []
     if title:
-        lines += ["某某银行账户交易明细", "账号：6228480000000001,,,,,,,", ""]
+        lines += ["某某银行账户交易明细", f"账号：{account},,,,,,," if account else "币种：人民币,,,,,,,", ""]
     lines.append("交易日期,流水号,借方发生额,贷方发生额,对方户名,对方账号,摘要,余额")
     for ref, day, debit, credit, name, account, remark, balance in rows:
         lines.append(",".join(_quote(c) for c in (day, ref, debit, credit, name, account, remark, balance)))

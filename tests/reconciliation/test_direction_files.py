@@ -20,7 +20,7 @@ pytestmark = pytest.mark.django_db
 
 def direction_file(rows, *, header="交易日期,交易流水号,摘要,发生额,借贷标志,余额,对方户名") -> bytes:
     """A GBK export with title lines, an unsigned 发生额 and a 借贷标志, and a 合计 row."""
-    lines = ["某某银行 账户交易明细", "账号：6228480000000001", header]
+    lines = ["某某银行 账户交易明细", "币种：人民币", header]
     lines += [",".join(f'"{cell}"' if "," in cell else cell for cell in row) for row in rows]
     lines.append("合计,,,,,,")
     return ("\r\n".join(lines) + "\r\n").encode("gbk")

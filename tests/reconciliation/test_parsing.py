@@ -24,6 +24,7 @@ from reconciliation.parsing import (
     parse_date_text,
     parse_statement,
 )
+from reconciliation.parsing.cells import direction_of, flag_key
 
 D = Decimal
 SHARED_SAMPLE = Path("/work/shared/samples/statement-utf8.csv")
@@ -299,10 +300,11 @@ def test_lines_with_an_unknown_empty_or_doubled_direction_are_errors_with_their_
 
     # then every doubtful line is an error on its own line, and no amount is guessed
     assert codes(parsed) == [(3, "bad_direction"), (4, "missing_direction"), (5, "signed_with_direction"),
-                             (6, "signed_with_direction"), (8, "bad_amount"), (9, "bad_amount"),
-                             (10, "bad_direction")]
+                             (6, "signed_with_direction"), (9, "bad_amount"), (10, "bad_direction")]
     assert parsed.errors[0].value == "转" and parsed.errors[2].value == "支 -100.00"
     assert [(row.line, row.amount) for row in parsed.rows] == [(2, D("100.00")), (7, D("-100.00"))]
+    # and the zero line moves no money: skipped and reported, not an error
+    assert [(skip.line, skip.code) for skip in parsed.skipped] == [(8, "zero_amount")]
 
 
 def test_a_direction_column_next_to_a_debit_credit_pair_is_checked_against_it():
@@ -364,9 +366,10 @@ def test_a_flag_either_signs_the_amount_exactly_or_is_a_row_error(amount, flag, 
     parsed = parse_statement(data)
 
     # then a known flag gives exactly ±amount, anything else is an error on line 2 and no row
-    sign = DIRECTION_VALUES.get("".join(flag.split()).casefold())
+    sign = direction_of(flag_key(flag), DIRECTION_VALUES)
     if sign is None:
-        assert parsed.rows == [] and codes(parsed) == [(2, "missing_direction" if not flag.strip() else "bad_direction")]
+        empty = flag.strip() in ("", "-", "--")  # a dash is "nothing written" in any cell
+        assert parsed.rows == [] and codes(parsed) == [(2, "missing_direction" if empty else "bad_direction")]
     else:
         assert parsed.errors == [] and [row.amount for row in parsed.rows] == [amount * sign]
 
@@ -416,11 +419,21 @@ def test_bad_lines_are_reported_with_their_line_and_code_while_others_parse():
 
 
 def test_one_line_can_have_several_problems():
-    # given a line with no reference, no date and no amount but a remark
-    parsed = parse_statement(b"reference,date,amount,remark\n,,,hello\n")
+    # given a line with an amount but no reference and a bad date
+    parsed = parse_statement(b"reference,date,amount,remark\n,2026-11-31,,hello\n,,5.00,x\n")
 
     # then all of them are reported at once
-    assert codes(parsed) == [(2, "missing_reference"), (2, "bad_date"), (2, "bad_amount")]
+    assert codes(parsed) == [(2, "missing_reference"), (2, "bad_date"), (2, "bad_amount"),
+                             (3, "missing_reference"), (3, "bad_date")]
+
+
+def test_a_row_with_no_date_and_no_amount_is_a_note_not_a_line():
+    # given notes below the table: no date, no money (a remark, a signature, a stray reference)
+    parsed = parse_statement(b"reference,date,amount,remark\nR1,2026-11-24,1.00,x\n,,,hello\nChecked by,,,\n")
+
+    # then they are skipped and counted, not refused: they carry no money
+    assert parsed.errors == [] and [row.bank_reference for row in parsed.rows] == ["R1"]
+    assert parsed.skipped_summary == 2
 
 
 @pytest.mark.parametrize(
@@ -428,7 +441,7 @@ def test_one_line_can_have_several_problems():
     [
         ("10.00", "10.00", "both_debit_and_credit"),
         ("", "", "bad_amount"),
-        ("0.00", "0", "bad_amount"),
+        ("-", "", "bad_amount"),
         ("ten", "", "bad_amount"),
     ],
 )
@@ -441,9 +454,17 @@ def test_credit_and_debit_must_give_exactly_one_amount(credit, debit, code):
     assert parsed.rows == [] and codes(parsed) == [(2, code)]
 
 
-def test_zero_amount_is_an_error():
-    parsed = parse_statement(b"reference,date,amount\nR1,2026-11-24,0.00\nR2,2026-11-24,-0\n")
-    assert codes(parsed) == [(2, "bad_amount"), (3, "bad_amount")]
+def test_zero_amount_lines_are_skipped_and_reported_never_refused():
+    # given interest-tax lines of 0.00, in a signed column and in a credit/debit pair
+    parsed = parse_statement(b"reference,date,amount\nR1,2026-11-24,0.00\nR2,2026-11-24,-0\nR3,2026-11-24,1.00\n")
+    pair = parse_statement("流水号,交易日期,贷方发生额,借方发生额\nS1,2026-11-24,0.00,0\nS2,2026-11-24,-,0.00\n"
+                           .encode("gbk"))
+
+    # then they are skipped with their line, and the file is not refused
+    assert parsed.errors == [] and [row.bank_reference for row in parsed.rows] == ["R3"]
+    assert [(skip.line, skip.code, skip.value) for skip in parsed.skipped] == [(2, "zero_amount", "R1"),
+                                                                             (3, "zero_amount", "R2")]
+    assert pair.errors == [] and pair.rows == [] and [skip.line for skip in pair.skipped] == [2, 3]
 
 
 def test_summary_rows_and_blank_lines_are_skipped_not_errors():
@@ -534,8 +555,9 @@ def test_whole_file_problems_raise_before_any_row(data, code):
     assert refused.value.code == code
 
 
-def test_header_must_be_within_the_first_twenty_lines():
-    data = b"title\n" * 20 + b"reference,date,amount\nR1,2026-11-24,1.00\n"
+def test_header_must_be_within_the_first_sixty_lines():
+    assert parse_statement(b"title\n" * 59 + b"reference,date,amount\nR1,2026-11-24,1.00\n").rows
+    data = b"title\n" * 60 + b"reference,date,amount\nR1,2026-11-24,1.00\n"
     with pytest.raises(StatementFileError) as refused:
         parse_statement(data)
     assert refused.value.code == "no_header"
@@ -584,6 +606,10 @@ def test_garbage_after_a_valid_header_yields_rows_or_row_errors(header, body, en
         ("100.00元", "100.00"),
         ("999,999,999,999.99", "999999999999.99"),
         ("-0.00", "0.00"),
+        ("１２３．４５", "123.45"),  # full-width: the bank's own export of the same characters
+        ("￥１，２３４．５０", "1234.50"),
+        ("－５００", "-500.00"),
+        ("\u3000１２\u3000", "12.00"),
     ],
 )
 def test_parse_amount_text_accepts_what_banks_write(text, expected):
@@ -594,7 +620,7 @@ def test_parse_amount_text_accepts_what_banks_write(text, expected):
 @pytest.mark.parametrize(
     "text",
     ["", " ", "NaN", "inf", "-Infinity", "1e3", "1.234", "1.2.3", "1,23.00", "12,34", "1 234", "(500.00)",
-     "--5", "-¥-5", "¥", "1000000000000.00", "１２３", "0x10", "1_000", "5-", "." , "12."],
+     "--5", "-¥-5", "¥", "1000000000000.00", "١٢٣", "१२३.४५", "1²", "0x10", "1_000", "5-", "." , "12."],
 )
 def test_parse_amount_text_refuses_everything_else(text):
     with pytest.raises(ValueError):
