@@ -60,6 +60,7 @@ UNFOLD = {
                 _changelist(_("Statement imports"), "upload_file", "reconciliation.statementbatch"),
                 _changelist(_("Exception queue"), "report", "reconciliation.exceptionqueueitem"),
                 _changelist(_("Statement lines"), "list_alt", "reconciliation.statementline"),
+                _changelist(_("Statement layouts"), "table_view", "reconciliation.statementlayout"),
                 _changelist(_("Order files"), "description", "reconciliation.orderfile"),
                 _changelist(_("End-of-day runs"), "event_available", "reconciliation.eodrun"),
                 _changelist(_("Discrepancy cases"), "rule", "reconciliation.discrepancycase"),

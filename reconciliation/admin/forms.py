@@ -28,10 +28,12 @@ class StatementUploadForm(forms.Form):
     """Step 1: which supervision account, which file."""
 
     account = forms.ChoiceField(label=_("Supervision account"), widget=UnfoldAdminSelectWidget)
-    file = forms.FileField(label=_("Statement or receipts file (CSV)"), widget=UnfoldAdminFileFieldWidget,
-                           help_text=_("As the bank exported it: UTF-8 or GBK, English or Chinese headers; a signed "
-                                       "amount, debit/credit columns, or an amount with a direction column "
-                                       "(借贷标志 / 收支标志)."))
+    file = forms.FileField(label=_("Statement or receipts file (CSV, .xlsx or .xls)"),
+                           widget=UnfoldAdminFileFieldWidget,
+                           help_text=_("As the bank exported it: Excel (.xlsx, .xls) or CSV in UTF-8 or GBK, with "
+                                       "its title rows and footers; English or Chinese headers; a signed amount, "
+                                       "debit/credit columns, or an amount with a direction column (借贷标志 / "
+                                       "收支标志). The layout is recognised from the header (Statement layouts)."))
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)

@@ -53,6 +53,20 @@ def _table(head, rows, table_id):
             for row in rows)))
 
 
+def _where(error: dict) -> str:
+    """'12', or 'Sheet2 · 12' when the workbook had several sheets; '—' for the whole file."""
+    line = error.get("line") or "—"
+    return f"{error['sheet']} · {line}" if error.get("sheet") else str(line)
+
+
+def column_reading(result) -> list[tuple]:
+    """The preview's "how each column was read": field, header in the file, the first line's
+    cell as written and as read, in the order staff read a line."""
+    fields = sorted(result.columns, key=lambda f: COLUMN_ORDER.get(f, len(COLUMN_ORDER)))
+    return [(COLUMN_LABELS.get(f, f), result.columns[f], result.samples.get(f, {}).get("cell", ""),
+             result.samples.get(f, {}).get("read", "")) for f in fields]
+
+
 def _keep(upload) -> str:
     UPLOAD_DIR.mkdir(mode=0o700, exist_ok=True)
     name = uuid.uuid4().hex
@@ -81,8 +95,9 @@ class StatementBatchAdmin(ReadOnlyScopedMixin, ModelAdmin):
     closing = money_column("closing_balance", _("closing balance"))
     change_list_template = "admin/reconciliation/statementbatch_change_list.html"
     change_form_template = "admin/reconciliation/statementbatch_change_form.html"
-    fields = ("merchant", "account_number", "file_name", "sha256", "encoding", "columns_display", "status", "rows",
-              "imported", "duplicates", "matched", "unmatched", "skipped_summary", "closing_balance",
+    fields = ("merchant", "account_number", "file_name", "sha256", "file_format", "encoding", "layout",
+              "statement_account", "period_start", "period_end", "columns_display", "status", "rows",
+              "imported", "duplicates", "matched", "unmatched", "skipped_summary", "skipped_zero", "closing_balance",
               "first_value_date", "last_value_date", "business_date", "errors_display", "actor_label",
               "created_at", "finished_at")
     readonly_fields = fields
@@ -102,8 +117,7 @@ class StatementBatchAdmin(ReadOnlyScopedMixin, ModelAdmin):
             return "—"
         shown = obj.errors[:ERRORS_SHOWN]
         table = _table((_("line"), _("reason"), _("value")),
-                       ((e.get("line") or "—", e.get("reason") or "", e.get("value") or "") for e in shown),
-                       "batch-errors")
+                       ((_where(e), e.get("reason") or "", e.get("value") or "") for e in shown), "batch-errors")
         if len(obj.errors) > ERRORS_SHOWN:
             table += format_html("<p>{}</p>", _("and %(n)s more") % {"n": len(obj.errors) - ERRORS_SHOWN})
         return table
@@ -144,7 +158,12 @@ class StatementBatchAdmin(ReadOnlyScopedMixin, ModelAdmin):
                                           file_name=upload.name, actor=request.user, dry_run=True)
             for item in result.preview:
                 item["outcome_label"] = matching.OUTCOME_LABELS.get(item["outcome"], item["outcome"])
-            context.update(result=result, file_name=upload.name, account=form.cleaned_data["account"])
+                item["where"] = _where(item)
+            for error in result.errors:
+                error["where"] = _where(error)
+            context.update(result=result, file_name=upload.name, account=form.cleaned_data["account"],
+                           column_reading=column_reading(result),
+                           layouts_url=reverse("admin:reconciliation_statementlayout_changelist"))
             if result.refused:
                 _kept(name).unlink(missing_ok=True)
             else:

@@ -54,7 +54,9 @@ STANDARD_DIRECTIONS = {
 }
 # Rows that are summaries or notes, not statement lines (matched on the reference cell, or on
 # the first cell when the reference is empty); layouts add their own.
-STANDARD_FOOTERS = (r"(本页|本期|本日|本月|本年|人民币|外币)?(合计|总计|小计|累计)", r"(sub)?total\b")
+STANDARD_FOOTERS = (r"(本页|本期|本日|本月|本年|人民币|外币)?(合计|总计|小计|累计)", r"(sub)?total\b",
+                    r"以上(数据|信息|内容)?仅供参考", r"打印(时间|日期|柜员|人|机构)", r"第\s*\d+\s*页", r"共\s*\d+\s*(页|笔)",
+                    r"(制表|经办|复核|授权)(人|员)?\s*[:：]", r"查询时间\s*[:：]", r"温馨提示")
 # An unknown header that looks like a direction flag: refused next to a single amount column.
 DIRECTION_LIKE = re.compile(r"借贷|收支|收付|方向|direction|debit.?credit|credit.?debit"
                             r"|^(dr|d)_?/?_?(cr|c)(_|$)|^(cr|c)_?/?_?(dr|d)(_|$)")
@@ -220,6 +222,16 @@ def _header_text(cell) -> str:
 
 
 def combine_two_rows(top: list, bottom: list) -> list[str] | None:
+    """See _combine; the result's ``shown`` attribute has the headers as staff read them."""
+    combined = _combine(top, bottom)
+    return combined
+
+
+class _Combined(list):
+    shown: list[str]
+
+
+def _combine(top: list, bottom: list) -> list[str] | None:
     """A group header over sub-headers -> one header row ('发生额/元' over '借方' -> '借方发生额'),
     or None when the bottom row is not sub-headers of an amount group."""
     width = max(len(top), len(bottom))
@@ -228,7 +240,8 @@ def combine_two_rows(top: list, bottom: list) -> list[str] | None:
     bottom += [""] * (width - len(bottom))
     if "\0" in bottom or not any(ascii_text(b) in _SUB_HEADERS for b in bottom):
         return None
-    out, group = [], ""
+    out, group = _Combined(), ""
+    out.shown = []
     for t, b in zip(top, bottom):
         if t:
             group = t
@@ -236,8 +249,10 @@ def combine_two_rows(top: list, bottom: list) -> list[str] | None:
             group = ""  # a gap in the top row ends a merged group cell
         if b and group and ascii_text(b) in _SUB_HEADERS and _is_amount_group(group):
             out.append(("收入金额" if _SUB_HEADERS[ascii_text(b)] == "credit" else "支出金额"))
+            out.shown.append(f"{group} {b}")
         else:
             out.append(b or t)
+            out.shown.append(b or t)
     return out
 
 
@@ -247,7 +262,10 @@ def _is_amount_group(text: str) -> bool:
 
 def best_mapping(layouts: Iterable[Layout], cells: list) -> Mapping_ | None:
     candidates = [m for layout in layouts if (m := map_header(layout, cells)) is not None]
-    return max(candidates, key=Mapping_.score, default=None)
+    best = max(candidates, key=Mapping_.score, default=None)
+    if best is not None and isinstance(cells, _Combined):
+        best.headers = list(cells.shown)
+    return best
 
 
 def unsigned_amount_column(mapping: Mapping_) -> str | None:

@@ -62,6 +62,7 @@ OUTCOME_LABELS = {
     OUTCOME_CHANNEL_QUEUE: _("Channel settlement that does not add up: exception queue (not booked)"),
     "duplicate": _("Duplicate: skipped"),
     "error": _("Error"),
+    "skipped": _("Zero amount: skipped"),
 }
 _CODE_RUN = re.compile(f"[{CODE_ALPHABET}]{{{CODE_LENGTH},}}")
 _TOKEN = re.compile(r"[A-Za-z0-9_\-]{1,64}")

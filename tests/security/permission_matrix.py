@@ -35,6 +35,8 @@ PAGES = {
     ("reconciliation.eodrun", "changelist"): ALL,
     ("reconciliation.discrepancycase", "changelist"): ALL,
     ("reconciliation.orderfile", "changelist"): ALL,
+    ("reconciliation.statementlayout", "changelist"): ALL,
+    ("reconciliation.statementlayout", "add"): {"ops"},
     ("credit.creditapplication", "changelist"): ALL,
     ("credit.creditapplication", "add"): {"rm"},
     ("credit.creditline", "changelist"): ALL,

@@ -1,5 +1,8 @@
 """python manage.py import_statement PATH --account SUPERVISION_ACCOUNT_NUMBER [--json]
 
+PATH is the file as the bank exported it: .xlsx, .xls or CSV (recognised by its content, not its
+name), in any layout the statement layouts recognise.
+
 Exit status 0 when the file was taken (lines imported, or all duplicates), 1 when it was
 refused (unknown account, unreadable file or rows: nothing was booked)."""
 import json
@@ -14,10 +17,10 @@ from reconciliation.services.imports import statement_import
 
 
 class Command(BaseCommand):
-    help = "Import a bank statement (or transfer receipts) CSV into a supervision account."
+    help = "Import a bank statement (or transfer receipts) file, CSV, .xlsx or .xls, into a supervision account."
 
     def add_arguments(self, parser):
-        parser.add_argument("path", help="the CSV file (UTF-8 or GBK, as the bank exported it)")
+        parser.add_argument("path", help="the file as the bank exported it: .xlsx, .xls, or CSV in UTF-8 or GBK")
         parser.add_argument("--account", required=True, help="the supervision account number")
         parser.add_argument("--json", action="store_true", help="print only the result as JSON")
         parser.add_argument("--dry-run", action="store_true", help="check and match, then roll everything back")
@@ -53,6 +56,8 @@ class Command(BaseCommand):
             self.stderr.write(gettext("Refused: nothing was imported."))
             for error in result.errors:
                 where = gettext("line %(n)s") % {"n": error["line"]} if error["line"] else gettext("file")
+                if error.get("sheet"):
+                    where = f"{error['sheet']} · {where}"
                 self.stderr.write(f"  {where}: {error['reason']}")
             return
         self.stdout.write(gettext("%(rows)s rows: %(imported)s imported (%(matched)s matched, %(unmatched)s in the "

@@ -1,0 +1,159 @@
+"""Excel statements (.xlsx and .xls) as banks export them: reconciliation.parsing, no database."""
+import datetime
+from decimal import Decimal
+
+import pytest
+
+from reconciliation.parsing import StatementFileError, StatementRow, parse_statement
+from reconciliation.parsing.cells import amount_from_number, date_cell
+
+from .workbooks import BUILTIN, FIXTURES, as_csv, corporate_rows, header_row_index, workbook
+
+D = Decimal
+ACCOUNT = "37001618801050099999"
+LINES = [
+    (datetime.datetime(2025, 12, 3, 14, 6, 51), "T0001", None, 1234.5, "济南鲁味食品有限公司", "37001618801050012345",
+     "货款 RC7KQ2M9X", 1234.5),
+    ("2025/12/03  15:10:02", 20251203000123, 100.0, 0.0, "张三", 6222020200112233, "提现", 1134.5),
+    (46000, "T0003", "-", 0.1 + 0.2, "李四", "", "利息", 1134.8),
+    (20251205, "T0004", "", "0.00", "", "", "利息税", 1134.8),
+]
+
+
+def corporate_workbook(lines=LINES, account=ACCOUNT):
+    rows = corporate_rows(account, lines)
+    top = header_row_index(rows) + 1
+    return workbook(("账户明细", rows, ["A1:H1", f"C{top}:D{top}"]))
+
+
+def test_an_xlsx_export_with_preamble_two_row_header_numbers_and_footers():
+    # given an export with a merged title, a preamble, 发生额/元 over 借方 | 贷方, amounts stored
+    # as floats, dates as a datetime, a text with a time, a serial number and 20251205, and footers
+    data = corporate_workbook()
+
+    # when it is read with the built-in layouts
+    parsed = parse_statement(data, BUILTIN)
+
+    # then every line is exact, the zero-amount line is skipped and reported, footers are skipped
+    assert parsed.errors == [] and parsed.file_format == "xlsx" and parsed.layout.code == "cn-debit-credit"
+    assert [(row.line, row.bank_reference, row.value_date, row.amount) for row in parsed.rows] == [
+        (10, "T0001", datetime.date(2025, 12, 3), D("1234.50")),
+        (11, "20251203000123", datetime.date(2025, 12, 3), D("-100.00")),
+        (12, "T0003", datetime.date(2025, 12, 9), D("0.30")),
+    ]
+    assert parsed.rows[1].counterparty_account == "6222020200112233"
+    assert [(skip.line, skip.code) for skip in parsed.skipped] == [(13, "zero_amount")]
+    assert parsed.skipped_summary == 2  # 人民币合计 and 以上数据仅供参考 (a row of separators is blank)
+    assert parsed.closing_balance == D("1134.80")
+    # and the preamble told the account and the period
+    assert parsed.account_number == ACCOUNT and parsed.period == ("2025-12-01", "2025-12-31")
+    assert parsed.columns["debit"] == "发生额/元 借方" and parsed.columns["credit"] == "发生额/元 贷方"
+
+
+def test_the_xls_fixture_reads_to_the_same_lines_as_the_xlsx_it_was_made_from():
+    # given the committed .xls (BIFF) made from the same workbook (make_fixtures.py)
+    xls = (FIXTURES / "corporate.xls").read_bytes()
+
+    # when both are read
+    from_xls, from_xlsx = parse_statement(xls, BUILTIN), parse_statement(corporate_workbook(), BUILTIN)
+
+    # then the lines are identical
+    assert from_xls.file_format == "xls" and from_xls.errors == []
+    assert from_xls.rows == from_xlsx.rows and from_xls.account_number == ACCOUNT
+
+
+def test_a_cover_sheet_is_skipped_and_a_statement_continued_on_the_next_sheet_is_read():
+    # given a cover sheet, then the statement over two sheets (the second repeats the header)
+    header = ["交易日期", "流水号", "金额", "摘要"]
+    data = workbook(("说明", [["本文件由企业网银导出"], ["请勿修改"]]),
+                    ("第1页", [header, ["2025-12-01", "A1", 10.0, "x"], ["2025-12-01", "A2", -2.5, "y"]]),
+                    ("第2页", [header, ["2025-12-02", "A3", 7.0, "z"], ["2025-12-02", "A4", "abc", "bad"]]))
+
+    # when it is read
+    parsed = parse_statement(data)
+
+    # then both statement sheets are read and an error names its sheet
+    assert [(row.bank_reference, row.amount) for row in parsed.rows] == [
+        ("A1", D("10.00")), ("A2", D("-2.50")), ("A3", D("7.00"))]
+    assert [(e.sheet, e.line, e.code) for e in parsed.errors] == [("第2页", 3, "bad_amount")]
+
+
+@pytest.mark.parametrize(("value", "expected"), [
+    (1234.5, "1234.50"), (0.1 + 0.2, "0.30"), (1e11 + 0.01, "100000000000.01"), (-12.3, "-12.30"), (7, "7.00"),
+    (999999999999.99, "999999999999.99"), (-0.0, "0.00"),
+])
+def test_excel_numbers_become_exact_two_decimal_amounts(value, expected):
+    amount = amount_from_number(value)
+    assert amount == D(expected) and amount.as_tuple().exponent == -2
+
+
+@pytest.mark.parametrize("value", [1234.567, 0.001, float("nan"), float("inf"), 1e13, True])
+def test_excel_numbers_that_are_not_whole_fen_are_refused(value):
+    with pytest.raises(ValueError):
+        amount_from_number(value)
+
+
+@pytest.mark.parametrize(("value", "expected"), [
+    (datetime.datetime(2025, 12, 3, 23, 59, 59), (2025, 12, 3)), (datetime.date(2025, 12, 3), (2025, 12, 3)),
+    (46000, (2025, 12, 9)), (46000.75, (2025, 12, 9)), (20251203, (2025, 12, 3)), (20251203.0, (2025, 12, 3)),
+    ("2025/12/03  14:06:51", (2025, 12, 3)), ("2025-12-03T14:06", (2025, 12, 3)), ("２０２５－１２－０３", (2025, 12, 3)),
+])
+def test_excel_dates_serials_and_texts_become_dates(value, expected):
+    assert date_cell(value) == datetime.date(*expected)
+
+
+@pytest.mark.parametrize("value", [12, 3.5, 99999999, "٢٠٢٥-١٢-٠٣", "2025/13/03", True])
+def test_cells_that_are_not_dates_are_refused(value):
+    with pytest.raises(ValueError):
+        date_cell(value)
+
+
+def test_a_bad_excel_amount_and_a_reference_excel_already_rounded_are_row_errors():
+    # given a float with three decimals, and a 19-digit reference stored as a number
+    data = workbook(("s", [["流水号", "交易日期", "金额"], ["R1", "2025-12-01", 1.005 + 1e-3],
+                           [6222020200112233445, "2025-12-01", 5.0], ["R3", "2025-12-01", True]]))
+
+    # when it is read, then each is an error on its row
+    parsed = parse_statement(data)
+    assert [(e.line, e.code) for e in parsed.errors] == [(2, "bad_amount"), (3, "bad_reference"), (4, "bad_amount")]
+
+
+def test_csv_and_excel_versions_of_the_same_export_read_identically():
+    # given the corporate export as the bank's CSV and as its workbook
+    rows = corporate_rows(ACCOUNT, LINES)
+    csv_lines = [(line[0] if not isinstance(line[0], datetime.datetime) else line[0], *line[1:]) for line in LINES]
+    from_csv = parse_statement(as_csv(corporate_rows(ACCOUNT, csv_lines)), BUILTIN)
+    from_excel = parse_statement(workbook(("s", rows)), BUILTIN)
+
+    # then the lines are the same (46000 is an Excel serial only in Excel: compare the others)
+    assert [r for r in from_csv.rows if r.bank_reference != "T0003"] == \
+        [r for r in from_excel.rows if r.bank_reference != "T0003"]
+    assert from_csv.account_number == from_excel.account_number == ACCOUNT
+
+
+def test_a_damaged_workbook_is_refused():
+    with pytest.raises(StatementFileError) as refused:
+        parse_statement(b"PK\x03\x04" + b"\x00" * 200)
+    assert refused.value.code == "bad_workbook"
+
+
+def test_a_workbook_without_a_statement_header_is_refused_with_the_headers_it_has():
+    # given a workbook whose table the layouts do not know
+    data = workbook(("s", [["客户对账单"], ["日期", "单号", "数额", "说明"], ["2025-12-01", "X1", 5.0, "x"]]))
+
+    # when it is read, then the message lists the headers found and where
+    with pytest.raises(StatementFileError) as refused:
+        parse_statement(data, BUILTIN)
+    assert refused.value.code == "no_header"
+    assert "“日期”, “单号”, “数额”, “说明”" in refused.value.message and "line 2" in refused.value.message
+
+
+def test_an_empty_workbook_is_refused_as_empty():
+    with pytest.raises(StatementFileError) as refused:
+        parse_statement(workbook(("s", [])))
+    assert refused.value.code == "empty"
+
+
+def test_rows_come_out_as_statement_rows():
+    parsed = parse_statement(workbook(("s", [["reference", "date", "amount"], ["R1", "2025-12-01", "1,000.00"]])))
+    assert parsed.rows == [StatementRow(2, "R1", datetime.date(2025, 12, 1), D("1000.00"), "", "", "", "", None)]
