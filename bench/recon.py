@@ -33,6 +33,34 @@ def run_both(*, lines: int, orders: int, env: dict, timeout: float = 3600) -> tu
             process.terminate()
 
 
+def run_xlsx(*, lines: int, env: dict, timeout: float = 3600) -> dict:
+    """The same statement import from an .xlsx workbook, in a fresh process of its own (so its
+    peak memory is the Excel import's alone)."""
+    ctx = multiprocessing.get_context("spawn")
+    results = ctx.Queue()
+    process = ctx.Process(target=_xlsx_child, args=(lines, env, results), daemon=True)
+    process.start()
+    try:
+        return results.get(timeout=timeout)
+    finally:
+        process.join(timeout=60)
+        if process.is_alive():
+            process.terminate()
+
+
+def _xlsx_child(lines: int, env: dict, results):
+    try:
+        os.environ.update(env)
+        import django
+
+        django.setup()
+        from reconciliation import benchmarks
+
+        results.put(benchmarks.time_statement_import(lines=lines, file_format="xlsx"))
+    except BaseException:  # noqa: BLE001 - the parent reports it in the table
+        results.put({"error": _last_line(traceback.format_exc()), "traceback": traceback.format_exc(limit=8)})
+
+
 def _child(lines: int, orders: int, env: dict, results):
     out = []
     try:

@@ -201,6 +201,7 @@ def run(options: Options, *, in_place: bool) -> int:
 
         t = time.monotonic()
         results["import"], results["eod"] = measure_reconciliation(child_env, sizes)
+        results["import_xlsx"] = measure_xlsx_import(child_env, sizes)
         timings["reconciliation"] = round(time.monotonic() - t, 1)
     finally:
         for fn in reversed(cleanup):
@@ -316,6 +317,19 @@ def prove_after(loaded) -> dict:
     return {"ok": proof.ok, "seconds": time.monotonic() - t, "supervision": str(proof.supervision_balance),
             "virtual": str(proof.virtual_total), "mismatched_accounts": len(proof.mismatched_accounts),
             "postings": Posting.objects.filter(merchant=merchant).count()}
+
+
+def measure_xlsx_import(env: dict, sizes: Sizes) -> dict:
+    from . import recon
+
+    why = recon.available()
+    if why:
+        return {"error": why}
+    log(f"bench: statement import of {sizes.statement_lines:,} lines from an .xlsx workbook")
+    try:
+        return recon.run_xlsx(lines=sizes.statement_lines, env=env)
+    except Exception as error:  # noqa: BLE001
+        return _failed(error)
 
 
 def measure_reconciliation(env: dict, sizes: Sizes) -> tuple[dict, dict]:

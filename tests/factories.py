@@ -82,3 +82,13 @@ def member(merchant, *, user_id=None, kind="individual", roles=("buyer", "seller
         name=kw.pop("name", f"Member {n}"), kind=kind, id_number=kw.pop("id_number", f"11010119900307{n:04d}"),
         phone=kw.pop("phone", f"138{n:08d}"), roles=roles,
     )
+
+
+def statement_layout(**fields):
+    """A bank's statement layout as operations would save it (validated, audited)."""
+    from reconciliation.models import StatementLayout
+    from reconciliation.services.layouts import statement_layout_save
+
+    n = next(_seq)
+    fields = {"code": f"bank-{n}", "name": f"Bank {n}", **fields}
+    return statement_layout_save(layout=StatementLayout(**fields), actor=ops())

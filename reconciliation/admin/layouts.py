@@ -5,6 +5,7 @@ nobody edits JSON by hand; saving goes through services.layouts.statement_layout
 validates the layout and records the change. Layouts are switched off, never deleted."""
 from django import forms
 from django.contrib import admin
+from django.core.exceptions import ValidationError
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from unfold.admin import ModelAdmin
@@ -81,6 +82,13 @@ class StatementLayoutForm(forms.ModelForm):
             if f"{name}_text" in data:
                 setattr(self.instance, name, _lines(data[f"{name}_text"]))
         super()._post_clean()  # the model's clean() checks what the layout now says
+
+    def _update_errors(self, errors):
+        # The model names its JSON fields; the form shows them as one-item-per-line texts.
+        if hasattr(errors, "error_dict"):
+            errors = ValidationError({(f"{name}_text" if f"{name}_text" in self.fields else name): value
+                                      for name, value in errors.error_dict.items()})
+        super()._update_errors(errors)
 
 
 def _lines(text: str) -> list[str]:

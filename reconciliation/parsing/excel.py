@@ -51,8 +51,9 @@ class ExcelSource:
         for index, name in enumerate(self.sheet_names):
             try:
                 sheet = self._book.get_sheet_by_index(index)
-                first_row = sheet.start[0] if sheet.start else 0
+                # From A1 (skip_empty_area=False), so a row's index is its line in Excel.
                 rows = sheet.to_python(skip_empty_area=False) if sheet.height else []
+                first_row = 0
             except Exception as err:  # noqa: BLE001
                 raise StatementFileError("bad_workbook", MESSAGES["bad_workbook"]) from err
             del sheet

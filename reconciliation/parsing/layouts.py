@@ -157,7 +157,7 @@ def _flag_key(text: str) -> str:
 # --- mapping one header row -----------------------------------------------------------------
 
 @dataclass
-class Mapping_:
+class HeaderMapping:
     """How one layout reads one header: field -> column indexes, and what it cost."""
     layout: Layout
     columns: dict[str, list[int]]
@@ -180,7 +180,7 @@ class Mapping_:
                 -self.layout.priority)
 
 
-def map_header(layout: Layout, cells: list[str]) -> Mapping_ | None:
+def map_header(layout: Layout, cells: list[str]) -> HeaderMapping | None:
     """None when the layout does not apply (a required header of its own is absent)."""
     keys = [_key_variants(c) for c in cells]
     if layout.required_headers:
@@ -210,7 +210,7 @@ def map_header(layout: Layout, cells: list[str]) -> Mapping_ | None:
         if chosen and chosen != columns.get("bank_reference"):
             columns["bank_reference"] = chosen
             own += 1
-    return Mapping_(layout, columns, own, [_header_text(c) for c in cells])
+    return HeaderMapping(layout, columns, own, [_header_text(c) for c in cells])
 
 
 def _header_text(cell) -> str:
@@ -260,15 +260,15 @@ def _is_amount_group(text: str) -> bool:
     return any(key in _AMOUNT_GROUPS for key in _key_variants(text))
 
 
-def best_mapping(layouts: Iterable[Layout], cells: list) -> Mapping_ | None:
+def best_mapping(layouts: Iterable[Layout], cells: list) -> HeaderMapping | None:
     candidates = [m for layout in layouts if (m := map_header(layout, cells)) is not None]
-    best = max(candidates, key=Mapping_.score, default=None)
+    best = max(candidates, key=HeaderMapping.score, default=None)
     if best is not None and isinstance(cells, _Combined):
         best.headers = list(cells.shown)
     return best
 
 
-def unsigned_amount_column(mapping: Mapping_) -> str | None:
+def unsigned_amount_column(mapping: HeaderMapping) -> str | None:
     """The header of a single amount column that has no sign by name and nothing to sign it."""
     if "amount" not in mapping.columns or "direction" in mapping.columns:
         return None
@@ -276,7 +276,7 @@ def unsigned_amount_column(mapping: Mapping_) -> str | None:
     return header if any(k in UNSIGNED_AMOUNT_HEADERS for k in _key_variants(header)) else None
 
 
-def unknown_direction_column(mapping: Mapping_) -> str | None:
+def unknown_direction_column(mapping: HeaderMapping) -> str | None:
     """An unmapped header that looks like a debit/credit flag, next to a single amount column."""
     if "amount" not in mapping.columns or "direction" in mapping.columns:
         return None

@@ -14,7 +14,7 @@ from .cells import shown
 from .csvfile import CHUNK_SIZE, CsvSource, StatementFileError, split_lines
 from .excel import ExcelSource, sniff
 from .layouts import (
-    STANDARD, Layout, Mapping_, Preamble, best_mapping, combine_two_rows, read_preamble, unknown_direction_column,
+    STANDARD, Layout, HeaderMapping, Preamble, best_mapping, combine_two_rows, read_preamble, unknown_direction_column,
     unsigned_amount_column,
 )
 from .messages import MESSAGES
@@ -26,7 +26,7 @@ MAX_EXCEL_BYTES = 200 * 1024 * 1024
 
 @dataclass
 class Header:
-    mapping: Mapping_
+    mapping: HeaderMapping
     line: int  # the (last) header row
     first_line: int  # the first header row (two-row headers)
     preamble: Preamble
@@ -104,7 +104,7 @@ def find_header(rows: Iterator[tuple[int, list | None]], layouts: list[Layout]) 
     raise StatementFileError("missing_column" if missing else "no_header", message)
 
 
-def _check(mapping: Mapping_) -> None:
+def _check(mapping: HeaderMapping) -> None:
     if column := unsigned_amount_column(mapping):
         raise StatementFileError("unsigned_amount", MESSAGES["unsigned_amount"] % {"column": column})
     if column := unknown_direction_column(mapping):

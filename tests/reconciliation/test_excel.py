@@ -157,3 +157,22 @@ def test_an_empty_workbook_is_refused_as_empty():
 def test_rows_come_out_as_statement_rows():
     parsed = parse_statement(workbook(("s", [["reference", "date", "amount"], ["R1", "2025-12-01", "1,000.00"]])))
     assert parsed.rows == [StatementRow(2, "R1", datetime.date(2025, 12, 1), D("1000.00"), "", "", "", "", None)]
+
+
+def test_line_numbers_are_excel_s_own_when_the_table_does_not_start_in_a1():
+    # given a table that starts in C3 (two empty rows, two empty columns)
+    import io
+
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    for row, values in ((3, ("流水号", "交易日期", "金额")), (4, ("R1", "2025-12-01", 5.0)), (6, ("R2", "2025-12-01", "x"))):
+        for column, value in enumerate(values, start=3):
+            sheet.cell(row=row, column=column, value=value)
+    out = io.BytesIO()
+    book.save(out)
+
+    # when it is read, then rows and errors carry the line Excel shows
+    parsed = parse_statement(out.getvalue())
+    assert [row.line for row in parsed.rows] == [4] and [e.line for e in parsed.errors] == [6]
