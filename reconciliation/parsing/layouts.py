@@ -163,6 +163,7 @@ class HeaderMapping:
     columns: dict[str, list[int]]
     own_words: int  # columns recognised only through the layout's own words
     headers: list[str]  # the header text of every column (two-row headers combined)
+    reference_candidates: list[int] = field(default_factory=list)  # every reference column, preferred first
 
     @property
     def complete(self) -> bool:
@@ -202,15 +203,21 @@ def map_header(layout: Layout, cells: list[str]) -> HeaderMapping | None:
         columns.pop("credit", None)
         columns.pop("debit", None)
     own = sum(1 for indexes in columns.values() for i in indexes if i in owned)
+    candidates = [i for _r, i in sorted(hits.get("bank_reference", []))]
     if layout.reference_columns:
         wanted = [header_key(word) for word in layout.reference_columns]
         chosen = [next(i for i, variants in enumerate(keys) if w in variants) for w in wanted
                   if any(w in variants for variants in keys)]
+        if chosen:
+            candidates = chosen + [i for i in candidates if i not in chosen]
         chosen = chosen if layout.reference_composite else chosen[:1]
         if chosen and chosen != columns.get("bank_reference"):
             columns["bank_reference"] = chosen
             own += 1
-    return HeaderMapping(layout, columns, own, [_header_text(c) for c in cells])
+    return HeaderMapping(layout, columns, own, [_header_text(c) for c in cells], candidates)
+
+    # (a composite of every candidate is what the importer falls back to when the chosen
+    # reference column turns out not to be unique in the file: see services.imports)
 
 
 def _header_text(cell) -> str:

@@ -119,8 +119,12 @@ class StatementReader:
     ``layouts``: the bank layouts to recognise besides the standard one (services.layouts
     gives the active ones from the database)."""
 
-    def __init__(self, source: Iterable[bytes] | BinaryIO | bytes, layouts: Iterable[Layout] = ()):
+    def __init__(self, source: Iterable[bytes] | BinaryIO | bytes, layouts: Iterable[Layout] = (),
+                 composite_reference: bool = False):
+        """``composite_reference``: key each line on every reference column of the header, joined
+        (柜员流水号-交易参考号), instead of the preferred one alone."""
         self.layouts = [STANDARD, *[layout for layout in layouts if not layout.is_standard]]
+        self.composite_reference = composite_reference
         lines, head, size = split_lines(source), [], 0
         while size < CHUNK_SIZE and (raw := next(lines, None)) is not None:
             head.append(raw)
@@ -142,6 +146,8 @@ class StatementReader:
         self.account_number = header.preamble.account_number
         self.period = header.preamble.period
         mapping = header.mapping
+        # Reference columns the importer may join if the chosen one is not unique in the file.
+        self.reference_alternatives = len(mapping.reference_candidates) > len(mapping.columns["bank_reference"])
         self.columns = {f: " + ".join(mapping.headers[i] for i in idx) for f, idx in mapping.columns.items()}
         known = {i for idx in mapping.columns.values() for i in idx}
         self.ignored_columns = [h for i, h in enumerate(mapping.headers) if h and i not in known]
@@ -164,6 +170,8 @@ class StatementReader:
                 continue
             header.sheet = name if getattr(self._source, "several", False) else ""
             _check(header.mapping)
+            if self.composite_reference and len(header.mapping.reference_candidates) > 1:
+                header.mapping.columns["bank_reference"] = list(header.mapping.reference_candidates)
             self.sheets.append(SheetInfo(name, header.line, header.mapping.layout.code))
             return header, data_rows(header.line + 1, header.first_line)
         if first:

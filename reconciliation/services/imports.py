@@ -73,6 +73,8 @@ class ImportResult:
     period: tuple | None = None
     skipped_zero: int = 0
     skipped_summary: int = 0
+    reference_alternatives: bool = False  # the header has other reference columns to join
+    composite_reference: bool = False  # read again keyed on all of them (the first was not unique)
 
     def as_json(self) -> dict:
         """What `import_statement --json` prints, and nothing else."""
@@ -122,27 +124,37 @@ def statement_import(*, account_number: str, stream, actor, file_name: str = "",
             uploaded_by=actor.user, actor_label=actor.label[:150],
         )
         result.batch = batch
-        try:
-            with transaction.atomic():
-                # Lines are matched, booked and stored chunk by chunk as they are read; the first
-                # bad row stops the storing, and the refusal rolls back everything booked before.
-                matcher = matching.BatchMatcher(batch, actor=actor, result=result)
-                _load(batch, _hashed(stream, digest), result, progress, matcher)
-                batch.sha256 = digest.hexdigest()
-                if result.errors:
-                    raise _Refused()
-                batch.validate()
-                matcher.finish()
-                batch.post()
-                _finish(batch, result)
-                audit_record(actor=actor, obj=batch, action="import", from_state=StatementBatch.Status.UPLOADED,
-                             to_state=batch.status, data=result.as_json() | {"file": file_name, "sha256": batch.sha256})
-                if dry_run:
-                    raise _DryRun()
-        except _Refused:
-            _refuse(batch, result, actor, file_name)
-        except _DryRun:
-            pass
+        composite = False
+        while True:
+            try:
+                with transaction.atomic():
+                    # Lines are matched, booked and stored chunk by chunk as they are read; the first
+                    # bad row stops the storing, and the refusal rolls back everything booked before.
+                    matcher = matching.BatchMatcher(batch, actor=actor, result=result)
+                    _load(batch, _hashed(stream, digest), result, progress, matcher, composite)
+                    batch.sha256 = digest.hexdigest()
+                    if result.errors:
+                        raise _Refused()
+                    batch.validate()
+                    matcher.finish()
+                    batch.post()
+                    _finish(batch, result)
+                    audit_record(actor=actor, obj=batch, action="import", from_state=StatementBatch.Status.UPLOADED,
+                                 to_state=batch.status,
+                                 data=result.as_json() | {"file": file_name, "sha256": batch.sha256})
+                    if dry_run:
+                        raise _DryRun()
+            except _Refused:
+                if not composite and _can_read_again_composite(result, stream):
+                    # The reference column is not unique in this file but the header has others:
+                    # a composite of them is preferred to a refusal (nothing was kept: read again).
+                    composite, digest = True, hashlib.sha256()
+                    result = ImportResult(dry_run=dry_run, batch=batch, composite_reference=True)
+                    continue
+                _refuse(batch, result, actor, file_name)
+            except _DryRun:
+                pass
+            break
         if dry_run:
             transaction.set_rollback(True)
             result.batch = None
@@ -190,12 +202,25 @@ def _hashed(stream, digest):
         yield chunk
 
 
-def _load(batch: StatementBatch, chunks, result: ImportResult, progress, matcher):
+def _can_read_again_composite(result: ImportResult, stream) -> bool:
+    if not result.reference_alternatives or not result.errors:
+        return False
+    if any(error.get("code") != "reference_not_unique" for error in result.errors):
+        return False
+    if isinstance(stream, (bytes, bytearray, memoryview)):
+        return True
+    if getattr(stream, "seekable", lambda: False)():
+        stream.seek(0)
+        return True
+    return False
+
+
+def _load(batch: StatementBatch, chunks, result: ImportResult, progress, matcher, composite: bool = False):
     """Read every row; store new lines chunk by chunk while the file is clean so far (a later
     bad row rolls them back with the rest). Memory stays flat: one chunk of rows at a time,
     plus the file's references (for duplicates inside the file)."""
     try:
-        reader = StatementReader(chunks, statement_layouts())
+        reader = StatementReader(chunks, statement_layouts(), composite_reference=composite)
     except StatementFileError as err:
         result.errors.append({"line": None, "reason": err.message})
         _drain(chunks)
@@ -258,6 +283,7 @@ def _describe(batch: StatementBatch, result: ImportResult, reader: StatementRead
     result.file_format, result.layout_name = reader.file_format, str(reader.layout.name)
     result.columns, result.ignored_columns = reader.columns, reader.ignored_columns
     result.statement_account, result.period = reader.account_number, reader.period
+    result.reference_alternatives = reader.reference_alternatives
     batch.file_format, batch.layout_id = reader.file_format, reader.layout.pk
     batch.statement_account, batch.columns = reader.account_number[:40], reader.columns
     if reader.period:
@@ -301,7 +327,8 @@ def _store(batch: StatementBatch, rows: list, seen: set, business_dates: dict, r
     for row in rows:
         earlier = seen.get(row.bank_reference)
         if earlier is not None and earlier[1] != (row.value_date, row.amount):
-            result.errors.append({"line": row.line, "value": row.bank_reference, "reason": _(
+            result.errors.append({"line": row.line, "value": row.bank_reference, "code": "reference_not_unique",
+                                  "reason": _(
                 "The bank reference comes back with another date or amount (first on line %(first)s): this "
                 "column is not unique in the file. Use a statement layout with a composite reference.")
                 % {"first": earlier[0]}})

@@ -102,6 +102,23 @@ def test_a_reference_that_comes_back_with_another_amount_refuses_the_file(mercha
     assert "line 2" in str(result.errors[0]["reason"]) and StatementLine.objects.count() == 0
 
 
+def test_a_reference_not_unique_in_the_file_is_joined_with_the_other_reference_rather_than_refused(client, merchant):
+    # given a file whose preferred reference (流水号) repeats, next to a voucher number (凭证号)
+    data = workbook(("s", [["交易日期", "流水号", "凭证号", "金额"], ["2025-12-03", "S1", "V1", 5.0],
+                           ["2025-12-03", "S1", "V2", 7.0], ["2025-12-03", "S2", "V3", 1.0]]))
+    # when it is previewed in the admin, then the preview says the lines are keyed on both
+    client.force_login(f.ops())
+    response = client.post(reverse(IMPORT_URL), {"account": merchant.supervision_account_number,
+                                                 "file": SimpleUploadedFile("s.xlsx", data)})
+    assert 'id="ready"' in response.content.decode() and 'id="composite-reference"' in response.content.decode()
+    # and when it is imported, every line is kept under a composite of the two references
+    result = do_import(merchant, data)
+    assert not result.refused and result.composite_reference and result.imported == 3
+    assert sorted(StatementLine.objects.values_list("bank_reference", "amount")) == [
+        ("S1-V1", D("5.00")), ("S1-V2", D("7.00")), ("S2-V3", D("1.00"))]
+    assert StatementBatch.objects.get().columns["bank_reference"] == "流水号 + 凭证号"
+
+
 def test_the_same_line_twice_in_a_file_is_a_duplicate_not_an_error(merchant):
     data = workbook(("s", [["交易日期", "流水号", "金额"], ["2025-12-03", "S1", 5.0], ["2025-12-03", "S1", 5.0]]))
     result = do_import(merchant, data)
