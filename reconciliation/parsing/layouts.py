@@ -22,7 +22,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .cells import ascii_text
+from .cells import ascii_text, flag_key
 
 FIELDS = ("bank_reference", "value_date", "amount", "credit", "debit", "direction", "counterparty_name",
           "counterparty_account", "counterparty_bank", "remark", "balance")
@@ -140,18 +140,12 @@ def layout_from_data(data: Mapping, pk: int | None = None) -> Layout:
         code=data["code"], name=data["name"], pk=pk, priority=int(data.get("priority", 100)),
         headers={f: tuple(words) for f, words in (data.get("headers") or {}).items() if f in FIELDS},
         date_formats=tuple(data.get("date_formats") or ()),
-        direction_values={_flag_key(k): (1 if v == "in" else -1) for k, v in (data.get("direction_values") or {}).items()},
+        direction_values={flag_key(k): (1 if v == "in" else -1) for k, v in (data.get("direction_values") or {}).items()},
         footer_patterns=tuple(data.get("footer_patterns") or ()),
         reference_columns=tuple(data.get("reference_columns") or ()),
         reference_composite=bool(data.get("reference_composite")),
         required_headers=tuple(data.get("required_headers") or ()),
     )
-
-
-def _flag_key(text: str) -> str:
-    from .cells import flag_key
-
-    return flag_key(text)
 
 
 # --- mapping one header row -----------------------------------------------------------------
@@ -214,10 +208,9 @@ def map_header(layout: Layout, cells: list[str]) -> HeaderMapping | None:
         if chosen and chosen != columns.get("bank_reference"):
             columns["bank_reference"] = chosen
             own += 1
+    # Every reference column, preferred first: joined, they are what the importer falls back to
+    # when the chosen one turns out not to be unique in the file (services.imports).
     return HeaderMapping(layout, columns, own, [_header_text(c) for c in cells], candidates)
-
-    # (a composite of every candidate is what the importer falls back to when the chosen
-    # reference column turns out not to be unique in the file: see services.imports)
 
 
 def _header_text(cell) -> str:
@@ -228,19 +221,14 @@ def _header_text(cell) -> str:
     return str(cell).strip()
 
 
-def combine_two_rows(top: list, bottom: list) -> list[str] | None:
-    """See _combine; the result's ``shown`` attribute has the headers as staff read them."""
-    combined = _combine(top, bottom)
-    return combined
-
-
 class _Combined(list):
+    """A two-row header as one row of header words; ``shown`` is how staff read each column."""
     shown: list[str]
 
 
-def _combine(top: list, bottom: list) -> list[str] | None:
-    """A group header over sub-headers -> one header row ('发生额/元' over '借方' -> '借方发生额'),
-    or None when the bottom row is not sub-headers of an amount group."""
+def combine_two_rows(top: list, bottom: list) -> list[str] | None:
+    """A group header over sub-headers -> one header row ('发生额/元' over '借方' -> '支出金额',
+    shown as '发生额/元 借方'), or None when the bottom row is not sub-headers of an amount group."""
     width = max(len(top), len(bottom))
     top = [str(c or "").strip() for c in top] + [""] * (width - len(top))
     bottom = [str(c or "").strip() if not isinstance(c, (int, float)) else "\0" for c in bottom]
