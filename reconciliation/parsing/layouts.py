@@ -22,6 +22,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from django.utils.translation import gettext_lazy as _
+
 from .cells import ascii_text, flag_key
 
 FIELDS = ("bank_reference", "value_date", "amount", "credit", "debit", "direction", "counterparty_name",
@@ -126,7 +128,7 @@ class Layout:
         return None
 
 
-STANDARD = Layout(code="standard", name="Standard (STATEMENTS.md)", priority=0)
+STANDARD = Layout(code="standard", name=_("Standard (STATEMENTS.md)"), priority=0)
 
 
 def load_builtin(path: Path = BUILTIN_FILE) -> list[dict]:

@@ -160,6 +160,18 @@ def test_the_admin_preview_shows_the_layout_and_how_each_column_was_read(client,
     assert merchant.supervision_account_number in page and "2025-12-01" in page
     assert "发生额/元 贷方" in page and "+1234.50" in page and "2025/12/03  10:00:00" in page
     assert StatementBatch.objects.count() == 0  # nothing booked before the confirm
+    # and when it is confirmed, it is booked with the layout it was previewed with
+    response = client.post(reverse(IMPORT_URL), {"token": response.context["token"]})
+    batch = StatementBatch.objects.get()
+    assert response.status_code == 302 and (batch.status, batch.layout, batch.imported) == ("posted", layout, 1)
+
+
+def test_a_built_in_layout_s_page_shows_its_words_one_per_line_and_the_standard_table(client):
+    client.force_login(f.ops())
+    layout = StatementLayout.objects.get(code="cn-direction-1-2")
+    page = client.get(reverse("admin:reconciliation_statementlayout_change", args=[layout.pk])).content.decode()
+    assert "direction: 收支标识" in page and "1 = in" in page and "2 = out" in page
+    assert "贷方发生额" in page  # the standard table, read-only
 
 
 def test_the_admin_refuses_an_unknown_layout_listing_its_headers(client, merchant):

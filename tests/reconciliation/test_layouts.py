@@ -76,6 +76,12 @@ def test_numbered_directions_only_where_the_layout_documents_them():
     assert other.rows == [] and [e.code for e in other.errors] == ["bad_direction"]
 
 
+def test_numbered_directions_stored_as_excel_numbers():
+    data = workbook(("s", [["交易日期", "流水号", "发生额", "收支标识"], ["2025-12-03", "R1", 5.0, 1],
+                           ["2025-12-03", "R2", 5.0, 2.0]]))
+    assert [row.amount for row in parse_statement(data, BUILTIN).rows] == [D("5.00"), D("-5.00")]
+
+
 @pytest.mark.parametrize(("header", "field"), [("交易摘要", "remark"), ("附言", "remark"), ("用途", "remark"),
                                                ("客户摘要", "remark"), ("交易附言", "remark"), ("备注", "remark"),
                                                ("对方账户", "counterparty_account"),
