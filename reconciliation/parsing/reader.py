@@ -130,6 +130,9 @@ class StatementReader:
             head.append(raw)
             size += len(raw)
         self.file_format = sniff(head[0] if head else b"")
+        start = b"".join(head[:3])[:512].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+        if self.file_format == "csv" and start.startswith((b"<html", b"<!doctype", b"<?xml", b"<table", b"<meta")):
+            raise StatementFileError("web_page", MESSAGES["web_page"])
         if self.file_format == "csv":
             self._source = CsvSource(lines, head)
         else:

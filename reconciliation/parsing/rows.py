@@ -92,7 +92,8 @@ class RowReader:
         date_raw = raw("value_date")
         amount_cells = [raw(f) for f in (("credit", "debit") if self._pair else ("amount",))]
         footer_probe = reference_text or (c.text_cell(first) if isinstance(first, str) else "")
-        if footer_probe and self.layout.footer.match(c.ascii_text(footer_probe)):
+        # (at most 200 characters: the patterns are operations' own regular expressions)
+        if footer_probe and self.layout.footer.match(c.ascii_text(footer_probe[:200])):
             self.skipped_summary += 1
             return ()
         if all(c.is_empty(a) for a in amount_cells) and not _has_digit(date_raw):

@@ -80,7 +80,8 @@ class ImportResult:
         """What `import_statement --json` prints, and nothing else."""
         return {"rows": self.rows, "imported": self.imported, "duplicates": self.duplicates,
                 "matched": self.matched, "unmatched": self.unmatched,
-                "errors": [{"line": e["line"], "reason": str(e["reason"])} for e in self.errors]}
+                "errors": [{"line": e["line"], "reason": str(e["reason"]),
+                            **({"sheet": e["sheet"]} if e.get("sheet") else {})} for e in self.errors]}
 
 
 class _Refused(Exception):

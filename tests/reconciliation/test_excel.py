@@ -148,6 +148,17 @@ def test_a_workbook_without_a_statement_header_is_refused_with_the_headers_it_ha
     assert "“日期”, “单号”, “数额”, “说明”" in refused.value.message and "line 2" in refused.value.message
 
 
+@pytest.mark.parametrize("data", [b"<html><body><table><tr><td>\xe6\xb5\x81</td></tr></table></body></html>",
+                                  b"\xef\xbb\xbf<?xml version=\"1.0\"?><Workbook></Workbook>",
+                                  b"\r\n<table border=1><tr><td>x</td></tr></table>"])
+def test_a_web_page_saved_as_xls_is_refused_with_what_to_do(data):
+    # given what some banks download as ".xls": an HTML table or SpreadsheetML
+    with pytest.raises(StatementFileError) as refused:
+        parse_statement(data)
+    # then the message says what it is and how to make a workbook of it
+    assert refused.value.code == "web_page" and ".xlsx" in refused.value.message
+
+
 def test_an_empty_workbook_is_refused_as_empty():
     with pytest.raises(StatementFileError) as refused:
         parse_statement(workbook(("s", [])))
