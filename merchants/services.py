@@ -249,7 +249,7 @@ def _same_name(a: str, b: str) -> bool:
 @transaction.atomic
 def bank_card_add(*, member: Member, actor, account_number: str, account_name: str, bank_name: str) -> BankCard:
     number = "".join((account_number or "").split())
-    if not number.isdigit() or not 8 <= len(number) <= 32:
+    if not (number.isascii() and number.isdigit()) or not 8 <= len(number) <= 32:  # '６２２２' is not a card
         raise ValidationFailed(_("An account number has 8 to 32 digits."), field="account_number")
     if not (account_name or "").strip():
         raise ValidationFailed(_("The account name is required."), field="account_name")

@@ -56,6 +56,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: whatever goes wrong under /api/ (even with DEBUG on), a platform gets the JSON envelope.
+    "core.api.middleware.APIErrorEnvelopeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -197,6 +199,7 @@ JIANGUAN = {
     "GUARANTEE_AUTO_RELEASE_DAYS": env.int("JIANGUAN_AUTO_RELEASE_DAYS", default=7),
     "DAILY_CUTOFF": env.str("JIANGUAN_DAILY_CUTOFF", default="16:30"),
     "CREDIT_SECOND_APPROVAL_ABOVE": env.str("JIANGUAN_CREDIT_SECOND_APPROVAL_ABOVE", default="1000000.00"),
+    "API_MAX_BODY_BYTES": env.int("JIANGUAN_API_MAX_BODY_BYTES", default=2_621_440),
 }
 
 # --- Celery -----------------------------------------------------------------------------
@@ -220,7 +223,7 @@ if not CELERY_BROKER_URL:
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "core.api.schema.PlatformAutoSchema",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["core.api.parsers.StrictJSONParser"],
     # Platform endpoints authenticate with signed requests (core.api.views.PlatformAPIView);
     # the schema and docs views are public.
     "DEFAULT_AUTHENTICATION_CLASSES": [],

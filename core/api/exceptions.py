@@ -20,11 +20,14 @@ from rest_framework.views import set_rollback
 
 from core.errors import ApplicationError
 
+from .parsers import BodyRefused
+
 logger = logging.getLogger("jianguan.api")
 
 AMOUNT_CODE = "invalid_amount"
 
 _DRF_CODES = {
+    BodyRefused: ("invalid_request", _("The request body was refused.")),
     exceptions.ParseError: ("invalid_request", _("The request body is not valid JSON.")),
     exceptions.NotAuthenticated: ("unauthenticated", _("The request is not signed.")),
     exceptions.AuthenticationFailed: ("unauthenticated", _("The request signature was refused.")),

@@ -1,16 +1,15 @@
 """Serializer fields of the API contract.
 
 MoneyField: amounts travel as JSON strings ("1250.00"); anything else — a JSON number, "1e3",
-"NaN", a negative, zero, more than 2 decimals, more than 999999999999.99 — is a 400
-`invalid_amount` (core.money.parse_amount decides). Rendered as a string with 2 decimals."""
+"NaN", a sign, spaces, full-width or other non-ASCII digits, zero, more than 2 decimals, more
+than 999999999999.99 — is a 400 `invalid_amount` (core.money.parse_amount decides). Rendered as a string with 2 decimals."""
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from core.errors import InvalidAmount
-from core.money import format_amount, parse_amount
+from core.money import AMOUNT_PATTERN, format_amount, parse_amount
 
-AMOUNT_PATTERN = r"^[0-9]{1,12}(\.[0-9]{1,2})?$"
 SIGNED_AMOUNT_PATTERN = r"^-?[0-9]{1,12}\.[0-9]{2}$"
 
 

@@ -56,7 +56,7 @@ from django.urls import register_converter
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions
-from rest_framework.parsers import JSONParser
+from .parsers import StrictJSONParser
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
@@ -132,7 +132,7 @@ class _Replay(Exception):
 class SignedAPIView(APIView):
     """JSON in, JSON out, signed requests, throttled per app id, idempotent POSTs."""
 
-    parser_classes = [JSONParser]
+    parser_classes = [StrictJSONParser]
     renderer_classes = [JSONRenderer]
     throttle_classes = [AppIdRateThrottle]
     schema = PlatformAutoSchema()
@@ -168,6 +168,10 @@ class SignedAPIView(APIView):
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
         self._idempotency_record = None
+        if request.method not in SAFE_METHODS:
+            # Every body is parsed (core.api.parsers) before the view or the idempotency claim
+            # runs, even where the view takes none: a refused body reaches no service.
+            request.data  # noqa: B018
         if request.method != "POST" or not self.idempotency:
             return
         key = idempotency.read_key(request._request.META, required=self.idempotency == "required")
@@ -233,7 +237,7 @@ class RouteNotFound(APIView):
 
     authentication_classes = []
     permission_classes = []
-    parser_classes = [JSONParser]
+    parser_classes = [StrictJSONParser]
     renderer_classes = [JSONRenderer]
 
     def _not_found(self, request, *args, **kwargs):

@@ -16,7 +16,7 @@ from unfold.widgets import (
 from core.admin_display import status_badge
 from core.admin_workflow import WorkflowAdminMixin
 from core.errors import ApplicationError
-from core.money import parse_amount
+from core.money import MoneyFormField
 from merchants.models import Member
 from merchants.selectors import merchants_visible_to
 
@@ -79,8 +79,8 @@ class WithdrawalAdmin(FormPageMixin, WorkflowAdminMixin, ReadOnlyAdminMixin, Mod
 class HoldForm(forms.Form):
     merchant = forms.ModelChoiceField(label=_("Merchant"), queryset=None, widget=UnfoldAdminSelectWidget)
     user_id = forms.CharField(label=_("Member's platform user id"), max_length=64, widget=UnfoldAdminTextInputWidget)
-    amount = forms.CharField(label=_("Amount"), max_length=20, widget=UnfoldAdminTextInputWidget,
-                             help_text=_("Moved from the member's available to their frozen balance, e.g. 1250.00"))
+    amount = MoneyFormField(label=_("Amount"), allow_zero=False, widget=UnfoldAdminTextInputWidget,
+                            help_text=_("Moved from the member's available to their frozen balance, e.g. 1250.00"))
     reason = forms.CharField(label=_("Reason"), widget=UnfoldAdminTextareaWidget(attrs={"rows": 3}))
     legal_reference = forms.CharField(label=_("Legal reference (court order number)"), max_length=100,
                                       required=False, widget=UnfoldAdminTextInputWidget)
@@ -88,12 +88,6 @@ class HoldForm(forms.Form):
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["merchant"].queryset = merchants_visible_to(user).order_by("code")
-
-    def clean_amount(self):
-        try:
-            return parse_amount(self.cleaned_data["amount"])
-        except ApplicationError as err:
-            raise forms.ValidationError(err.message) from None
 
     def clean(self):
         data = super().clean()

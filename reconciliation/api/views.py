@@ -3,8 +3,9 @@ import datetime
 
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiParameter
-from rest_framework.parsers import BaseParser, JSONParser, MultiPartParser
+from rest_framework.parsers import BaseParser, MultiPartParser
 
+from core.api.parsers import StrictJSONParser
 from core.api.schema import endpoint
 from core.api.views import PlatformAPIView
 from core.errors import ValidationFailed
@@ -32,7 +33,7 @@ class OrderFileCreate(PlatformAPIView):
     `Content-Type: text/csv` and `?business_date=YYYY-MM-DD`, or a multipart upload with the
     fields `file` and `business_date`. A later file for the same date replaces the earlier one."""
 
-    parser_classes = [JSONParser, CsvParser, MultiPartParser]
+    parser_classes = [StrictJSONParser, CsvParser, MultiPartParser]
     idempotency = "optional"  # sending a day's file twice only supersedes it with itself
 
     @endpoint(summary="Send the day's order file", request=s.OrderFileInput, response=s.OrderFileOutput,

@@ -116,3 +116,49 @@ def test_application_errors_keep_their_status_and_code(platform, raw_api):
     assert response.status_code == 409
     error = error_of(response)
     assert error["code"] == "duplicate" and error["details"] == {"user_id": [error["message"]]}
+
+
+# --- the last resort: never HTML or a traceback to an API client, even with DEBUG on ---------
+
+def _explode(*args, **kwargs):
+    raise RuntimeError("secret-internal-detail")
+
+
+@pytest.mark.parametrize("debug", [True, False])
+def test_an_error_while_rendering_answers_the_envelope_even_with_debug(platform, raw_api, monkeypatch, debug):
+    """Given a bug that escapes DRF's handler (here: the renderer itself fails), when a platform
+    calls, then it gets the 500 envelope as JSON: no HTML page, no traceback, no settings."""
+    from rest_framework.renderers import JSONRenderer
+
+    add_member(platform, "u-1")
+    monkeypatch.setattr(JSONRenderer, "render", _explode)
+    with override_settings(DEBUG=debug):
+        response = raw_api.as_platform(platform, "GET", "/api/v1/members/u-1")
+    assert response.status_code == 500
+    assert response["Content-Type"] == "application/json"
+    assert error_of(response)["code"] == "internal_error"
+    assert b"secret-internal-detail" not in response.content and b"Traceback" not in response.content
+
+
+@override_settings(DEBUG=True)
+def test_django_pages_under_api_become_the_envelope_with_debug(platform, raw_api):
+    response = Client().get("/api/nothing-here")
+    assert response.status_code == 404 and response["Content-Type"] == "application/json"
+    assert error_of(response)["code"] == "not_found"
+    response = Client(HTTP_HOST="evil.example").get("/api/v1/members")  # DisallowedHost: Django's 400 page
+    assert response.status_code == 400 and error_of(response)["code"] == "invalid_request"
+
+
+@override_settings(DEBUG=True)
+def test_a_database_error_outside_drf_answers_503_with_retry_after(platform, raw_api, monkeypatch):
+    from django import db
+    from rest_framework.renderers import JSONRenderer
+
+    def lost(*args, **kwargs):
+        raise db.OperationalError("server closed the connection unexpectedly")
+
+    add_member(platform, "u-1")
+    monkeypatch.setattr(JSONRenderer, "render", lost)
+    response = raw_api.as_platform(platform, "GET", "/api/v1/members/u-1")
+    assert response.status_code == 503 and response["Retry-After"]
+    assert error_of(response)["code"] == "database_unavailable"

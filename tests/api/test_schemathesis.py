@@ -8,6 +8,7 @@ import pytest
 import schemathesis
 from django.test import Client
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from schemathesis.checks import not_a_server_error
 from schemathesis.generation import GenerationMode
 from schemathesis.specs.openapi.checks import (
@@ -18,6 +19,7 @@ from jianguan_client import SignedAuth
 from ledger.models import PaymentChannel
 
 from .conftest import add_member, fund
+from .strategies import books, hostile_amounts
 from .transport import BASE_URL, django_session
 
 pytestmark = pytest.mark.django_db
@@ -90,3 +92,68 @@ def test_schemathesis_finds_no_500_and_no_schema_breaking_answer(seeded):
     # the signing worked: generated requests reached the views and some succeeded
     assert sum(1 for status in statuses if 200 <= status < 300) >= 30
     assert statuses.count(401) < len(statuses) // 10
+
+
+def _amount_fields(body, prefix=""):
+    """Dotted paths of the amount fields of a generated body (amount, platform_fee, splits.0.amount, …)."""
+    out = []
+    if isinstance(body, dict):
+        for key, value in body.items():
+            path = f"{prefix}{key}"
+            if key in ("amount", "platform_fee") and not isinstance(value, (dict, list)):
+                out.append(path)
+            out.extend(_amount_fields(value, f"{path}."))
+    elif isinstance(body, list):
+        for index, value in enumerate(body):
+            out.extend(_amount_fields(value, f"{prefix}{index}."))
+    return out
+
+
+def _put(body, dotted, value):
+    *parents, last = dotted.split(".")
+    for part in parents:
+        body = body[int(part)] if isinstance(body, list) else body[part]
+    body[int(last) if isinstance(body, list) else last] = value
+
+
+def test_schemathesis_bodies_with_hostile_amounts_are_refused_and_book_nothing(seeded):
+    """Schemathesis builds valid bodies for every POST operation; hypothesis puts an amount outside
+    the money grammar (other scripts' digits, a sign, whitespace, -0.00) into one of their amount
+    fields. Each answers 400 invalid_amount (or 404 for a path id that does not exist, which is
+    looked up first), never books, and never answers 5xx."""
+    platform, ids = seeded
+    PaymentChannel.objects.create(code="fastpay", name="FastPay", app_id="fastpay-app", secret="s3cret")
+    schema = load_schema()
+    session = django_session()
+    session.auth = SignedAuth(platform.app_id, platform.secret)
+    refused = []
+    for operation in (result.ok() for result in schema.get_all_operations()):
+        if operation.method.upper() != "POST" or "channels" in operation.path:
+            continue  # channel notifications are signed by the channel: tests/api/test_hostile_input.py
+        known = {"user_id": "u-1"} if "{user_id}" in operation.path else {}
+        if "{id}" in operation.path and operation.path in ids:
+            known["id"] = ids[operation.path]
+
+        @given(case=operation.as_strategy(generation_mode=GenerationMode.POSITIVE, path_parameters=known or None),
+               amount=hostile_amounts, data=st.data())
+        @settings(max_examples=EXAMPLES, deadline=None, database=None, derandomize=True,
+                  suppress_health_check=list(HealthCheck))
+        def exercise(case, amount, data):
+            fields = _amount_fields(case.body)
+            if not fields:
+                return
+            _put(case.body, data.draw(st.sampled_from(fields)), amount)
+            before = books()
+            response = case.call(base_url=BASE_URL, session=session)
+            code = response.json()["error"]["code"] if response.status_code >= 400 else None
+            assert (response.status_code, code) in ((400, "invalid_amount"), (404, "not_found")), (
+                operation.path, case.body, response.content[:300])
+            assert books() == before, (operation.path, case.body)
+            refused.append(operation.path)
+
+        exercise()
+    # every operation whose request schema has an amount (order files type their orders loosely:
+    # tests/api/test_hostile_input.py spoils theirs)
+    assert set(refused) == {"/api/v1/deposits", "/api/v1/payments", "/api/v1/payments/{id}/refunds",
+                            "/api/v1/withdrawals", "/api/v1/members/{user_id}/bank-cards/{id}/verify",
+                            "/api/v1/credit/drawdowns", "/api/v1/credit/bills/{id}/repayments"}, set(refused)
