@@ -45,6 +45,7 @@ from ledger.services.deposits import CODE_ALPHABET, CODE_LENGTH
 from merchants.models import BankCard, MemberKind
 
 from ..models import StatementBatch, StatementLine
+from ..parsing.cells import FULL_WIDTH
 
 CHUNK = 2000
 PREVIEW_LIMIT = 500
@@ -70,9 +71,10 @@ _TOKEN = re.compile(r"[A-Za-z0-9_\-]{1,64}")
 
 def payment_codes_in(remark: str) -> list[str]:
     """Every string a payment code could be, in remark order (what find_open_deposit_by_code
-    tries, restricted to the code alphabet so a long remark stays cheap)."""
+    tries, restricted to the code alphabet so a long remark stays cheap). A code the bank
+    exported in full-width forms (ＲＣ７ＫＱ２Ｍ９Ｘ) is the same code; the remark is kept as written."""
     codes = []
-    for run in _CODE_RUN.findall((remark or "").upper()):
+    for run in _CODE_RUN.findall((remark or "").translate(FULL_WIDTH).upper()):
         codes.extend(run[i:i + CODE_LENGTH] for i in range(len(run) - CODE_LENGTH + 1))
     return codes
 

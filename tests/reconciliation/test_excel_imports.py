@@ -68,6 +68,18 @@ def test_an_xlsx_export_is_booked_like_a_csv(merchant):
     assert account_balances(merchant)["supervision"] == D("1333.50") and prove_merchant(merchant).ok
 
 
+def test_a_payment_code_the_bank_exported_in_full_width_forms_still_credits_its_deposit(merchant):
+    # given a deposit and a remark where the bank wrote its code in full-width letters and digits
+    deposit = announce(merchant, f.member(merchant), "88.00", "D-FW")
+    wide = deposit.payment_code.translate({ord(c): ord(c) + 0xFEE0 for c in deposit.payment_code})
+    data = workbook(("s", [["交易日期", "流水号", "金额", "附言"], ["2025-12-03", "S1", "８８．００", f"货款{wide}"]]))
+    # when it is imported, then the deposit is credited and the remark is kept as the bank wrote it
+    result = do_import(merchant, data)
+    assert result.matched == 1 and StatementLine.objects.get().remark == f"货款{wide}"
+    deposit.refresh_from_db()
+    assert deposit.status == Deposit.Status.SUCCEEDED
+
+
 def test_a_statement_of_another_account_is_refused_and_books_nothing(merchant):
     # given a workbook whose preamble names another account
     buyer = f.member(merchant)
