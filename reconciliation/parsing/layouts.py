@@ -90,7 +90,7 @@ def _key_variants(cell) -> tuple[str, ...]:
 @dataclass(frozen=True)
 class Layout:
     code: str
-    name: str
+    name: str = field(repr=False)  # may be a lazy translation: never rendered at import time
     headers: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # field -> extra header words
     date_formats: tuple[str, ...] = ()
     direction_values: Mapping[str, int] = field(default_factory=dict)  # flag_key -> +1 / -1

@@ -7,23 +7,12 @@ import pytest
 from reconciliation.parsing import StatementFileError, StatementRow, parse_statement
 from reconciliation.parsing.cells import amount_from_number, date_cell
 
-from .workbooks import BUILTIN, FIXTURES, as_csv, corporate_rows, header_row_index, workbook
+from .workbooks import BUILTIN, CORPORATE_LINES, FIXTURES, TRAITS, as_csv, corporate_rows, workbook
 
 D = Decimal
 ACCOUNT = "37001618801050099999"
-LINES = [
-    (datetime.datetime(2025, 12, 3, 14, 6, 51), "T0001", None, 1234.5, "济南鲁味食品有限公司", "37001618801050012345",
-     "货款 RC7KQ2M9X", 1234.5),
-    ("2025/12/03  15:10:02", 20251203000123, 100.0, 0.0, "张三", 6222020200112233, "提现", 1134.5),
-    (46000, "T0003", "-", 0.1 + 0.2, "李四", "", "利息", 1134.8),
-    (20251205, "T0004", "", "0.00", "", "", "利息税", 1134.8),
-]
-
-
-def corporate_workbook(lines=LINES, account=ACCOUNT):
-    rows = corporate_rows(account, lines)
-    top = header_row_index(rows) + 1
-    return workbook(("账户明细", rows, ["A1:H1", f"C{top}:D{top}"]))
+LINES = CORPORATE_LINES
+corporate_workbook = TRAITS["corporate"]
 
 
 def test_an_xlsx_export_with_preamble_two_row_header_numbers_and_footers():
@@ -50,16 +39,32 @@ def test_an_xlsx_export_with_preamble_two_row_header_numbers_and_footers():
     assert parsed.columns["debit"] == "发生额/元 借方" and parsed.columns["credit"] == "发生额/元 贷方"
 
 
-def test_the_xls_fixture_reads_to_the_same_lines_as_the_xlsx_it_was_made_from():
-    # given the committed .xls (BIFF) made from the same workbook (make_fixtures.py)
-    xls = (FIXTURES / "corporate.xls").read_bytes()
+@pytest.mark.parametrize("trait", sorted(TRAITS))
+def test_each_xls_fixture_reads_to_the_same_lines_as_the_xlsx_it_was_made_from(trait):
+    # given the committed .xls (BIFF) made from the trait's workbook (fixtures/make_fixtures.py)
+    xls = (FIXTURES / f"{trait}.xls").read_bytes()
 
     # when both are read
-    from_xls, from_xlsx = parse_statement(xls, BUILTIN), parse_statement(corporate_workbook(), BUILTIN)
+    from_xls, from_xlsx = parse_statement(xls, BUILTIN), parse_statement(TRAITS[trait](), BUILTIN)
 
-    # then the lines are identical
-    assert from_xls.file_format == "xls" and from_xls.errors == []
-    assert from_xls.rows == from_xlsx.rows and from_xls.account_number == ACCOUNT
+    # then the lines, the layout and the preamble are identical, and nothing is an error
+    assert from_xls.file_format == "xls" and from_xls.errors == from_xlsx.errors == []
+    assert from_xls.rows == from_xlsx.rows and len(from_xls.rows) >= 2
+    assert (from_xls.layout, from_xls.account_number, from_xls.skipped) == \
+        (from_xlsx.layout, from_xlsx.account_number, from_xlsx.skipped)
+
+
+def test_what_the_trait_fixtures_read_as():
+    multi = parse_statement(TRAITS["multi_sheet"](), BUILTIN)
+    assert [(row.bank_reference, row.amount) for row in multi.rows] == [
+        ("S1", D("500.00")), ("S2", D("-20.50")), ("S3", D("1234.56"))]
+    flags = parse_statement(TRAITS["direction_flag"](), BUILTIN)
+    assert [(row.bank_reference, row.amount) for row in flags.rows] == [("F1", D("12800.00")), ("F2", D("-2000.00"))]
+    assert flags.account_number == ACCOUNT
+    teller = parse_statement(TRAITS["teller_reference"](), BUILTIN)
+    assert teller.layout.code == "cn-teller-reference"
+    assert [(row.bank_reference, row.value_date, row.amount) for row in teller.rows] == [
+        ("T01-R1", datetime.date(2025, 12, 3), D("300.00")), ("T01-R2", datetime.date(2025, 12, 3), D("-45.00"))]
 
 
 def test_a_cover_sheet_is_skipped_and_a_statement_continued_on_the_next_sheet_is_read():
