@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from reconciliation.parsing import (
     DIRECTION_VALUES,
     HEADERS,
+    STANDARD,
     UNSIGNED_AMOUNT_HEADERS,
     RowError,
     StatementFileError,
@@ -25,6 +26,8 @@ from reconciliation.parsing import (
     parse_statement,
 )
 from reconciliation.parsing.cells import direction_of, flag_key
+
+from .workbooks import BUILTIN
 
 D = Decimal
 SHARED_SAMPLE = Path("/work/shared/samples/statement-utf8.csv")
@@ -833,4 +836,6 @@ def test_round_trip(rows, encoding, layout, separators, currency, date_style, de
     assert parsed.encoding == encoding
     assert parsed.skipped_summary == int(total)
     assert parsed.closing_balance == rows[-1]["balance"]
-
+    # and the built-in bank layouts read it exactly the same (they only add to the standard table)
+    with_layouts = parse_statement(payload, BUILTIN)
+    assert (with_layouts.rows, with_layouts.errors, with_layouts.layout) == (parsed.rows, [], STANDARD)
