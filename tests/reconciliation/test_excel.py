@@ -142,6 +142,18 @@ def test_a_damaged_workbook_is_refused():
     assert refused.value.code == "bad_workbook"
 
 
+def test_a_damaged_xls_that_would_abort_the_reader_is_refused_and_the_process_lives_on():
+    # given a corrupted .xls whose record lengths make calamine ask for ~30 GB and abort
+    data = (FIXTURES / "damaged.xls").read_bytes()
+
+    # when it is read (first tried in a child process under a memory limit)
+    with pytest.raises(StatementFileError) as refused:
+        parse_statement(data)
+
+    # then it is refused like any damaged workbook, and this process is still here to say so
+    assert refused.value.code == "bad_workbook"
+
+
 def test_a_workbook_without_a_statement_header_is_refused_with_the_headers_it_has():
     # given a workbook whose table the layouts do not know
     data = workbook(("s", [["客户对账单"], ["日期", "单号", "数额", "说明"], ["2025-12-01", "X1", 5.0, "x"]]))
