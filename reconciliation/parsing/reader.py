@@ -116,8 +116,8 @@ class StatementReader:
     ``file_format``, ``encoding``, ``layout``, ``columns``, ``samples``, ``account_number``,
     ``period``, ``skipped_summary`` and ``closing_balance`` (complete once iteration has finished).
 
-    ``layouts``: the bank layouts to recognise besides the standard one (services.layouts
-    gives the active ones from the database)."""
+    ``layouts``: the bank layouts to recognise besides the standard one
+    (reconciliation.selectors.statement_layouts gives the active ones from the database)."""
 
     def __init__(self, source: Iterable[bytes] | BinaryIO | bytes, layouts: Iterable[Layout] = (),
                  composite_reference: bool = False):
