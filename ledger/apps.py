@@ -15,11 +15,3 @@ class LedgerConfig(AppConfig):
         hooks.on_member_created.append(accounts.open_member_accounts)
         hooks.close_checks.append(selectors.close_blockers)
         hooks.admin_panels.append(selectors.merchant_admin_panels)
-
-        # Events (deposit.succeeded, payment.released, withdrawal.*) → the merchant's webhook.
-        from merchants import webhooks
-
-        from . import events
-
-        if webhooks.enqueue not in events.senders:
-            events.senders.append(webhooks.enqueue)

@@ -9,11 +9,7 @@ class MerchantsConfig(AppConfig):
     def ready(self):
         from core.api import authentication
 
-        from . import hooks, webhooks
         from .api.credentials import platform_credentials
 
         # The platform API finds a merchant's secrets here (core never imports merchants).
         authentication.register_platform_credentials(platform_credentials)
-        # merchant.frozen / member.frozen → webhooks.
-        if webhooks.enqueue not in hooks.on_event:
-            hooks.on_event.append(webhooks.enqueue)

@@ -17,7 +17,7 @@ from core.errors import (
 from core.money import parse_amount
 from core.workflow import transition
 
-from . import hooks
+from . import events, hooks
 from .account_numbers import next_supervision_account_number
 from .models import ApiSecret, BankCard, Member, MemberKind, Merchant
 
@@ -124,7 +124,7 @@ def merchant_freeze(*, merchant: Merchant, actor, reason: str) -> Merchant:
     merchant.freeze_reason = (reason or "").strip()
     merchant.frozen_at = timezone.now()
     transition(merchant, "freeze", actor=actor, reason=reason, reason_required=True)
-    hooks.emit(merchant=merchant, event_type="merchant.frozen", data={"reason": merchant.freeze_reason})
+    events.emit(merchant, "merchant.frozen", {"reason": merchant.freeze_reason})
     return merchant
 
 
@@ -221,8 +221,7 @@ def member_freeze(*, member: Member, actor, reason: str) -> Member:
     member.freeze_reason = (reason or "").strip()
     member.frozen_at = timezone.now()
     transition(member, "freeze", actor=actor, reason=reason, reason_required=True)
-    hooks.emit(merchant=member.merchant, event_type="member.frozen",
-               data={"user_id": member.user_id, "reason": member.freeze_reason})
+    events.emit(member.merchant, "member.frozen", {"user_id": member.user_id, "reason": member.freeze_reason})
     return member
 
 

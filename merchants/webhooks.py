@@ -1,12 +1,10 @@
 """Webhooks: events POSTed to the merchant's webhook URL, signed like API requests.
 
-Sources: ledger.events.emit (deposit.succeeded, payment.released, withdrawal.paid/failed, ...)
-and merchants.hooks.emit (merchant.frozen, member.frozen); both call `enqueue` after commit
-(registered in LedgerConfig.ready / MerchantsConfig.ready).
+Events enter through the transactional outbox (merchants.events.emit): the WebhookDelivery row
+(pending, due now, body {"id", "type", "created_at", "data"}) is written in the service's own
+transaction, and after COMMIT `schedule` asks Celery to `deliver` it.
 
 Delivery:
-- `enqueue` stores a WebhookDelivery (pending, due now) with the body
-  {"id", "type", "created_at", "data"} and asks Celery to `deliver` it;
 - one attempt = one signed POST (X-App-Id, X-Timestamp, X-Nonce, X-Signature as in API.md,
   keyed with the merchant's newest secret), logged as a WebhookAttempt;
 - a 2xx ends it (succeeded); anything else schedules the next attempt after the backoff
@@ -21,7 +19,6 @@ held open during the HTTP call. Receivers should de-duplicate by event id (at-le
 import json
 import logging
 import time
-import uuid
 from datetime import timedelta
 from urllib.parse import urlsplit
 
@@ -58,32 +55,8 @@ def timeout_seconds() -> float:
     return float(_conf("WEBHOOK_TIMEOUT_SECONDS", 10))
 
 
-# --- enqueue ---------------------------------------------------------------------------------
-
-def enqueue(merchant, event_type: str, data: dict):
-    """Sender for ledger.events and merchants.hooks (called after commit). Never raises: a
-    webhook problem must not turn a committed movement into an error for the caller."""
-    try:
-        return _enqueue(merchant, event_type, data)
-    except Exception:  # noqa: BLE001  logged; the movement is already committed
-        logger.exception("could not enqueue webhook %s for merchant %s", event_type, getattr(merchant, "pk", None))
-        return None
-
-
-def _enqueue(merchant, event_type, data):
-    if not merchant.webhook_url:
-        return None
-    now = timezone.now()
-    event_id = "evt_" + uuid.uuid4().hex
-    payload = {"id": event_id, "type": event_type, "created_at": timezone.localtime(now).isoformat(),
-               "data": json.loads(json.dumps(data, default=str))}
-    delivery = WebhookDelivery.objects.create(merchant=merchant, event_id=event_id, event_type=event_type,
-                                              payload=payload, next_attempt_at=now, created_at=now)
-    _schedule(delivery.pk)
-    return delivery
-
-
-def _schedule(delivery_id: int):
+def schedule(delivery_id: int):
+    """Ask a worker to send it now; never raises (the beat task sends what is due anyway)."""
     try:
         deliver.delay(delivery_id)
     except Exception:  # noqa: BLE001  broker down: deliver_due picks it up
@@ -190,7 +163,7 @@ def webhook_resend(*, delivery: WebhookDelivery, actor, reason: str = "") -> Web
     delivery.save(update_fields=["status", "attempts", "next_attempt_at", "last_error"])
     audit_record(actor=actor, obj=delivery, action="webhook_resend", from_state=before, to_state=delivery.status,
                  reason=reason, merchant_id=delivery.merchant_id, data={"event_id": delivery.event_id})
-    transaction.on_commit(lambda: _schedule(delivery.pk))
+    transaction.on_commit(lambda: schedule(delivery.pk))
     return delivery
 
 

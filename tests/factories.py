@@ -8,7 +8,7 @@ from django.contrib.auth.models import Group
 
 from core.roles import AUDITOR, OPERATIONS, RELATIONSHIP_MANAGER, RISK_OFFICER
 from merchants import services as merchant_services
-from merchants.models import BusinessType, Merchant
+from merchants.models import BusinessType, Merchant, WebhookDelivery
 from merchants.uscc import make_uscc
 
 _seq = itertools.count(1)
@@ -92,3 +92,20 @@ def statement_layout(**fields):
     n = next(_seq)
     fields = {"code": f"bank-{n}", "name": f"Bank {n}", **fields}
     return statement_layout_save(layout=StatementLayout(**fields), actor=ops())
+
+
+CLOSED_PORT_URL = "http://127.0.0.1:9/hooks"  # the discard port: nothing listens, attempts fail at once
+
+
+def listening(merchant, url: str = CLOSED_PORT_URL):
+    """Give the merchant a webhook URL and return a function listing the events in its outbox,
+    oldest first, as (event_type, data) — what the platform will receive, whether or not an
+    attempt has been made yet."""
+    Merchant.objects.filter(pk=merchant.pk).update(webhook_url=url)
+    merchant.webhook_url = url
+
+    def events(*types):
+        rows = WebhookDelivery.objects.filter(merchant_id=merchant.pk).order_by("id")
+        return [(d.event_type, d.payload["data"]) for d in rows if not types or d.event_type in types]
+
+    return events

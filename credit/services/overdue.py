@@ -24,7 +24,7 @@ from django.utils.translation import gettext as _
 from core.actors import Actor, as_actor
 from core.money import format_amount, quantize
 from core.workflow import transition
-from ledger import events
+from merchants import events
 
 from ..models import CreditBill, CreditLine, CreditNotification, PenaltyAccrual
 

@@ -11,6 +11,7 @@ from core.audit import audit_record
 from core.errors import DuplicateOrder, InvalidState, NotFound, OrderMismatch, ValidationFailed
 from core.money import parse_amount
 from core.workflow import transition
+from merchants import events
 
 from .. import guards
 from ..accounts import member_accounts, platform_account
@@ -78,8 +79,6 @@ def deposit_legs(deposit: Deposit, supervision, available) -> tuple[str, tuple[L
 
 
 def emit_succeeded(merchant, deposit: Deposit) -> None:
-    from .. import events
-
     events.emit(merchant, "deposit.succeeded", {
         "id": deposit.pk, "user_id": deposit.member.user_id, "order_no": deposit.order_no,
         "amount": str(deposit.amount), "payment_code": deposit.payment_code,

@@ -33,9 +33,10 @@ from core.errors import (ApplicationError, DuplicateOrder, IdempotencyConflict, 
                          NotFound, ValidationFailed)
 from core.money import CENT, ZERO, parse_amount
 from core.workflow import transition
+from merchants import events
 from merchants.models import Member, Merchant
 
-from .. import events, guards
+from .. import guards
 from ..accounts import members_accounts, platform_account
 from ..models import AccountKind, EntryType, Payment, PaymentSplit, Refund
 from ..posting import Leg, Order, post_entry
@@ -303,7 +304,7 @@ def payment_refund(*, payment: Payment, actor, amount, reason: str, idempotency_
     if amount > payment.refundable:
         raise ValidationFailed(_("Over-refund: at most %(left)s of this payment can still be refunded.")
                                % {"left": payment.refundable}, field="amount")
-    payer = Member.objects.only("id", "merchant_id", "status").get(pk=payment.payer_id)
+    payer = Member.objects.only("id", "merchant_id", "status", "user_id").get(pk=payment.payer_id)
     guards.ensure_member_can_receive(payer)  # a frozen payer still receives: 只进不出
     splits = _splits(payment)
     fee_refunded = _fee_refunded(payment, splits)
@@ -352,4 +353,9 @@ def payment_refund(*, payment: Payment, actor, amount, reason: str, idempotency_
                      to_state=payment.status, reason=reason, data=data)
     else:
         transition(payment, "refund_fully", actor=actor, reason=reason, data=data)
+    events.emit(payment.merchant, "payment.refunded", {
+        "id": payment.pk, "order_no": payment.order_no, "refund": refund.pk, "amount": str(amount),
+        "refunded_amount": str(payment.refunded_amount), "status": payment.status, "reason": reason,
+        "payer_user_id": payer.user_id,
+    })
     return refund

@@ -22,9 +22,10 @@ from core.actors import as_actor
 from core.errors import AccountFrozen, CardNotVerified, DuplicateOrder, NotFound, PermissionRefused, ValidationFailed
 from core.money import parse_amount
 from core.workflow import transition
+from merchants import events
 from merchants.models import BankCard, Member
 
-from .. import events, guards
+from .. import guards
 from ..accounts import member_accounts, platform_account
 from ..calendar import value_date_for
 from ..models import AccountKind, EntryType, Withdrawal
@@ -133,7 +134,9 @@ def withdrawal_reject(*, withdrawal, actor, reason: str) -> Withdrawal:
     w.decided_by = actor.user
     w.reason = (reason or "").strip()
     transition(w, "reject", actor=actor, reason=reason, reason_required=True)
-    return _return_funds(w, actor)
+    _return_funds(w, actor)
+    events.emit(w.merchant, "withdrawal.rejected", _payload(w))
+    return w
 
 
 @transaction.atomic

@@ -9,7 +9,6 @@ from core.errors import InvalidState
 from core.models import AuditEvent
 from credit import services, tasks
 from credit.models import CreditBill, CreditNotification, PenaltyAccrual
-from ledger import events
 from tests import factories as f
 
 from .helpers import fund, open_line
@@ -18,11 +17,9 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def sent(monkeypatch):
-    """Webhook events as the senders receive them (after commit)."""
-    received = []
-    monkeypatch.setattr(events, "senders", [lambda merchant, event_type, data: received.append((event_type, data))])
-    return received
+def sent(world):
+    """The events in the platform's webhook outbox."""
+    return f.listening(world.merchant)
 
 
 @pytest.fixture
@@ -44,7 +41,7 @@ def test_nothing_happens_until_due_date_plus_grace_has_passed(world, bill, sent,
         result = _sweep(day, django_capture_on_commit_callbacks)
         assert result.newly_overdue == 0
     bill.refresh_from_db()
-    assert bill.status == CreditBill.Status.OPEN and bill.penalty_accrued == 0 and not sent
+    assert bill.status == CreditBill.Status.OPEN and bill.penalty_accrued == 0 and not sent()
 
 
 def test_the_day_after_grace_the_bill_is_overdue_the_line_suspended_and_the_rm_told(
@@ -69,7 +66,7 @@ def test_the_day_after_grace_the_bill_is_overdue_the_line_suspended_and_the_rm_t
     notification = CreditNotification.objects.get()
     assert notification.recipient == world.merchant.relationship_manager and notification.bill == bill
     assert notification.read_at is None and "PO-1" in notification.message
-    assert sent == [("credit.bill.overdue", {
+    assert sent() == [("credit.bill.overdue", {
         "id": bill.pk, "user_id": world.buyer.user_id, "order_no": "PO-1", "amount": "1010.00",
         "outstanding": "1010.51", "due_date": "2026-04-01", "overdue_since": "2026-04-05"})]
     assert result.as_dict() == {"as_of": "2026-04-05", "bills_seen": 1, "newly_overdue": 1, "accrual_days": 1,
@@ -84,7 +81,7 @@ def test_a_rerun_for_the_same_date_changes_nothing(world, bill, sent, django_cap
     # then no penalty, notification, event or audit record is added
     bill.refresh_from_db()
     assert bill.penalty_accrued == Decimal("0.51") and PenaltyAccrual.objects.count() == 1
-    assert CreditNotification.objects.count() == 1 and len(sent) == 1
+    assert CreditNotification.objects.count() == 1 and len(sent()) == 1
     assert AuditEvent.objects.count() == audit_count
     assert (result.newly_overdue, result.accrual_days, result.lines_suspended) == (0, 0, 0)
 
@@ -171,15 +168,3 @@ def test_the_rm_marks_a_notification_read_and_nobody_else_can(world, bill, djang
     services.credit_notification_mark_read(notification=notification, actor=world.merchant.relationship_manager)
     notification.refresh_from_db()
     assert notification.read_at is not None
-
-
-def test_the_overdue_event_reaches_the_webhook_queue(world, bill, monkeypatch, django_capture_on_commit_callbacks):
-    from merchants.models import WebhookDelivery
-
-    monkeypatch.setattr("merchants.webhooks._schedule", lambda delivery_id: None)  # no HTTP in this test
-    world.merchant.webhook_url = "https://platform.example/hooks"
-    world.merchant.save(update_fields=["webhook_url"])
-    bill.merchant.refresh_from_db()
-    _sweep(date(2026, 4, 5), django_capture_on_commit_callbacks)
-    delivery = WebhookDelivery.objects.get(merchant=world.merchant)
-    assert delivery.event_type == "credit.bill.overdue" and delivery.payload["data"]["order_no"] == "PO-1"

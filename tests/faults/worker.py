@@ -58,7 +58,25 @@ def webhook_deliver(*, delivery_id):
     return {"delivery": delivery_id}
 
 
-JOBS = {"webhook_deliver": webhook_deliver, "api_post": api_post, "payment": payment,
+def deposit_credit_then_die(*, deposit_id):
+    """Credit a deposit and die right after COMMIT, before any on-commit callback (the outbox's
+    nudge among them) can run: the first callback registered SIGKILLs the process."""
+    import signal
+
+    from django.db import transaction
+
+    from ledger.models import Deposit
+    from ledger.services.deposits import deposit_credit
+
+    with transaction.atomic():
+        transaction.on_commit(lambda: os.kill(os.getpid(), signal.SIGKILL))
+        deposit = Deposit.objects.get(pk=deposit_id)
+        deposit_credit(deposit=deposit, actor=None, amount=str(deposit.amount), proof_kind="statement_line",
+                       proof_reference=f"SL-{deposit_id}")
+    return {"survived": True}  # never reached
+
+
+JOBS = {"webhook_deliver": webhook_deliver, "deposit_credit_then_die": deposit_credit_then_die, "api_post": api_post, "payment": payment,
         "statement_import_job": statement_import_job, "end_of_day": end_of_day}
 
 if __name__ == "__main__":

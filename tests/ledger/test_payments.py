@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from core.errors import (DuplicateOrder, InsufficientFunds, InvalidAmount, InvalidState, MemberFrozen,
                          MerchantFrozen, MerchantInactive, NotFound, ValidationFailed)
-from ledger import events, tasks
+from ledger import tasks
 from ledger.models import EntryType, HotBalanceDelta, JournalEntry, Payment, PaymentSplit, Posting
 from ledger.selectors import account_balances, member_balance, prove_merchant
 from ledger.services import deposits
@@ -312,21 +312,18 @@ def test_the_auto_release_delay_comes_from_the_settings(shop, settings):
     assert timedelta(days=3) - timedelta(seconds=5) < delay <= timedelta(days=3)
 
 
-def test_release_pays_the_payees_and_the_fee_and_tells_the_platform(shop, monkeypatch,
-                                                                    django_capture_on_commit_callbacks):
+def test_release_pays_the_payees_and_the_fee_and_tells_the_platform(shop):
     merchant, buyer, seller, other = shop
-    sent = []
-    monkeypatch.setattr(events, "senders", [lambda m, kind, data: sent.append((m.pk, kind, data))])
+    sent = f.listening(merchant)
     payment, _ = pay(merchant, buyer, [(seller, "70.00"), (other, "20.00")], "100.00", fee="10.00",
                      mode="guaranteed")
-    with django_capture_on_commit_callbacks(execute=True):
-        payment = payment_release(payment=payment, actor=f.ops())
+    payment = payment_release(payment=payment, actor=f.ops())
     assert payment.status == Payment.Status.RELEASED and payment.released_at
     assert payment.release_entry.entry_type == EntryType.PAYMENT_RELEASE
     assert (available(seller), available(other)) == (D("70.00"), D("20.00"))
     balances = account_balances(merchant)
     assert (balances["escrow"], balances["fee_income"]) == (0, D("10.00"))
-    assert sent == [(merchant.pk, "payment.released", {
+    assert sent() == [("payment.released", {
         "id": payment.pk, "order_no": "ORD-1", "amount": "100.00", "platform_fee": "10.00",
         "payees": [{"user_id": seller.user_id, "amount": "70.00"}, {"user_id": other.user_id, "amount": "20.00"}],
     })]

@@ -102,10 +102,12 @@ def test_a_refund_while_held_comes_from_escrow_and_the_release_pays_the_rest(sho
     assert prove_merchant(merchant).ok
 
 
-def test_a_full_refund_while_held_ends_the_payment(shop):
+def test_a_full_refund_while_held_ends_the_payment_and_the_platform_is_told(shop):
     merchant, buyer, _seller, _other = shop
+    events = f.listening(merchant)
     payment = pay(shop, mode="guaranteed")
-    refund(payment, "100.00")
+    refund(payment, "40.00", ref="R-part")
+    refund(payment, "60.00")
     payment.refresh_from_db()
     assert payment.status == Payment.Status.REFUNDED and payment.refundable == 0
     assert available(buyer) == D("1000.00") and account_balances(merchant)["escrow"] == 0
@@ -113,6 +115,10 @@ def test_a_full_refund_while_held_ends_the_payment(shop):
         payment_release(payment=payment, actor=None)
     assert AuditEvent.objects.filter(object_id=str(payment.pk), action="refund_fully").exists()
     assert prove_merchant(merchant).ok
+    sent = events("payment.refunded")
+    assert [(data["amount"], data["refunded_amount"], data["status"]) for _, data in sent] == [
+        ("40.00", "40.00", "held"), ("60.00", "100.00", "refunded")]
+    assert {data["payer_user_id"] for _, data in sent} == {buyer.user_id}
 
 
 # --- after release / direct --------------------------------------------------------------

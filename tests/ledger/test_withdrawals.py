@@ -12,7 +12,7 @@ from core.errors import (
     MerchantFrozen, NotFound, PermissionRefused, ValidationFailed,
 )
 from core.models import AuditEvent
-from ledger import calendar, events
+from ledger import calendar
 from ledger.accounts import member_accounts
 from ledger.models import EntryType, JournalEntry, Withdrawal
 from ledger.selectors import account_balances, member_balance, prove_merchant
@@ -224,8 +224,9 @@ def test_a_platform_or_system_actor_cannot_approve():
         w.withdrawal_reject(withdrawal=withdrawal, actor=None, reason="x")
 
 
-def test_reject_needs_a_reason_and_returns_the_money():
+def test_reject_needs_a_reason_and_returns_the_money_and_the_platform_is_told():
     merchant, seller, withdrawal = pending("800.00")
+    events = f.listening(merchant)
     officer = f.risk()
     with pytest.raises(ValidationFailed):
         w.withdrawal_reject(withdrawal=withdrawal, actor=officer, reason="  ")
@@ -235,6 +236,10 @@ def test_reject_needs_a_reason_and_returns_the_money():
     assert rejected.final_entry.entry_type == EntryType.WITHDRAWAL_RETURN
     assert bal(seller) == (Decimal("1000.00"), Decimal("0.00"))
     assert prove_merchant(merchant).ok
+    assert events() == [("withdrawal.rejected", {
+        "id": withdrawal.pk, "user_id": seller.user_id, "order_no": withdrawal.order_no, "amount": "800.00",
+        "status": "rejected", "value_date": rejected.value_date.isoformat(), "bank_reference": "",
+        "reason": "Card holder name mismatch"})]
     # and it can't be decided twice
     with pytest.raises(InvalidState):
         w.withdrawal_approve(withdrawal=rejected, actor=f.risk())
@@ -260,43 +265,39 @@ def test_a_withdrawal_waiting_for_approval_cannot_be_sent_to_the_bank():
         w.withdrawal_process(withdrawal=withdrawal, actor=f.ops())
 
 
-def test_paid_money_leaves_the_supervision_account_and_the_platform_is_told(monkeypatch,
-                                                                               django_capture_on_commit_callbacks):
-    sent = []
-    monkeypatch.setattr(events, "senders", [lambda merchant, event_type, data: sent.append((event_type, data))])
+def test_paid_money_leaves_the_supervision_account_and_the_platform_is_told():
     merchant, seller, withdrawal = pending("800.00")
+    events = f.listening(merchant)
     ops = f.ops()
-    with django_capture_on_commit_callbacks(execute=True):
-        w.withdrawal_approve(withdrawal=withdrawal, actor=f.risk())
-        w.withdrawal_process(withdrawal=withdrawal, actor=ops)
-        paid = w.withdrawal_mark_paid(withdrawal=withdrawal, actor=ops, bank_reference="CNAPS-0001")
+    w.withdrawal_approve(withdrawal=withdrawal, actor=f.risk())
+    w.withdrawal_process(withdrawal=withdrawal, actor=ops)
+    paid = w.withdrawal_mark_paid(withdrawal=withdrawal, actor=ops, bank_reference="CNAPS-0001")
     assert paid.status == Withdrawal.Status.PAID and paid.bank_reference == "CNAPS-0001"
     assert paid.final_entry.entry_type == EntryType.WITHDRAWAL_PAID
     assert bal(seller) == (Decimal("200.00"), Decimal("0.00"))
     assert account_balances(merchant)["supervision"] == Decimal("200.00")
     assert prove_merchant(merchant).ok
+    sent = events()
     assert [e for e, _ in sent] == ["withdrawal.paid"]
     assert sent[0][1]["amount"] == "800.00" and sent[0][1]["user_id"] == seller.user_id
     with pytest.raises(InvalidState):
         w.withdrawal_mark_failed(withdrawal=paid, actor=ops, reason="late")
 
 
-def test_a_failed_payout_returns_the_money_and_the_platform_is_told(monkeypatch, django_capture_on_commit_callbacks):
-    sent = []
-    monkeypatch.setattr(events, "senders", [lambda merchant, event_type, data: sent.append(event_type)])
+def test_a_failed_payout_returns_the_money_and_the_platform_is_told():
     merchant, seller, card = funded("1000.00")
+    events = f.listening(merchant)
     withdrawal, _ = request(merchant, seller, card, "400.00")
     ops = f.ops()
     w.withdrawal_process(withdrawal=withdrawal, actor=ops)
     with pytest.raises(ValidationFailed):
         w.withdrawal_mark_failed(withdrawal=withdrawal, actor=ops, reason="")
-    with django_capture_on_commit_callbacks(execute=True):
-        failed = w.withdrawal_mark_failed(withdrawal=withdrawal, actor=ops, reason="Beneficiary account closed")
+    failed = w.withdrawal_mark_failed(withdrawal=withdrawal, actor=ops, reason="Beneficiary account closed")
     assert failed.status == Withdrawal.Status.FAILED
     assert bal(seller) == (Decimal("1000.00"), Decimal("0.00"))
     assert account_balances(merchant)["supervision"] == Decimal("1000.00")
     assert prove_merchant(merchant).ok
-    assert sent == ["withdrawal.failed"]
+    assert [e for e, _ in events()] == ["withdrawal.failed"]
 
 
 @pytest.mark.parametrize("role", ["rm", "risk", "auditor"])

@@ -8,7 +8,6 @@ import pytest
 from core.audit import verify_chain
 from core.errors import InvalidState, OrderMismatch
 from core.models import AuditEvent
-from ledger import events
 from ledger.accounts import member_accounts, platform_account
 from ledger.models import AccountKind, Deposit, EntryType, HotBalanceDelta, JournalEntry, Posting
 from ledger.selectors import prove_merchant
@@ -27,13 +26,12 @@ def do_import(merchant, rows):
     return statement_import(account_number=merchant.supervision_account_number, stream=english(rows), actor=None)
 
 
-def test_deposits_credited_in_bulk_keep_every_ledger_invariant(django_capture_on_commit_callbacks, monkeypatch):
+def test_deposits_credited_in_bulk_keep_every_ledger_invariant(django_capture_on_commit_callbacks):
     # given three deposits of one member, and platform webhooks listening
     merchant = f.active_merchant()
     member = f.member(merchant)
     deposits = [announce(merchant, member, amount, f"D-{i}") for i, amount in enumerate(("100.00", "200.00", "300.00"))]
-    sent = []
-    monkeypatch.setattr(events, "senders", [lambda m, kind, data: sent.append((kind, data["order_no"]))])
+    sent = f.listening(merchant)
     # when one file pays all three
     with django_capture_on_commit_callbacks(execute=True):
         result = do_import(merchant, [(f"R{i}", "2026-11-24", str(d.amount), "A", "1", "B", d.payment_code, "")
@@ -62,7 +60,7 @@ def test_deposits_credited_in_bulk_keep_every_ledger_invariant(django_capture_on
     assert AuditEvent.objects.filter(action="succeed", object_id__in=[str(d.pk) for d in deposits]).count() == 3
     assert verify_chain() is None
     # and one deposit.succeeded event each, after commit
-    assert sorted(sent) == [("deposit.succeeded", "D-0"), ("deposit.succeeded", "D-1"), ("deposit.succeeded", "D-2")]
+    assert sorted((kind, data["order_no"]) for kind, data in sent()) == [("deposit.succeeded", "D-0"), ("deposit.succeeded", "D-1"), ("deposit.succeeded", "D-2")]
 
 
 def test_each_parked_line_is_its_own_suspense_entry():

@@ -5,7 +5,6 @@ import pytest
 
 from core.errors import InvalidState, OrderMismatch, PermissionRefused, ValidationFailed
 from core.models import AuditEvent
-from ledger import events
 from ledger.accounts import member_accounts
 from ledger.models import Deposit
 from ledger.selectors import account_balances, prove_merchant
@@ -118,16 +117,13 @@ def parked(merchant):
     return line("R1")
 
 
-def test_operations_match_parked_money_to_a_deposit(merchant, parked, django_capture_on_commit_callbacks,
-                                                    monkeypatch):
+def test_operations_match_parked_money_to_a_deposit(merchant, parked):
     member = f.member(merchant)
     deposit = announce(merchant, member, "80.00", "D-5")
     ops = f.ops()
-    sent = []
-    monkeypatch.setattr(events, "senders", [lambda m, kind, data: sent.append((kind, data["order_no"]))])
-    with django_capture_on_commit_callbacks(execute=True):
-        done = matching.statement_line_match_to_deposit(line=parked, deposit=deposit, actor=ops,
-                                                        reason="Payer mistyped the code")
+    sent = f.listening(merchant)
+    done = matching.statement_line_match_to_deposit(line=parked, deposit=deposit, actor=ops,
+                                                    reason="Payer mistyped the code")
     assert (done.status, done.deposit_id, done.resolved_by_id) == ("posted", deposit.pk, ops.pk)
     assert available(member) == D("80.00") and account_balances(merchant)["suspense"] == 0
     deposit.refresh_from_db()
@@ -137,7 +133,7 @@ def test_operations_match_parked_money_to_a_deposit(merchant, parked, django_cap
         "unmatched", "posted", "Payer mistyped the code", ops.pk)
     assert prove_merchant(merchant).ok
     # and the platform hears of the credited deposit, as of one matched at import
-    assert sent == [("deposit.succeeded", "D-5")]
+    assert [(kind, data["order_no"]) for kind, data in sent()] == [("deposit.succeeded", "D-5")]
 
 
 def test_a_deposit_with_another_amount_can_t_take_the_line(merchant, parked):
