@@ -18,3 +18,14 @@ prod-down:
 
 soak:
 	bin/soak $(ARGS)
+
+# Issue 15's backup and restore drill (backup/): `make backup` writes a consistent pg_dump of
+# DATABASE_URL's database (default: the prod-up stack's) and its fingerprint to .backups/;
+# `make restore-check` restores the newest into a fresh cluster, runs verify_integrity on the copy
+# and compares audit chain and balances with the source. ARGS as above: make restore-check ARGS="--keep"
+.PHONY: backup restore-check
+backup:
+	bin/backup $(ARGS)
+
+restore-check:
+	bin/restore-check $(ARGS)

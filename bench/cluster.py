@@ -122,10 +122,23 @@ class Cluster:
     port: int
     log: str
     as_user: list[str] = field(default_factory=list)
+    options: str = ""  # the server's command-line options (port, socket folder, settings)
 
     def stop(self):
         subprocess.run(self.as_user + [os.path.join(self.bindir, "pg_ctl"), "-D", self.data, "-m", "fast", "-w",
                                        "-t", "60", "stop"], capture_output=True)
+
+    def crash(self):
+        """`pg_ctl stop -m immediate`: every backend is killed without a checkpoint, as a power
+        cut would; the next start runs crash recovery from the WAL."""
+        _run(self.as_user + [os.path.join(self.bindir, "pg_ctl"), "-D", self.data, "-m", "immediate", "-w",
+                             "-t", "60", "stop"], "pg_ctl stop -m immediate")
+
+    def start(self):
+        """Start it again with the options it was first started with; returns once it accepts
+        connections (crash recovery done)."""
+        _run(self.as_user + [os.path.join(self.bindir, "pg_ctl"), "-D", self.data, "-l", self.log, "-w", "-t",
+                             "120", "start", "-o", self.options], "pg_ctl start", log_file=self.log)
 
 
 def start_cluster(folder: str, bindir: str, settings: dict, log_file: str) -> Cluster:
@@ -148,7 +161,7 @@ def start_cluster(folder: str, bindir: str, settings: dict, log_file: str) -> Cl
     options = f"-p {port} -k {folder} " + " ".join(f"-c {k}={v}" for k, v in settings.items())
     _run(as_user + [os.path.join(bindir, "pg_ctl"), "-D", data, "-l", log_file, "-w", "-t", "60", "start",
                     "-o", options], "pg_ctl start", log_file=log_file)
-    return Cluster(bindir=bindir, data=data, port=port, log=log_file, as_user=as_user)
+    return Cluster(bindir=bindir, data=data, port=port, log=log_file, as_user=as_user, options=options)
 
 
 def throwaway_cluster(log=print) -> Databases:

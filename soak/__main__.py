@@ -27,6 +27,8 @@ def main(argv=None) -> int:
     p_run.add_argument("--clients", type=int, default=16, help="concurrent clients (default 16)")
     p_run.add_argument("--json", dest="json_path", help="write the result to this file")
     p_run.add_argument("--no-kills", action="store_true", help="do not kill the worker and a gunicorn worker")
+    p_run.add_argument("--no-db-crash", action="store_true",
+                       help="kill the workers but not PostgreSQL (no immediate shutdown and restart)")
     p_run.add_argument("--url", help="gunicorn's base URL (default: the stack's); only 127.0.0.1 is accepted")
     args = parser.parse_args(argv)
 
@@ -50,7 +52,8 @@ def main(argv=None) -> int:
             from .runner import run
 
             return run(duration=args.duration, clients=args.clients, json_path=args.json_path,
-                       kills=not args.no_kills, url=args.url, setup_django=_django)
+                       kills=not args.no_kills, url=args.url, setup_django=_django,
+                       database_crash=not args.no_db_crash)
     except ProdError as error:
         print(f"prod: {error}", file=sys.stderr)
         return 1

@@ -5,12 +5,17 @@
    replacement); at 50 % the Celery worker is SIGKILLed with its pool and started again.
    Requests in flight then fail at the transport level and are retried with the same
    Idempotency-Key; a key whose request died with its worker answers 409 in_progress until the
-   server takes it over (stale after 120 s).
+   server takes it over (stale after 120 s). At 60 % PostgreSQL itself is shut down with
+   `pg_ctl stop -m immediate` (every backend killed, no checkpoint), left down for a few seconds
+   and started again (crash recovery from the WAL): meanwhile the API answers 503
+   database_unavailable with Retry-After, and the clients retry after it with the same key.
 3. The clients finish their last operation (retries included), then soak.check compares their
    record with the database, `manage.py verify_integrity` runs, and `manage.py run_eod` runs
    for each business date the soak booked on.
-Exit status 0 only with zero 5xx, zero lost, zero double, zero unrecorded or mismatched, a
-passing verify_integrity and end of day, and both kills done and recovered from."""
+Exit status 0 only with zero 5xx (503 database_unavailable with Retry-After excepted), zero
+lost, zero double, zero unrecorded or mismatched, a passing verify_integrity and end of day, every
+kill done and recovered from, requests answered again after the database restart, and Celery beat
+still running."""
 import json
 import math
 import os
@@ -46,11 +51,12 @@ def loopback_only(url: str) -> str:
 class Chaos(threading.Thread):
     """Kills at fixed moments of the window; records what it did and whether the stack recovered."""
 
-    def __init__(self, state: dict, started: float, duration: float):
+    def __init__(self, state: dict, started: float, duration: float, database: bool = True):
         super().__init__(name="soak-chaos", daemon=True)
-        self.state, self.started, self.duration = state, started, duration
+        self.state, self.started, self.duration, self.database = state, started, duration, database
         self.events: list[dict] = []
         self.error: str | None = None
+        self.database_killed_at: float | None = None  # time.monotonic() of the immediate shutdown
 
     def at(self, fraction: float):
         delay = self.started + fraction * self.duration - time.monotonic()
@@ -63,6 +69,9 @@ class Chaos(threading.Thread):
             self.kill_gunicorn_worker()
             self.at(0.5)
             self.kill_celery_worker()
+            if self.database:
+                self.at(DATABASE_CRASH_AT)
+                self.crash_database()
         except Exception as error:  # noqa: BLE001 - reported: a kill that did not happen fails the run
             self.error = f"{type(error).__name__}: {error}"
 
@@ -93,6 +102,29 @@ class Chaos(threading.Thread):
             fh.seek(self.worker_log_offset)
             return fh.read().count(b" succeeded in ")
 
+    def crash_database(self):
+        """PostgreSQL's immediate shutdown (every backend killed, no checkpoint: what a power cut
+        or an OOM kill of the postmaster leaves), down for a few seconds, then started again: the
+        start replays the WAL (crash recovery). Clients meanwhile get 503 database_unavailable."""
+        from bench.cluster import Cluster
+
+        cluster = Cluster(**self.state["postgres"])
+        if not cluster.options:
+            raise procs.ProdError("the stack's PostgreSQL was started without saved options: `make prod-down` "
+                                  "and `make prod-up` again")
+        down_for = database_down_seconds(self.duration)
+        cluster.crash()
+        self.database_killed_at = time.monotonic()
+        t = self.elapsed()
+        time.sleep(down_for)
+        restart = time.monotonic()
+        cluster.start()
+        back = time.monotonic()
+        self.events.append({"what": "postgresql immediate shutdown + restart", "at_s": t,
+                            "down_s": round(restart - self.database_killed_at, 1),
+                            "recovery_s": round(back - restart, 1),
+                            "accepting_after_s": round(back - self.database_killed_at, 1)})
+
     def kill_gunicorn_worker(self):
         master = self.state["services"]["gunicorn"]["pid"]
         workers = procs.children(master)
@@ -114,6 +146,21 @@ class Chaos(threading.Thread):
                             "respawned_after_s": round(self.elapsed() - t, 1)})
 
 
+# The database's crash comes after the worker kills, late enough that the soak has booked a
+# good deal and early enough that clients run on the restarted server for a while.
+DATABASE_CRASH_AT = 0.6
+
+
+def database_down_seconds(duration: float) -> float:
+    """How long PostgreSQL stays down: 5 s in a full soak, less in CI's short one."""
+    return min(5.0, max(1.0, duration * 0.1))
+
+
+def first_answer_after(answered_at: list, moment: float, ok=("200", "201")) -> float | None:
+    later = [t for t, status in answered_at if t > moment and status in ok]
+    return min(later) if later else None
+
+
 def manage(state: dict, *args) -> dict:
     done = subprocess.run([sys.executable, "manage.py", *args], cwd=procs.ROOT, env=procs.stack_env(state),
                           capture_output=True, text=True)
@@ -121,7 +168,8 @@ def manage(state: dict, *args) -> dict:
             "output": (done.stdout + done.stderr).strip()[-2000:]}
 
 
-def run(*, duration: float, clients: int, json_path: str | None, kills: bool, url: str | None, setup_django) -> int:
+def run(*, duration: float, clients: int, json_path: str | None, kills: bool, url: str | None, setup_django,
+        database_crash: bool = True) -> int:
     state = procs.load_state()
     if not is_up(state):
         raise procs.ProdError(f"no running stack in {procs.run_dir()}: `make prod-up` first")
@@ -139,14 +187,17 @@ def run(*, duration: float, clients: int, json_path: str | None, kills: bool, ur
 
     connection.close()  # not held open over the window
     stats, ops, lock = Stats(), [], threading.Lock()
+    crash_db = kills and database_crash
     print(f"soak {tag}: {clients} clients for {duration:.0f} s against {base_url}"
-          f"{' (kills at 40 % and 50 %)' if kills else ''}", flush=True)
+          f"{' (kills at 40 % and 50 %' if kills else ''}"
+          f"{f', PostgreSQL immediate shutdown at {DATABASE_CRASH_AT:.0%}' if crash_db else ''}"
+          f"{')' if kills else ''}", flush=True)
     started = time.monotonic()
     threads = [SoakClient(i, base_url=base_url, seed=seed, deadline=started + duration, stats=stats, ops=ops,
                           lock=lock, tag=tag) for i in range(clients)]
     for t in threads:
         t.start()
-    chaos = Chaos(state, started, duration) if kills else None
+    chaos = Chaos(state, started, duration, database=crash_db) if kills else None
     if chaos:
         chaos.start()
     for t in threads:
@@ -165,7 +216,12 @@ def run(*, duration: float, clients: int, json_path: str | None, kills: bool, ur
 
     requests_n = sum(stats.statuses.values())
     non_2xx = requests_n - stats.statuses.get("200", 0) - stats.statuses.get("201", 0)
-    five_xx = sum(n for s, n in stats.statuses.items() if s.isdigit() and int(s) >= 500)
+    # 503 database_unavailable with Retry-After is the contract while PostgreSQL is down, not a
+    # failure; every other 5xx (a 500, a 503 without Retry-After, a 502) is one.
+    five_xx = sum(n for s, n in stats.statuses.items() if s.isdigit() and int(s) >= 500) - stats.unavailable
+    db_back = first_answer_after(stats.answered_at, chaos.database_killed_at) \
+        if chaos and chaos.database_killed_at else None
+    beat_alive = procs.alive(state["services"]["beat"]["pid"]) if "beat" in state.get("services", {}) else None
     by_kind = {}
     for op in ops:
         row = by_kind.setdefault(op.kind, {})
@@ -176,6 +232,11 @@ def run(*, duration: float, clients: int, json_path: str | None, kills: bool, ur
         "error_samples": stats.samples,
         "error_rate": round(non_2xx / requests_n, 5) if requests_n else None,
         "five_xx": five_xx,
+        "unavailable_503": stats.unavailable,
+        "unavailable_503_without_retry_after": stats.unavailable_without_retry_after,
+        "operations_retried_after_503": sum(1 for op in ops if op.unavailable),
+        "database_downtime_seen_by_clients_s": round(db_back - chaos.database_killed_at, 1) if db_back else None,
+        "beat_alive_after": beat_alive,
         "transport_failures": stats.statuses.get("transport", 0) + stats.statuses.get("truncated", 0),
         "p50_ms": _round(percentile(stats.latencies_ms, 50)), "p99_ms": _round(percentile(stats.latencies_ms, 99)),
         "throughput_rps": round(requests_n / window, 1) if window else None,
@@ -204,7 +265,13 @@ def run(*, duration: float, clients: int, json_path: str | None, kills: bool, ur
         problems.append("verify_integrity failed")
     if not result["eod_ok"]:
         problems.append("end of day failed")
-    if kills and (chaos.error or len(chaos.events) != 2):
+    if stats.unavailable_without_retry_after:
+        problems.append(f"{stats.unavailable_without_retry_after} answers were 503 without Retry-After")
+    if crash_db and db_back is None:
+        problems.append("no request succeeded after the database restart")
+    if beat_alive is False:
+        problems.append("Celery beat is no longer running")
+    if kills and (chaos.error or len(chaos.events) != (3 if crash_db else 2)):
         problems.append(f"the kills did not all happen: {chaos.error}")
     if fatal or stuck:
         problems.append(f"clients failed: {sorted(fatal) + stuck}")
@@ -230,7 +297,8 @@ def print_result(r: dict):
     print(f"  requests            {r['requests']}  ({r['throughput_rps']} /s)   statuses {r['statuses']}")
     print(f"  error rate          {100 * (r['error_rate'] or 0):.2f} %  (non-2xx answers and transport failures; "
           f"codes {r['error_codes']})")
-    print(f"  5xx                 {r['five_xx']}")
+    print(f"  5xx                 {r['five_xx']}  (besides {r['unavailable_503']} × 503 database_unavailable with "
+          f"Retry-After, retried with the same key by {r['operations_retried_after_503']} operations)")
     print(f"  latency             p50 {r['p50_ms']} ms   p99 {r['p99_ms']} ms")
     print(f"  transport failures  {r['transport_failures']}  → operations retried with the same key: "
           f"{r['retried_operations']} (waited for an in-progress key: {r['waited_for_in_progress_key']}, "
@@ -241,6 +309,9 @@ def print_result(r: dict):
         print(f"  kill                {event}")
     if r["kills"]:
         print(f"  restarted worker    {r['worker_tasks_after_restart']} task(s) succeeded after the restart")
+    if r["database_downtime_seen_by_clients_s"] is not None:
+        print(f"  database downtime   {r['database_downtime_seen_by_clients_s']} s from the immediate shutdown to the "
+              f"first successful answer; Celery beat alive after: {r['beat_alive_after']}")
     if r["kill_error"]:
         print(f"  kill error          {r['kill_error']}")
     print(f"  journal entries     {r['journal_entries']}")

@@ -4,7 +4,8 @@ second one signing as the payment channel), sending mixed signed traffic until t
 Every money-moving request carries an Idempotency-Key the client chose. A request that fails at
 the transport level (a killed gunicorn worker drops its connection), answers 5xx, 429 or
 409 `in_progress` (the key's first request died with its worker: the server takes the key over
-once it is stale) is sent again with the same key and body until it gets an answer — the API's
+once it is stale), or 503 `database_unavailable` (PostgreSQL is down or restarting: after the
+answer's Retry-After) is sent again with the same key and body until it gets an answer — the API's
 contract. An answer of "already done" to such a retry (409 duplicate / invalid_state) is
 recorded as such and resolved against the database afterwards.
 
@@ -83,7 +84,18 @@ class SoakClient(threading.Thread):
             except JianguanError as error:
                 ms = (time.monotonic() - t0) * 1000
                 self.stats.add(ms, error.status, error.code, error.message)
-                if error.status >= 500:
+                if error.status == 503 and error.code == "database_unavailable":
+                    # The database is down (crashed, restarting): nothing was booked, or the
+                    # retry replays what was. Wait as told, then the same key again.
+                    op.unavailable += 1
+                    retry_after = (client or self.api).last_response.headers.get("Retry-After")
+                    if retry_after and retry_after.isdigit():
+                        self.stats.unavailable += 1
+                        delay = min(max(float(retry_after), 0.5), 10.0)
+                    else:
+                        self.stats.unavailable_without_retry_after += 1
+                        delay = 1.0
+                elif error.status >= 500:
                     op.server_errors += 1
                     delay = 1.0
                 elif error.status == 409 and error.details.get("reason") == "in_progress":

@@ -1,7 +1,8 @@
 """Issue 10's production-like run, in CI's short mode: bin/prod-up starts PostgreSQL, redis-server,
 gunicorn (production settings), a Celery worker and beat on 127.0.0.1; bin/soak drives 16 signed
-clients for ~25 s, SIGKILLs one gunicorn worker and the Celery worker midway, then checks the
-clients' record against the database, verify_integrity and end of day; bin/prod-down stops it.
+clients for ~25 s, SIGKILLs one gunicorn worker and the Celery worker midway, then shuts PostgreSQL
+down with `pg_ctl stop -m immediate` and starts it again (issue 15), then checks the clients'
+record against the database, verify_integrity and end of day; bin/prod-down stops it.
 
 Skipped when redis-server or the PostgreSQL server binaries are missing — except in CI
 (CI=true), where that is a failure: .ci/run installs both. Deselect locally with -m "not soak"."""
@@ -41,7 +42,7 @@ def _tail(run_dir: Path) -> str:
     return "\n".join(parts)
 
 
-def test_a_short_soak_with_kills_loses_nothing_and_books_nothing_twice():
+def test_a_short_soak_with_kills_and_a_database_crash_loses_nothing_and_books_nothing_twice():
     missing = _missing_tools()
     if missing:
         message = "the soak needs " + " and ".join(missing)
@@ -61,7 +62,8 @@ def test_a_short_soak_with_kills_loses_nothing_and_books_nothing_twice():
                             capture_output=True, text=True, timeout=900)
         assert up.returncode == 0, f"prod-up failed:\n{up.stdout}\n{up.stderr}\n{_tail(run_dir)}"
 
-        # when 16 clients drive it for a short while, with a gunicorn worker and the Celery worker killed
+        # when 16 clients drive it for a short while, with a gunicorn worker and the Celery worker killed,
+        # and PostgreSQL shut down immediately (no checkpoint) and started again
         soak = subprocess.run([str(ROOT / "bin" / "soak"), "--duration", str(SOAK_SECONDS), "--json",
                                str(result_path)], cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)
         report = f"{soak.stdout}\n{soak.stderr}"
@@ -70,9 +72,14 @@ def test_a_short_soak_with_kills_loses_nothing_and_books_nothing_twice():
 
         # then every request was answered or retried to an answer, and nothing was lost or doubled
         assert result["requests"] > 0, report
-        assert [e["what"] for e in result["kills"]] == ["gunicorn worker SIGKILL", "celery worker SIGKILL + restart"], \
-            report
+        assert [e["what"] for e in result["kills"]] == ["gunicorn worker SIGKILL", "celery worker SIGKILL + restart",
+                                                        "postgresql immediate shutdown + restart"], report
+        # while the database was down the answers were 503 database_unavailable with Retry-After, never a
+        # 500, and the clients were served again after the restart
         assert result["five_xx"] == 0, report
+        assert result["unavailable_503_without_retry_after"] == 0, report
+        assert result["database_downtime_seen_by_clients_s"] is not None, report
+        assert result["beat_alive_after"] is True, report
         assert result["lost"] == 0, report
         assert result["double"] == 0, report
         assert result["unrecorded"] == 0 and result["mismatched"] == 0, report
