@@ -1,5 +1,6 @@
-"""Back-office rows: the RM performance snapshots (frozen figures of a finished period) and
-the records of long work started from the admin (statement imports, end-of-day runs)."""
+"""Back-office rows: the RM performance snapshots (frozen figures of a finished period), the
+records of long work started from the admin (statement imports, end-of-day runs) and of the
+nightly integrity check the operations dashboard watches."""
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
@@ -101,3 +102,36 @@ class BackgroundJob(models.Model):
     @property
     def done(self) -> bool:
         return self.status in (self.Status.SUCCEEDED, self.Status.FAILED)
+
+
+class IntegrityCheck(models.Model):
+    """One run of the full proof of the books (ledger.integrity.first_break: the audit hash
+    chain, every entry's balance, every balance against its postings, total = sum of parts), as
+    the nightly beat task ran it. The operations dashboard alerts when the latest one did not
+    pass, or when none passed recently. The whole bank's books, not one merchant's."""
+
+    class Status(models.TextChoices):
+        RUNNING = "running", _("Running")
+        PASSED = "passed", _("Passed")
+        FAILED = "failed", _("Integrity break")
+        ERROR = "error", _("Could not finish")
+
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.RUNNING)
+    started_at = models.DateTimeField(_("started at"), default=timezone.now, db_index=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    check_name = models.CharField(_("check"), max_length=64, blank=True)
+    location = models.CharField(_("where"), max_length=255, blank=True)
+    detail = models.TextField(_("detail"), blank=True)
+    actor_label = models.CharField(_("run by"), max_length=150)
+
+    class Meta:
+        verbose_name = _("integrity check")
+        verbose_name_plural = _("integrity checks")
+        ordering = ["-started_at", "-id"]
+
+    def __str__(self):
+        return f"{self.started_at:%Y-%m-%d %H:%M} {self.status}"
+
+    @property
+    def ok(self) -> bool:
+        return self.status == self.Status.PASSED

@@ -31,6 +31,17 @@ def take_performance_snapshots(today: str | None = None) -> dict:
     return {"snapshots": created}
 
 
+@shared_task(name="backoffice.tasks.verify_integrity_nightly")
+def verify_integrity_nightly() -> str:
+    """Nightly (config/celery.py, after the end of day): the full proof of the books, recorded
+    for the operations dashboard (backoffice.services.integrity_check_run). It only reads the
+    books, so a redelivery only proves them again. Not retried: a check that could not finish
+    is recorded as such and the dashboard alerts until one passes."""
+    from .services import integrity_check_run
+
+    return integrity_check_run(actor=Actor.system("nightly integrity check")).status
+
+
 @shared_task(name="backoffice.tasks.statement_import_job")
 def statement_import_job(job_id: int) -> dict:
     """Run a confirmed statement import (reconciliation.services.imports.statement_import)

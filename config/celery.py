@@ -41,3 +41,9 @@ app.conf.beat_schedule["backoffice-performance-snapshots"] = {
     "task": "backoffice.tasks.take_performance_snapshots",
     "schedule": crontab(hour=1, minute=30),
 }
+# The full proof of the books (what `manage.py verify_integrity` runs) every night at 02:00, after
+# the end of day and the other night jobs; the operations dashboard alerts when it did not pass.
+app.conf.beat_schedule["backoffice-verify-integrity-nightly"] = {
+    "task": "backoffice.tasks.verify_integrity_nightly",
+    "schedule": crontab(hour=2, minute=0),
+}

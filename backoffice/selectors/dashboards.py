@@ -182,6 +182,50 @@ class OpsDashboard:
     withdrawal_queue: list
     failed_webhooks: list
     failed_webhook_count: int = 0
+    integrity: "IntegrityStatus | None" = None
+
+
+# A nightly check that has not passed for this long is itself an alert (beat or the worker is
+# down, or the check keeps dying): a day and a half leaves room for one slow night.
+INTEGRITY_STALE_AFTER = timedelta(hours=36)
+
+
+@dataclass
+class IntegrityStatus:
+    """The latest finished integrity check (the nightly full proof of the books) and whether the
+    operations dashboard must alert: it did not pass, or none passed within INTEGRITY_STALE_AFTER."""
+
+    last: object | None  # backoffice.models.IntegrityCheck
+    last_passed_at: object | None
+    alert: bool
+    reason: str = ""
+
+
+def integrity_status(now=None) -> IntegrityStatus:
+    """One query: the latest finished check, with the time the latest passing one finished."""
+    from django.utils import timezone
+
+    from ..models import IntegrityCheck
+
+    now = now or timezone.now()
+    passed = (IntegrityCheck.objects.filter(status=IntegrityCheck.Status.PASSED)
+              .order_by("-started_at", "-id").values("finished_at")[:1])
+    last = (IntegrityCheck.objects.exclude(status=IntegrityCheck.Status.RUNNING)
+            .annotate(last_passed_at=Subquery(passed)).order_by("-started_at", "-id").first())
+    if last is None:
+        return IntegrityStatus(last=None, last_passed_at=None, alert=False, reason=str(_("Not run yet.")))
+    if not last.ok:
+        reason = (_("Integrity break: %(check)s at %(where)s: %(detail)s")
+                  % {"check": last.check_name, "where": last.location, "detail": last.detail}
+                  if last.status == IntegrityCheck.Status.FAILED
+                  else _("The check could not finish: %(detail)s") % {"detail": last.detail})
+        return IntegrityStatus(last=last, last_passed_at=last.last_passed_at, alert=True, reason=str(reason))
+    if last.finished_at is None or now - last.finished_at > INTEGRITY_STALE_AFTER:
+        return IntegrityStatus(last=last, last_passed_at=last.last_passed_at, alert=True,
+                               reason=str(_("No integrity check has passed for more than %(hours)d hours: is Celery "
+                                            "beat running?") % {"hours": INTEGRITY_STALE_AFTER.total_seconds() // 3600}))
+    return IntegrityStatus(last=last, last_passed_at=last.last_passed_at, alert=False,
+                           reason=str(_("Passed: audit chain, entries, balances, total = sum of parts.")))
 
 
 def last_working_day_before(day: date) -> date:
@@ -204,7 +248,8 @@ QUEUE_STATUSES = (Withdrawal.Status.PENDING_APPROVAL, Withdrawal.Status.APPROVED
 
 def ops_dashboard(user, *, as_of: date | None = None) -> OpsDashboard:
     """Today's end of day per merchant (the run for the last working day), unmatched statement
-    lines and their amount, the withdrawal queue, failed webhook deliveries. Eight queries."""
+    lines and their amount, the withdrawal queue, failed webhook deliveries, the last nightly
+    integrity check. Nine queries."""
     as_of = as_of or today()
     eod_date = last_working_day_before(as_of)
     visible = merchants_visible_to(user)
@@ -236,7 +281,7 @@ def ops_dashboard(user, *, as_of: date | None = None) -> OpsDashboard:
     return OpsDashboard(eod_date=eod_date, eod_rows=rows, eod_counts=eod_counts, unmatched=unmatched,
                         unmatched_lines=unmatched_lines, withdrawal_counts=withdrawal_counts,
                         withdrawal_queue=withdrawal_queue, failed_webhooks=failed_list,
-                        failed_webhook_count=failed.count())
+                        failed_webhook_count=failed.count(), integrity=integrity_status())
 
 
 # --- auditor --------------------------------------------------------------------------------

@@ -108,7 +108,7 @@ def test_the_operations_dashboard_shows_eod_queue_withdrawals_and_failed_webhook
                                    status="succeeded")
     ops = f.ops()
     # when operations read the dashboard
-    with django_assert_max_num_queries(10):  # eight, and the permission check (user and group permissions)
+    with django_assert_max_num_queries(11):  # nine, and the permission check (user and group permissions)
         d = dashboards.ops_dashboard(ops, as_of=DAY)
     # then the end of day is the Friday's, per merchant
     assert d.eod_date == datetime.date(2026, 11, 27)
