@@ -3,7 +3,7 @@
 #   make bench ARGS="--quick --json bench-results.json"
 .PHONY: bench
 bench:
-	bash -c 'source bin/_venv.sh && python manage.py bench "$$@"' bench $(ARGS)
+	bash -c 'source bin/_venv.sh && DJANGO_SETTINGS_MODULE=$${DJANGO_SETTINGS_MODULE:-config.settings.local} python manage.py bench "$$@"' bench $(ARGS)
 
 # Issue 10's production-like run on one machine (soak/): `make prod-up` starts PostgreSQL, Redis,
 # gunicorn (production settings), a Celery worker and beat on 127.0.0.1 under .prod/; `make soak`

@@ -16,6 +16,7 @@ from core.money import ZERO, MoneyField
 from core.permissions import checker, may
 
 from .uscc import validate_uscc
+from .webhook_urls import validate_webhook_url
 
 
 class BusinessType(models.TextChoices):
@@ -60,7 +61,7 @@ class Merchant(models.Model):
         help_text=_("Withdrawals above this amount need an approval (maker-checker)."),
     )
     risk_reserve_required = MoneyField(_("required risk reserve"), default=ZERO)
-    webhook_url = models.URLField(_("webhook URL"), blank=True)
+    webhook_url = models.URLField(_("webhook URL"), blank=True, validators=[validate_webhook_url])
     status = FSMField(_("status"), max_length=16, choices=Status.choices, default=Status.DRAFT)
     submitted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+",

@@ -32,6 +32,7 @@ from core.api import signing
 from core.audit import audit_record
 
 from .models import WebhookAttempt, WebhookDelivery
+from .webhook_urls import url_allowed
 
 logger = logging.getLogger("jianguan.webhooks")
 
@@ -101,6 +102,8 @@ def attempt(delivery_id: int, *, now=None) -> WebhookDelivery | None:
     try:
         if not url:
             raise ValueError("the merchant has no webhook URL")
+        if not url_allowed(url):
+            raise ValueError("the webhook URL is not https; nothing was sent")
         body, headers = signed_request(delivery, url)
         response = requests.post(url, data=body, headers=headers, timeout=timeout_seconds(), allow_redirects=False)
         status_code, excerpt = response.status_code, response.text[:500]

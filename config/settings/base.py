@@ -1,13 +1,22 @@
-"""Settings, all from the environment (django-environ).
+"""Settings shared by every environment, all from the environment (django-environ).
 
-With nothing set this is the embedded quick start: a SQLite file beside the project
-(IMMEDIATE transactions), Celery tasks run eagerly, debug on. Production sets
-DATABASE_URL=postgres://..., DJANGO_SECRET_KEY, DJANGO_DEBUG=false, DJANGO_ALLOWED_HOSTS,
+Fail closed: debug is off unless DJANGO_DEBUG says otherwise, and with debug off the secret key
+is required. Which module runs:
+
+- `config.settings.production` — the default of every server entry point (wsgi, asgi, Celery,
+  manage.py): debug always off; refuses to start without DJANGO_SECRET_KEY, JIANGUAN_FIELD_KEYS
+  and a DATABASE_URL.
+- `config.settings.local` — the quick start (`bin/run`) and local commands: debug on, a dev-only
+  secret, a SQLite file beside the project, Celery tasks run eagerly.
+- `config.settings.test` — the test suite (pytest.ini).
+
+Production sets DATABASE_URL=postgres://..., DJANGO_SECRET_KEY, DJANGO_ALLOWED_HOSTS,
 CELERY_BROKER_URL=redis://... and JIANGUAN_FIELD_KEYS; `manage.py check --deploy` is then clean.
 """
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -15,13 +24,15 @@ BASE_DIR = Path(__file__).resolve().parent.parent.parent
 env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False) if (BASE_DIR / ".env").exists() else None
 
-DEBUG = env.bool("DJANGO_DEBUG", default=True)
+DEBUG = env.bool("DJANGO_DEBUG", default=False)
 _DEV_SECRET = "dev-only-insecure-key-for-the-embedded-quick-start-never-in-production-0123456789"
 SECRET_KEY = env.str("DJANGO_SECRET_KEY", default=_DEV_SECRET if DEBUG else "")
 if not SECRET_KEY:
-    from django.core.exceptions import ImproperlyConfigured
-
-    raise ImproperlyConfigured("DJANGO_SECRET_KEY must be set when DJANGO_DEBUG is off.")
+    raise ImproperlyConfigured(
+        "DJANGO_SECRET_KEY must be set when debug is off (production settings). For the local quick "
+        "start use bin/run, or DJANGO_SETTINGS_MODULE=config.settings.local.")
+if SECRET_KEY == _DEV_SECRET and not DEBUG:
+    raise ImproperlyConfigured("The public development secret key may not be used with debug off.")
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 
@@ -200,6 +211,7 @@ JIANGUAN = {
     "DAILY_CUTOFF": env.str("JIANGUAN_DAILY_CUTOFF", default="16:30"),
     "CREDIT_SECOND_APPROVAL_ABOVE": env.str("JIANGUAN_CREDIT_SECOND_APPROVAL_ABOVE", default="1000000.00"),
     "API_MAX_BODY_BYTES": env.int("JIANGUAN_API_MAX_BODY_BYTES", default=2_621_440),
+    "WEBHOOK_ALLOW_HTTP": DEBUG,  # outside debug, webhooks go to https:// URLs only
 }
 
 # --- Celery -----------------------------------------------------------------------------

@@ -203,3 +203,30 @@ def test_a_failed_delivery_is_resent_by_operations(platform, receiver, django_ca
     assert http.get(changelist).status_code == 200
     page = http.get(reverse("admin:merchants_webhookdelivery_change", args=[delivery.pk]))
     assert page.status_code == 200 and b"deposit.succeeded" in page.content
+
+
+# --- https only outside debug ------------------------------------------------------------------
+
+def test_outside_debug_a_plain_http_webhook_url_is_refused(platform, settings):
+    settings.JIANGUAN = {**settings.JIANGUAN, "WEBHOOK_ALLOW_HTTP": False}
+    from core.errors import ValidationFailed
+
+    with pytest.raises(ValidationFailed) as err:
+        hook_to(platform, "http://platform.example/hooks")
+    assert "webhook_url" in err.value.details
+    hook_to(platform, "https://platform.example/hooks")
+    assert platform.merchant.webhook_url == "https://platform.example/hooks"
+
+
+def test_outside_debug_nothing_is_sent_to_a_plain_http_url(platform, receiver, settings,
+                                                           django_capture_on_commit_callbacks):
+    """Given a plain-http URL already stored (set before the rule, or by hand in the database), when
+    an event is due, then no request leaves: the attempt is recorded as refused."""
+    base, received = receiver
+    hook_to(platform, f"{base}/ok")
+    settings.JIANGUAN = {**settings.JIANGUAN, "WEBHOOK_ALLOW_HTTP": False}
+    add_member(platform, "u-1")
+    credit_deposit(platform, django_capture_on_commit_callbacks)
+    assert received == []
+    delivery = WebhookDelivery.objects.get(merchant=platform.merchant)
+    assert "not https" in delivery.last_error and delivery.status == "pending"
