@@ -3,7 +3,7 @@ its merchant, and every unique constraint and every foreign key between those ta
 it, so the tables can be distributed by merchant (Citus: co-located on merchant_id) without a
 model change.
 
-Two tables are the same for every merchant and are exempt: in a distributed deployment they
+Three tables are the same for every merchant and are exempt: in a distributed deployment they
 are reference tables, copied to every node. The surrogate primary key `id` is exempt too:
 distributing a table swaps its primary key for the (merchant_id, id) key each of these tables
 already carries — a database change, not a model change."""
@@ -15,6 +15,7 @@ DISTRIBUTED_APPS = ("ledger", "reconciliation", "credit")
 REFERENCE_TABLES = {
     "ledger.BusinessDay": "the bank's business calendar, the same for every merchant",
     "ledger.PaymentChannel": "the bank's payment channels, shared by every merchant",
+    "reconciliation.StatementLayout": "how each bank writes its statement export, the same for every merchant",
 }
 
 
