@@ -62,12 +62,18 @@ def merchant_admin_panels(merchant) -> list[dict]:
         "rows": [
             (_("Orders matched"), str(last.matched)),
             (_("Differences"), str(last.differences)),
+            (_("Full proof at that close: supervision = Σ virtual"), _yes_no(last.totals_balance)),
+            (_("Full proof at that close: every balance = Σ its postings"), _yes_no(last.postings_match)),
             (_("Book supervision balance at close"), money(last.book_closing_balance)),
             (_("Bank closing balance"), money(last.bank_closing_balance)),
             (_("Open discrepancy cases"), str(open_cases(merchant).count())),
             (_("Lines in the exception queue"), str(exception_queue(merchant).count())),
         ],
     }]
+
+
+def _yes_no(value) -> str:
+    return "—" if value is None else str(_("yes") if value else _("no"))
 
 
 def statement_layouts(code: str | None = None) -> list:

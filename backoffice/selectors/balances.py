@@ -1,10 +1,14 @@
-"""Supervision balances over time, computed from postings (never from the materialised
-balance, which only knows "now").
+"""Supervision balances over time, computed from postings.
 
 The end-of-day balance of a supervision account on day D is the sum of its postings whose
 entry has a business date up to D (the asset's natural sign is the posting's sign). One
 grouped query returns, per group (a merchant, an RM), the sum before the window (the
-opening) and the sum of each day inside it; the days are then filled in Python."""
+opening) and the sum of each day inside it; the days are then filled in Python.
+
+For one merchant's page (merchant 360), `daily_balance_series_to_now` reads only the window:
+the balance now (materialised + pending hot deltas, which equals the sum of all postings, as
+end of day and verify_integrity prove) minus the days after each day gives that day's close,
+so the page never sums the whole history."""
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
@@ -64,3 +68,19 @@ def daily_changes(postings, start: date, end: date, group: str | None = None) ->
 
 def daily_balance_series(postings, start: date, end: date) -> list[tuple[date, Decimal]]:
     return daily_changes(postings, start, end).get(None, DailyChanges()).series(start, end)
+
+
+def daily_balance_series_to_now(postings, start: date, end: date, balance_now: Decimal) -> list[tuple[date, Decimal]]:
+    """The end-of-day balance of every day from start to end, from the postings of the window
+    and after it only (business date ≥ start) and the balance now."""
+    rows = (postings.filter(entry__business_date__gte=start).annotate(day=F("entry__business_date")).order_by()
+            .values("day").annotate(total=Sum("amount", output_field=MONEY)))
+    changes, after_end = {}, ZERO
+    for row in rows:
+        total = row["total"] or ZERO
+        if row["day"] > end:
+            after_end += total
+        else:
+            changes[row["day"]] = total
+    closing = balance_now - after_end
+    return DailyChanges(opening=closing - sum(changes.values(), ZERO), changes=changes).series(start, end)

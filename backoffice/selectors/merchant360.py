@@ -14,13 +14,14 @@ from core.money import ZERO
 from credit.models import CreditBill, CreditLine
 from credit.selectors import OUTSTANDING
 from ledger.models import Deposit, JournalEntry, Payment, Posting, Withdrawal
-from ledger.selectors import account_balances, prove_merchant
+from ledger.selectors import balance_totals
 from merchants.selectors import merchants_visible_to
 from reconciliation.models import EodRun
 from reconciliation.selectors import exception_queue, open_cases
 
-from .balances import daily_balance_series, supervision_postings
+from .balances import daily_balance_series_to_now, supervision_postings
 from .common import LIST_LIMIT, MONEY, today
+from .dashboards import IntegrityStatus, integrity_status
 
 HISTORY_DAYS = 90
 RECENT = 15
@@ -30,7 +31,7 @@ RECENT = 15
 class Merchant360:
     merchant: object
     timeline: list
-    proof: object
+    totals: object  # ledger.selectors.BalanceTotals: from balances, never a sum of every posting
     balances: dict
     balance_series: list
     entries: list
@@ -42,10 +43,16 @@ class Merchant360:
     eod_runs: list
     cases: list
     exception_lines: int
+    integrity: IntegrityStatus | None = None
 
     @property
     def member_total(self):
         return self.balances.get("member_available", ZERO) + self.balances.get("member_frozen", ZERO)
+
+    @property
+    def last_proof(self):
+        """The latest finished end of day: its full proof (every balance = Σ its postings)."""
+        return next((r for r in self.eod_runs if r.status != EodRun.Status.RUNNING), None)
 
 
 def visible_merchant(user, merchant_id):
@@ -57,7 +64,10 @@ def visible_merchant(user, merchant_id):
 
 
 def merchant_360(user, merchant_id, *, as_of: date | None = None) -> Merchant360:
-    """A fixed number of queries (about twenty) whatever the merchant's size."""
+    """A fixed number of queries (about twenty) whatever the merchant's size, none of which
+    reads the merchant's whole history: totals come from balances (plus pending hot deltas),
+    the balance chart from the last 90 days' postings, the full proof from the last end of day
+    and the nightly integrity check."""
     merchant = visible_merchant(user, merchant_id)
     as_of = as_of or today()
     start = as_of - timedelta(days=HISTORY_DAYS - 1)
@@ -75,12 +85,14 @@ def merchant_360(user, merchant_id, *, as_of: date | None = None) -> Merchant360
                                   overdue_bills=Count("id", filter=Q(status=CreditBill.Status.OVERDUE))))
     for key in ("limit", "used", "outstanding", "overdue"):
         credit[key] = credit[key] or ZERO
+    totals = balance_totals(merchant)
     return Merchant360(
         merchant=merchant,
         timeline=list(timeline_for(merchant)),
-        proof=prove_merchant(merchant),
-        balances=account_balances(merchant),
-        balance_series=daily_balance_series(supervision_postings(merchant=merchant), start, as_of),
+        totals=totals,
+        balances=totals.balances,
+        balance_series=daily_balance_series_to_now(supervision_postings(merchant=merchant), start, as_of,
+                                                   totals.supervision_balance),
         entries=entries,
         deposits=list(Deposit.objects.filter(merchant=merchant).select_related("member").order_by("-id")[:RECENT]),
         withdrawals=list(Withdrawal.objects.filter(merchant=merchant).select_related("member")
@@ -92,6 +104,7 @@ def merchant_360(user, merchant_id, *, as_of: date | None = None) -> Merchant360
         eod_runs=list(EodRun.objects.filter(merchant=merchant).order_by("-business_date")[:10]),
         cases=list(open_cases(merchant).order_by("-business_date", "id")[:LIST_LIMIT]),
         exception_lines=exception_queue(merchant).count(),
+        integrity=integrity_status(),
     )
 
 

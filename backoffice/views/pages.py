@@ -25,13 +25,15 @@ def merchant_360(request, pk: int):
         "m": data, "merchant": data.merchant, "transitions": transitions,
         "charts": {"balance_history": chart("line", [d.isoformat() for d, _v in series],
                                             [{"label": _("Supervision balance"), "data": [v for _d, v in series]}])},
-        "proof_rows": [(_("Supervision account"), money(data.proof.supervision_balance)),
-                       (_("Sum of virtual accounts"), money(data.proof.virtual_total)),
+        "proof_rows": [(_("Supervision account"), money(data.totals.supervision_balance)),
+                       (_("Sum of virtual accounts"), money(data.totals.virtual_total)),
                        (_("Members (available + frozen)"), money(data.member_total)),
                        (_("Escrow"), money(data.balances.get("escrow"))),
                        (_("Fee income"), money(data.balances.get("fee_income"))),
                        (_("Suspense"), money(data.balances.get("suspense"))),
-                       (_("Risk reserve"), money(data.balances.get("risk_reserve")))],
+                       (_("Risk reserve"), money(data.balances.get("risk_reserve"))),
+                       (_("Hot-account changes not yet rolled up (included above)"),
+                        str(data.totals.pending_changes))],
     }, title=_("Merchant 360: %(name)s") % {"name": data.merchant.legal_name})
 
 
