@@ -1,4 +1,4 @@
-"""python -m backup dump | restore-check   (bin/backup, bin/restore-check; see backup/__init__.py)."""
+"""python -m backup dump | restore-check | drill   (bin/backup, bin/restore-check; see backup/__init__.py)."""
 import argparse
 import json
 import os
@@ -17,6 +17,11 @@ def main(argv=None) -> int:
     p_check.add_argument("--jobs", type=int, default=2, help="pg_restore's parallel jobs (default 2)")
     p_check.add_argument("--keep", action="store_true", help="leave the restored cluster running")
     p_check.add_argument("--json", dest="json_path", help="write the result to this file")
+    p_drill = sub.add_parser("drill", help="the drill on a throwaway cluster holding the benchmark's merchant")
+    p_drill.add_argument("--members", type=int, default=10_000)
+    p_drill.add_argument("--postings", type=int, default=1_000_000)
+    p_drill.add_argument("--jobs", type=int, default=2)
+    p_drill.add_argument("--json", dest="json_path", help="write the result to this file")
     args = parser.parse_args(argv)
 
     from .dump import BackupError
@@ -30,6 +35,15 @@ def main(argv=None) -> int:
 
             result = dump(url=url, out=args.out)
             passed = True
+        elif args.command == "drill":
+            from .drill import drill
+
+            result = drill(members=args.members, postings=args.postings, jobs=args.jobs)
+            passed = result["passed"]
+            print_check(result)
+            print(f"  source              {result['members']:,} members, {result['entries']:,} entries loaded in "
+                  f"{result['load_seconds']} s; pg_dump {result['dump_seconds']} s "
+                  f"(+ fingerprint {result['fingerprint_seconds']} s), PostgreSQL {result['server_version']}")
         else:
             from .restore import restore_check
 

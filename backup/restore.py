@@ -69,7 +69,11 @@ def restore_check(*, path: str | None = None, out: str | None = None, keep: bool
                               capture_output=True, text=True)
         result["verify_seconds"] = round(time.monotonic() - t, 1)
         result["verify_integrity_ok"] = done.returncode == 0
-        result["verify_integrity"] = (done.stdout + done.stderr).strip()[-2000:]
+        # Its verdict is on stdout; stderr holds the log lines of Django's start (and, on a
+        # failure, the CommandError).
+        result["verify_integrity"] = (done.stdout.strip() or done.stderr.strip())[-2000:]
+        if done.returncode != 0:
+            result["verify_integrity"] = (done.stdout + done.stderr).strip()[-2000:]
 
         with psycopg.connect(conninfo(url)) as conn:
             copy = fingerprint(conn)
