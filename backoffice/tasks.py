@@ -79,7 +79,8 @@ def _statement_import_job(job_id: int) -> dict:
         with path.open("rb") as stream:
             result = statement_import(account_number=job.params["account"], stream=stream,
                                       file_name=job.params.get("file_name", ""), actor=user or Actor.system("import"),
-                                      progress=lambda lines: jobs.progress_set(job.pk, lines))
+                                      progress=lambda lines: jobs.progress_set(job.pk, lines),
+                                      layouts_fingerprint=job.params.get("layouts"))
     except FileNotFoundError:
         jobs.job_finished(job.pk, ok=False, message="The uploaded file is gone: upload it again.")
         return {"job": job_id, "ok": False}

@@ -76,6 +76,18 @@ def _yes_no(value) -> str:
     return "—" if value is None else str(_("yes") if value else _("no"))
 
 
+def statement_layouts_fingerprint(layouts: list) -> str:
+    """A digest of what the active layouts say: the preview carries it to the confirm, so a file
+    is booked only as it was previewed (a layout edited in between refuses the confirm)."""
+    import hashlib
+    import json
+
+    data = [[layout.pk, layout.code, {k: list(v) for k, v in layout.headers.items()}, list(layout.date_formats),
+             dict(layout.direction_values), list(layout.footer_patterns), list(layout.reference_columns),
+             layout.reference_composite, list(layout.required_headers), layout.priority] for layout in layouts]
+    return hashlib.sha256(json.dumps(data, ensure_ascii=False, sort_keys=True).encode()).hexdigest()[:32]
+
+
 def statement_layouts(code: str | None = None) -> list:
     """The active bank layouts, as the statement reader takes them (parsing.Layout), or only
     the one with ``code``; the standard layout is always tried besides them."""

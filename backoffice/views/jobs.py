@@ -77,7 +77,8 @@ def statement_import_start(request):
     target = kept.with_name(f"job-{uuid.uuid4().hex}")
     shutil.move(kept, target)
     job = jobs.job_create(kind=BackgroundJob.Kind.STATEMENT_IMPORT, user=request.user,
-                          params={"path": str(target), "account": data["a"], "file_name": data["n"]})
+                          params={"path": str(target), "account": data["a"], "file_name": data["n"],
+                                  "layouts": data.get("l")})
     try:
         async_result = tasks.statement_import_job.delay(job.pk)
     except Exception:  # noqa: BLE001  eager mode raises here; the job page shows what went wrong

@@ -168,7 +168,7 @@ class StatementBatchAdmin(ReadOnlyScopedMixin, ModelAdmin):
                 _kept(name).unlink(missing_ok=True)
             else:
                 context["token"] = signing.dumps({"f": name, "a": form.cleaned_data["account"], "n": upload.name,
-                                                  "u": request.user.pk}, salt=_SALT)
+                                                  "u": request.user.pk, "l": result.layouts_fingerprint}, salt=_SALT)
         return self.render_page(request, "admin/reconciliation/statement_import.html", **context)
 
     def _confirm(self, request):
@@ -184,7 +184,7 @@ class StatementBatchAdmin(ReadOnlyScopedMixin, ModelAdmin):
         try:
             with path_.open("rb") as stream:
                 result = statement_import(account_number=data["a"], stream=stream, file_name=data["n"],
-                                          actor=request.user)
+                                          actor=request.user, layouts_fingerprint=data.get("l"))
         except ApplicationError as err:
             self.message_user(request, _("Refused: %(message)s") % {"message": err.message}, level=messages.ERROR)
             return redirect("admin:reconciliation_statementbatch_import")

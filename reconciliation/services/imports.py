@@ -40,7 +40,7 @@ from ..models import StatementBatch, StatementLine
 # layout, columns, closing balance) for the batch record. parse_statement would hold every row.
 from ..parsing import CHUNK_SIZE, RowError, SkippedRow, StatementFileError, StatementReader
 from ..parsing.cells import parse_date_text
-from ..selectors import statement_layouts
+from ..selectors import statement_layouts, statement_layouts_fingerprint
 from . import matching
 
 LINES_PER_CHUNK = 2000
@@ -73,6 +73,7 @@ class ImportResult:
     period: tuple | None = None
     skipped_zero: int = 0
     skipped_summary: int = 0
+    layouts_fingerprint: str = ""  # what the active layouts said (selectors.statement_layouts_fingerprint)
     reference_alternatives: bool = False  # the header has other reference columns to join
     composite_reference: bool = False  # read again keyed on all of them (the first was not unique)
 
@@ -100,14 +101,19 @@ def merchant_for_account(account_number: str) -> Merchant | None:
 
 
 def statement_import(*, account_number: str, stream, actor, file_name: str = "", dry_run: bool = False,
-                     progress=None) -> ImportResult:
+                     progress=None, layouts_fingerprint: str | None = None) -> ImportResult:
     """Import one statement file (bytes or a binary stream) into a supervision account.
 
     Returns the outcome; a refused file (unknown account, unreadable file or rows) comes back
     with `refused=True` and its errors, and books nothing. `progress(lines_read)` is called
-    after each chunk (the command line shows it)."""
+    after each chunk (the command line shows it). `layouts_fingerprint`: the one the preview
+    returned; if the statement layouts changed since, the import is refused (preview again)."""
     actor = as_actor(actor)
-    result = ImportResult(dry_run=dry_run)
+    layouts = statement_layouts()
+    result = ImportResult(dry_run=dry_run, layouts_fingerprint=statement_layouts_fingerprint(layouts))
+    if layouts_fingerprint is not None and layouts_fingerprint != result.layouts_fingerprint:
+        return _refuse_early(result, _("The statement layouts changed since this file was previewed: upload it "
+                                       "again to see how it is read now."))
     merchant = merchant_for_account(account_number)
     if merchant is None:
         return _refuse_early(result, _("No merchant has the supervision account number “%(number)s”.")
@@ -132,7 +138,7 @@ def statement_import(*, account_number: str, stream, actor, file_name: str = "",
                     # Lines are matched, booked and stored chunk by chunk as they are read; the first
                     # bad row stops the storing, and the refusal rolls back everything booked before.
                     matcher = matching.BatchMatcher(batch, actor=actor, result=result)
-                    _load(batch, _hashed(stream, digest), result, progress, matcher, composite)
+                    _load(batch, _hashed(stream, digest), result, progress, matcher, layouts, composite)
                     batch.sha256 = digest.hexdigest()
                     if result.errors:
                         raise _Refused()
@@ -150,7 +156,8 @@ def statement_import(*, account_number: str, stream, actor, file_name: str = "",
                     # The reference column is not unique in this file but the header has others:
                     # a composite of them is preferred to a refusal (nothing was kept: read again).
                     composite, digest = True, hashlib.sha256()
-                    result = ImportResult(dry_run=dry_run, batch=batch, composite_reference=True)
+                    result = ImportResult(dry_run=dry_run, batch=batch, composite_reference=True,
+                                          layouts_fingerprint=result.layouts_fingerprint)
                     continue
                 _refuse(batch, result, actor, file_name)
             except _DryRun:
@@ -216,12 +223,12 @@ def _can_read_again_composite(result: ImportResult, stream) -> bool:
     return False
 
 
-def _load(batch: StatementBatch, chunks, result: ImportResult, progress, matcher, composite: bool = False):
+def _load(batch: StatementBatch, chunks, result: ImportResult, progress, matcher, layouts, composite: bool = False):
     """Read every row; store new lines chunk by chunk while the file is clean so far (a later
     bad row rolls them back with the rest). Memory stays flat: one chunk of rows at a time,
     plus the file's references (for duplicates inside the file)."""
     try:
-        reader = StatementReader(chunks, statement_layouts(), composite_reference=composite)
+        reader = StatementReader(chunks, layouts, composite_reference=composite)
     except StatementFileError as err:
         result.errors.append({"line": None, "reason": err.message})
         _drain(chunks)

@@ -186,6 +186,23 @@ def test_a_built_in_layout_s_page_shows_its_words_one_per_line_and_the_standard_
     assert "贷方发生额" in page  # the standard table, read-only
 
 
+@pytest.mark.parametrize("confirm", ["admin", "job"])
+def test_a_layout_changed_between_preview_and_confirm_refuses_the_confirm(client, merchant, confirm):
+    # given a previewed workbook, read with a built-in layout
+    client.force_login(f.ops())
+    data = corporate(merchant, [("2025-12-03", "T1", None, 5.0, "", "", "x", 5.0)])
+    token = client.post(reverse(IMPORT_URL), {"account": merchant.supervision_account_number,
+                                              "file": SimpleUploadedFile("s.xlsx", data)}).context["token"]
+    # when someone edits a layout before the confirm
+    layout = StatementLayout.objects.get(code="cn-debit-credit")
+    layout.date_formats = [*layout.date_formats, "%d.%m.%Y"]
+    layout.save()
+    url = reverse(IMPORT_URL) if confirm == "admin" else reverse("backoffice:statement-import-start")
+    client.post(url, {"token": token})
+    # then nothing is booked: the file must be previewed again as it is read now
+    assert StatementLine.objects.count() == 0 and not StatementBatch.objects.filter(status="posted").exists()
+
+
 def test_the_admin_refuses_an_unknown_layout_listing_its_headers(client, merchant):
     client.force_login(f.ops())
     data = workbook(("s", [["日期", "单号", "数额"], ["2025-12-03", "X1", 5.0]]))
