@@ -29,6 +29,11 @@ app.conf.beat_schedule = {
         "task": "credit.tasks.sweep_overdue_bills",
         "schedule": crontab(hour=1, minute=0),
     },
+    # Announced deposits never paid within JIANGUAN_DEPOSIT_EXPIRY_DAYS expire (deposit.expired).
+    "ledger-expire-stale-deposits": {
+        "task": "ledger.tasks.expire_stale_deposits",
+        "schedule": crontab(minute=5),
+    },
 }
 # Platform API webhooks: attempts that are due (first tries go straight to the worker).
 app.conf.beat_schedule["merchants-webhooks-deliver-due"] = {

@@ -14,4 +14,5 @@ class CreditConfig(AppConfig):
 
         hooks.admin_panels.append(selectors.merchant_credit_panels)
         hooks.close_checks.append(selectors.close_blockers)
+        hooks.member_close_checks.append(selectors.member_close_blockers)
         extensions.credit_summary_providers.append(selectors.credit_summary)  # the balance API's "credit"

@@ -145,3 +145,17 @@ def close_blockers(merchant) -> list:
     if CreditBill.objects.filter(merchant=merchant, status__in=CreditBill.OUTSTANDING_STATUSES).exists():
         return [_("credit bills are still outstanding")]
     return []
+
+
+def member_close_blockers(member) -> list:
+    """A member can't close while they owe a credit bill or are owed one as its creditor
+    (merchants.hooks.member_close_checks)."""
+    outstanding = CreditBill.objects.filter(status__in=CreditBill.OUTSTANDING_STATUSES)
+    problems = []
+    owed = outstanding.filter(member=member).count()
+    if owed:
+        problems.append(_("%(n)s credit bill(s) are still outstanding") % {"n": owed})
+    owing = outstanding.filter(creditor_member=member).count()
+    if owing:
+        problems.append(_("%(n)s credit bill(s) are still owed to them as creditor") % {"n": owing})
+    return problems

@@ -20,3 +20,12 @@ def roll_up_hot_balances() -> int:
     from .posting import roll_up_hot_balances as roll_up
 
     return roll_up()
+
+
+@shared_task(name="ledger.tasks.expire_stale_deposits", autoretry_for=(OperationalError,),
+             retry_backoff=True, max_retries=5)
+def expire_stale_deposits() -> int:
+    """Expire announced deposits never paid in time (beat: hourly)."""
+    from .services.deposits import deposits_expire_due
+
+    return deposits_expire_due()

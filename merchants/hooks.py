@@ -10,4 +10,5 @@ Events for platforms are not a hook: every app writes them into the outbox (merc
 on_activate: list = []
 on_member_created: list = []  # fn(member=..., actor=...) inside the transaction (the ledger opens its accounts)
 close_checks: list = []
+member_close_checks: list = []  # fn(member) -> reasons the member can't close yet (money, credit bills)
 admin_panels: list = []  # fn(merchant) -> [{"title", "ok", "headline", "rows": [(label, value)]}]

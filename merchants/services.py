@@ -235,7 +235,13 @@ def member_unfreeze(*, member: Member, actor, reason: str) -> Member:
 
 @transaction.atomic
 def member_close(*, member: Member, actor, reason: str) -> Member:
+    """Close a member — never with money or credit left behind: each app that holds something of
+    the member's (hooks.member_close_checks) says what stands in the way, and all of it is named."""
     member = _locked(Member, member.pk)
+    problems = [str(p) for check in hooks.member_close_checks for p in check(member)]
+    if problems:
+        raise InvalidState(_("The member can't be closed yet: %(problems)s.") % {"problems": "; ".join(problems)},
+                           details={"blockers": problems})
     return transition(member, "close", actor=actor, reason=reason, reason_required=True)
 
 

@@ -212,6 +212,7 @@ JIANGUAN = {
     "CREDIT_SECOND_APPROVAL_ABOVE": env.str("JIANGUAN_CREDIT_SECOND_APPROVAL_ABOVE", default="1000000.00"),
     "API_MAX_BODY_BYTES": env.int("JIANGUAN_API_MAX_BODY_BYTES", default=2_621_440),
     "WEBHOOK_ALLOW_HTTP": DEBUG,  # outside debug, webhooks go to https:// URLs only
+    "DEPOSIT_EXPIRY_DAYS": env.int("JIANGUAN_DEPOSIT_EXPIRY_DAYS", default=7),
 }
 
 # --- Celery -----------------------------------------------------------------------------

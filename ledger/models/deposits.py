@@ -40,6 +40,7 @@ class Deposit(models.Model):
         AWAITING_FUNDS = "awaiting_funds", _("Awaiting funds")
         SUCCEEDED = "succeeded", _("Succeeded")
         CANCELLED = "cancelled", _("Cancelled")
+        EXPIRED = "expired", _("Expired")
 
     merchant = models.ForeignKey("merchants.Merchant", verbose_name=_("merchant"), on_delete=models.PROTECT,
                                  related_name="+")
@@ -88,3 +89,7 @@ class Deposit(models.Model):
     @transition(field=status, source=Status.AWAITING_FUNDS, target=Status.CANCELLED)
     def cancel(self):
         pass
+
+    @transition(field=status, source=Status.AWAITING_FUNDS, target=Status.EXPIRED)
+    def expire(self):
+        """Never paid in time: no proof can credit it any more (money for it goes to suspense)."""

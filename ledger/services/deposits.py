@@ -1,12 +1,15 @@
 """Deposits (入金): announced by the platform, credited only on bank-side proof — an imported
 statement line or a signed channel notification. Unidentified money goes to suspense."""
 import secrets
+from datetime import timedelta
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.actors import Actor
 from core.audit import audit_record
 from core.errors import DuplicateOrder, InvalidState, NotFound, OrderMismatch, ValidationFailed
 from core.money import parse_amount
@@ -105,6 +108,37 @@ def deposit_credit(*, deposit: Deposit, actor, amount, proof_kind: str, proof_re
     transition(deposit, "succeed", actor=actor, data={"proof": proof_kind, "reference": proof_reference})
     emit_succeeded(deposit.merchant, deposit)
     return deposit
+
+
+def expiry_days() -> int:
+    return int(settings.JIANGUAN.get("DEPOSIT_EXPIRY_DAYS", 7))
+
+
+def deposits_expire_due(*, now=None, limit: int = 5000) -> int:
+    """Expire the announced deposits still unpaid `DEPOSIT_EXPIRY_DAYS` after they were announced;
+    returns how many. Each in its own transaction, re-checked under its row lock, so a deposit
+    credited meanwhile is left alone and a second run expires nothing twice. A payment that
+    arrives afterwards matches no open deposit: it is parked in suspense, in the exception queue."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(days=expiry_days())
+    due = list(Deposit.objects.filter(status=Deposit.Status.AWAITING_FUNDS, created_at__lt=cutoff)
+               .order_by("created_at", "id").values_list("pk", flat=True)[:limit])
+    actor = Actor.system("deposit-expiry")
+    return sum(1 for pk in due if _expire(pk, actor, cutoff))
+
+
+@transaction.atomic
+def _expire(pk: int, actor, cutoff) -> bool:
+    deposit = Deposit.objects.select_for_update(of=("self",), no_key=True).select_related("merchant", "member").get(pk=pk)
+    if deposit.status != Deposit.Status.AWAITING_FUNDS or deposit.created_at >= cutoff:
+        return False
+    transition(deposit, "expire", actor=actor,
+               reason=_("Not paid within %(days)s days of its announcement.") % {"days": expiry_days()})
+    events.emit(deposit.merchant, "deposit.expired", {
+        "id": deposit.pk, "user_id": deposit.member.user_id, "order_no": deposit.order_no,
+        "amount": str(deposit.amount), "payment_code": deposit.payment_code,
+    })
+    return True
 
 
 def find_open_deposit_by_code(merchant, text: str) -> Deposit | None:
