@@ -1,6 +1,7 @@
 """Reconciliation services, one module per topic (import from the module):
 
-- imports: statement_import — read, validate, store and match a statement file;
+- imports: statement_import — read, validate, store and match a statement file (line_store:
+  the duplicate look-up and the COPY of new lines);
 - matching: automatic matching of an imported batch, and the exception queue's manual
   operations (match to a deposit or member, return, ignore);
 - orders: the platform's order files (API and CSV);

@@ -30,20 +30,19 @@ from django.utils.translation import gettext_lazy as _
 
 from core.actors import as_actor
 from core.audit import audit_record
-from core.sql.arrays import pg_array
 from ledger.calendar import next_working_day
 from merchants.models import Merchant
 
-from ..models import StatementBatch, StatementLine
+from ..models import StatementBatch
 
 # The reader behind parsing.iter_statement: streaming, and it keeps what it learnt (format,
 # layout, columns, closing balance) for the batch record. parse_statement would hold every row.
 from ..parsing import CHUNK_SIZE, RowError, SkippedRow, StatementFileError, StatementReader
 from ..parsing.cells import parse_date_text
 from ..selectors import statement_layouts, statement_layouts_fingerprint
-from . import matching
+from . import line_store, matching
 
-LINES_PER_CHUNK = 2000
+LINES_PER_CHUNK = line_store.LINES_PER_CHUNK
 _IMPORT_LOCK = 0x4A47_0101  # with the merchant id: one import per supervision account at a time
 
 
@@ -319,18 +318,12 @@ def _business_date(value_date: datetime.date, cache: dict) -> datetime.date:
     return cache[value_date]
 
 
-_COLUMNS = ("merchant_id", "batch_id", "account_number", "created_at", "reason", "line_no", "bank_reference",
-            "value_date", "business_date", "amount", "counterparty_name", "counterparty_account", "counterparty_bank",
-            "remark", "balance", "status", "note", "candidate_deposit_id", "deposit_id", "withdrawal_id", "member_id",
-            "entry_id", "suspense_entry_id")
-
-
 def _store(batch: StatementBatch, rows: list, seen: set, business_dates: dict, result: ImportResult, matcher):
     """Skip the duplicates (one query per chunk), match and book the new lines, store them."""
     if not rows:
         return
     references = {row.bank_reference for row in rows}
-    existing = _already_imported(batch, references)
+    existing = line_store.already_imported(batch, references)
     new = []
     for row in rows:
         earlier = seen.get(row.bank_reference)
@@ -353,38 +346,8 @@ def _store(batch: StatementBatch, rows: list, seen: set, business_dates: dict, r
     if not new:
         return
     matcher.match(new)
-    _insert_lines(batch, new)
+    line_store.insert_lines(batch, new)
     result.imported += len(new)
-
-
-def _already_imported(batch: StatementBatch, references: set) -> set:
-    if connection.vendor == "postgresql":  # one array parameter, not 2,000 (binding them costs more than the query)
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT bank_reference FROM reconciliation_statementline WHERE merchant_id = %s "
-                           "AND account_number = %s AND bank_reference = ANY(%s::text[])",
-                           [batch.merchant_id, batch.account_number, pg_array(references)])
-            return {row[0] for row in cursor.fetchall()}
-    return set(StatementLine.objects.filter(
-        merchant_id=batch.merchant_id, account_number=batch.account_number, bank_reference__in=references,
-    ).values_list("bank_reference", flat=True))
-
-
-def _insert_lines(batch: StatementBatch, lines: list):
-    """COPY on PostgreSQL (no model instances: 100,000 lines in about a second); bulk_create
-    elsewhere. Each line is written once, with its outcome."""
-    fixed = (batch.merchant_id, batch.pk, batch.account_number, timezone.now(), "")
-    rows = [fixed + (x.line_no, x.bank_reference, x.value_date, x.business_date, x.amount, x.counterparty_name,
-                     x.counterparty_account, x.counterparty_bank, x.remark, x.balance, x.status, x.note,
-                     x.candidate_deposit_id, x.deposit_id, x.withdrawal_id, x.member_id, x.entry_id,
-                     x.suspense_entry_id) for x in lines]
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            with cursor.copy(f"COPY reconciliation_statementline ({', '.join(_COLUMNS)}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
-        return
-    StatementLine.objects.bulk_create([StatementLine(**dict(zip(_COLUMNS, row))) for row in rows],
-                                      batch_size=LINES_PER_CHUNK)
 
 
 def _row_preview(row, outcome: str, detail: str) -> dict:
