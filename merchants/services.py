@@ -15,6 +15,7 @@ from core.errors import (
     CardNotVerified, Duplicate, InvalidAmount, InvalidState, ValidationFailed,
 )
 from core.money import parse_amount
+from core.names import same_name
 from core.workflow import transition
 
 from . import events, hooks
@@ -247,10 +248,6 @@ def member_close(*, member: Member, actor, reason: str) -> Member:
 
 # --- bank cards --------------------------------------------------------------------------
 
-def _same_name(a: str, b: str) -> bool:
-    return "".join(a.split()).casefold() == "".join(b.split()).casefold()
-
-
 @transaction.atomic
 def bank_card_add(*, member: Member, actor, account_number: str, account_name: str, bank_name: str) -> BankCard:
     number = "".join((account_number or "").split())
@@ -265,7 +262,7 @@ def bank_card_add(*, member: Member, actor, account_number: str, account_name: s
     card = BankCard(merchant_id=member.merchant_id, member=member, account_name=account_name.strip(),
                     bank_name=bank_name.strip())
     card.set_number(number)
-    if member.kind == MemberKind.INDIVIDUAL and _same_name(account_name, member.name):
+    if member.kind == MemberKind.INDIVIDUAL and same_name(account_name, member.name):
         card.verified, card.verified_at = True, timezone.now()
     elif member.kind == MemberKind.BUSINESS:
         # The bank sends this amount to the account; the member reads it off their statement.

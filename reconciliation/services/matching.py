@@ -37,6 +37,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core.actors import as_actor
 from core.errors import InvalidState, NotFound, OrderMismatch, ValidationFailed
+from core.names import same_name
 from core.workflow import transition
 from ledger.models import Deposit, PaymentChannel, Withdrawal
 from ledger.services import deposit_batch
@@ -77,13 +78,6 @@ def payment_codes_in(remark: str) -> list[str]:
     for run in _CODE_RUN.findall((remark or "").translate(FULL_WIDTH).upper()):
         codes.extend(run[i:i + CODE_LENGTH] for i in range(len(run) - CODE_LENGTH + 1))
     return codes
-
-
-def _same_name(a: str, b: str) -> bool:
-    def norm(s):
-        return re.sub(r"\s+", "", (s or "").replace("（", "(").replace("）", ")")).casefold()
-
-    return bool(norm(a)) and norm(a) == norm(b)
 
 
 # --- automatic matching of an imported batch --------------------------------------------------
@@ -248,7 +242,7 @@ def _match_money_in(batch, lines, actor, credited, parked, result):
                   % {"order": deposit.order_no, "expected": deposit.amount}, parked, result)
             continue
         if deposit.member.kind == MemberKind.BUSINESS and not any(
-                _same_name(line.counterparty_name, name) for name in verified_names[deposit.member_id]):
+                same_name(line.counterparty_name, name) for name in verified_names[deposit.member_id]):
             _park(line, gettext("The payer's name is not the business member's verified account name."), parked, result)
             continue
         claimed.add(deposit.pk)
