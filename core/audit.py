@@ -1,20 +1,52 @@
-"""Writing and reading the audit trail.
+"""Writing and reading the audit trail, and the rule that every decision leaves a trace.
 
-Each record carries the SHA-256 of its own content and of the record before it, so a row
-altered or removed behind the application's back breaks the chain (`verify_integrity`).
-Appends are serialised by a transaction-scoped advisory lock on PostgreSQL (SQLite's
-IMMEDIATE transactions serialise writers already)."""
+The rule. Every service that changes state writes, in its own transaction, at least one of:
+- a money movement: a `ledger.JournalEntry` row, written only by `ledger.posting.post_entry`
+  or the bulk poster (`ledger.posting_bulk.post_credits_bulk`). The entry is the movement's
+  audit: who (actor), when, which order, which accounts, how much;
+- a decision: a `core.models.AuditEvent`, appended by `audit_record` / `audit_record_many`
+  below or by `core.workflow.transition` (which writes one for every workflow step).
+A change that moves no money (an announcement, a receivable, a setting, a mark as read) is a
+decision and needs an audit record; a movement that also decides something (a withdrawal
+approved, a payment released) writes both. A job that commits one transaction per item (an
+expiry, an auto-release, the overdue sweep) writes the trace in each transaction that
+changes something. A call that changes nothing (a replay of the same request, a rerun with
+nothing new) writes nothing, and neither does a refusal. Reads (selectors, services' look-up
+helpers) never write; the one read that is itself a decision, a staff look-up of personal
+data (backoffice.services.complaint_lookup), is audited as one.
+tests/core/test_every_decision_leaves_a_trace.py runs every service and holds it to this.
+
+Each record carries the SHA-256 of its own content and of the record before it in its chain, so
+a row altered or removed behind the application's back breaks the chain (`verify_integrity`).
+
+One chain per merchant, and one for the bank's own records (merchant_id NULL: staff, channels,
+the calendar): an append locks only its chain (a transaction-scoped advisory lock on
+PostgreSQL; SQLite's IMMEDIATE transactions serialise writers already), so a 100,000-line
+import of one merchant never makes another merchant's releases or freezes wait. Records carry
+their chain (`chain`: the merchant's id, 0 for the bank). Records written before chains were
+split (chain NULL) form the legacy chain, verified as it was; each new chain starts from the
+legacy chain's last hash, so removing that record is detected too."""
 import hashlib
 import json
 
 from django.contrib.contenttypes.models import ContentType
+from django.db.models import Q
 
 from .actors import as_actor
-from .locks import xact_lock
+from .locks import Lock, xact_lock
 from .models import AuditEvent
 
 GENESIS = "0" * 64
-_CHAIN_LOCK = 0x4A47_0001  # any constant; names the audit chain's advisory lock
+BANK_CHAIN = 0
+
+
+def chain_of(merchant_id) -> int:
+    return BANK_CHAIN if merchant_id is None else int(merchant_id)
+
+
+def chain_lock_ids(chain: int) -> tuple[int, int]:
+    """The advisory lock (namespace, key) of one chain (core.locks.Lock.AUDIT_CHAIN)."""
+    return (int(Lock.AUDIT_CHAIN), chain & 0x7FFFFFFF)  # keys are int4; a wrap only shares a lock
 
 
 def _digest(prev_hash: str, fields: dict) -> str:
@@ -23,7 +55,7 @@ def _digest(prev_hash: str, fields: dict) -> str:
 
 
 def event_fields(event: AuditEvent) -> dict:
-    return {
+    fields = {
         "created_at": event.created_at.isoformat(),
         "actor_id": event.actor_id,
         "actor_label": event.actor_label,
@@ -37,6 +69,9 @@ def event_fields(event: AuditEvent) -> dict:
         "reason": event.reason,
         "data": event.data,
     }
+    if event.chain is not None:  # the legacy chain's records were hashed without it
+        fields["chain"] = event.chain
+    return fields
 
 
 def audit_record(*, actor, obj, action: str, from_state="", to_state="", reason="",
@@ -51,15 +86,29 @@ def audit_record(*, actor, obj, action: str, from_state="", to_state="", reason=
                             "to_state": to_state, "reason": reason, "data": data}])[0]
 
 
-def verify_chain():
-    """Return None if the chain is intact, else (event id, what is wrong) for the first break."""
-    prev = GENESIS
-    for event in AuditEvent.objects.order_by("id").iterator(chunk_size=2000):
+def verify_chain(chain: int | None = None):
+    """Return None if every chain (or the one given, with the legacy chain it starts from) is
+    intact, else (event id, what is wrong) for the first break. One pass in id order, keeping the
+    last hash of each chain."""
+    legacy_tail, last = GENESIS, {}
+    events = AuditEvent.objects.order_by("id")
+    if chain is not None:
+        events = events.filter(Q(chain=chain) | Q(chain__isnull=True))
+    for event in events.iterator(chunk_size=2000):
+        if event.chain is None:
+            prev = legacy_tail
+            if last:
+                return event.pk, "a record without a chain after the chains began"
+        else:
+            prev = last.get(event.chain, legacy_tail)
         if event.prev_hash != prev:
             return event.pk, "previous hash does not match (a record was removed or reordered)"
         if _digest(prev, event_fields(event)) != event.hash:
             return event.pk, "content does not match its hash (the record was altered)"
-        prev = event.hash
+        if event.chain is None:
+            legacy_tail = event.hash
+        else:
+            last[event.chain] = event.hash
     return None
 
 
@@ -77,14 +126,17 @@ def audit_record_many(*, actor, records) -> int:
 
 
 def _append(actor, records: list[dict]) -> list[AuditEvent]:
-    """Chain the records after the last one, under the chain's lock, and insert them."""
+    """Chain the records after the last one of their chain, each chain under its own lock
+    (taken in chain order, so two appends never wait on each other in a cycle), and insert them."""
     from django.utils import timezone
 
     if not records:
         return []
     actor = as_actor(actor)
-    xact_lock(_CHAIN_LOCK)
-    prev_hash = AuditEvent.objects.order_by("-id").values_list("hash", flat=True).first() or GENESIS
+    chains = sorted({chain_of(r.get("merchant_id")) for r in records})
+    for chain in chains:
+        xact_lock(*chain_lock_ids(chain))
+    prev = {chain: _tail(chain) for chain in chains}
     content_types = {}
     now = timezone.now()
     events = []
@@ -92,16 +144,24 @@ def _append(actor, records: list[dict]) -> list[AuditEvent]:
         model = record["model"]
         if model not in content_types:
             content_types[model] = ContentType.objects.get_for_model(model)
+        chain = chain_of(record.get("merchant_id"))
         event = AuditEvent(
             created_at=now, actor_id=actor.user_id, actor_label=actor.label[:150],
-            merchant_id=record.get("merchant_id"), content_type=content_types[model],
+            merchant_id=record.get("merchant_id"), chain=chain, content_type=content_types[model],
             object_id=str(record["object_id"]), object_repr=str(record.get("object_repr", ""))[:255],
             action=record["action"], from_state=str(record.get("from_state") or ""),
             to_state=str(record.get("to_state") or ""), reason=record.get("reason") or "",
-            data=json.loads(json.dumps(record.get("data") or {}, default=str)), prev_hash=prev_hash,
+            data=json.loads(json.dumps(record.get("data") or {}, default=str)), prev_hash=prev[chain],
         )
-        event.hash = prev_hash = _digest(prev_hash, event_fields(event))
+        event.hash = prev[chain] = _digest(prev[chain], event_fields(event))
         events.append(event)
-    # In chain order: ids follow the list, so verify_chain (by id) walks the same chain.
+    # In chain order: ids follow the list, so verify_chain (by id) walks the same chains.
     AuditEvent.objects.bulk_create(events, batch_size=2000)
     return events
+
+
+def _tail(chain: int) -> str:
+    """The last hash of a chain; a new chain starts from the legacy chain's last hash."""
+    return (AuditEvent.objects.filter(chain=chain).order_by("-id").values_list("hash", flat=True).first()
+            or AuditEvent.objects.filter(chain__isnull=True).order_by("-id").values_list("hash", flat=True).first()
+            or GENESIS)

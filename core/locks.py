@@ -5,8 +5,16 @@ or when the connection closes — so a process that dies frees them, which is wh
 useful as "the owner is still alive" markers (idempotency keys, import jobs). Off PostgreSQL
 (the SQLite quick start, whose writers are serialised anyway) they do nothing and always succeed."""
 from contextlib import contextmanager
+from enum import IntEnum
 
 from django.db import DatabaseError, connection
+
+
+class Lock(IntEnum):
+    """Namespaces of (namespace, key) advisory locks. Never renumber one: two processes of
+    different versions would stop excluding each other."""
+
+    AUDIT_CHAIN = 0x4A47_0002  # key: the chain (a merchant's id, 0 for the bank's own records)
 
 
 def _call(function: str, ids) -> object:

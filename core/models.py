@@ -15,6 +15,9 @@ class AuditEvent(models.Model):
     )
     actor_label = models.CharField(_("actor"), max_length=150)
     merchant_id = models.BigIntegerField(_("merchant"), null=True, blank=True, db_index=True)
+    # The hash chain the record belongs to (core.audit): the merchant's id, 0 for the bank's own
+    # records; NULL for records written before chains were split per merchant.
+    chain = models.BigIntegerField(_("chain"), null=True, blank=True, editable=False)
     content_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, related_name="+")
     object_id = models.CharField(max_length=64)
     object_repr = models.CharField(_("object"), max_length=255)
@@ -30,7 +33,8 @@ class AuditEvent(models.Model):
         verbose_name = _("audit event")
         verbose_name_plural = _("audit events")
         ordering = ["-id"]
-        indexes = [models.Index(fields=["content_type", "object_id", "id"], name="audit_object_idx")]
+        indexes = [models.Index(fields=["content_type", "object_id", "id"], name="audit_object_idx"),
+                   models.Index(fields=["chain", "id"], name="audit_chain_idx")]
         permissions = [("view_all_merchants", _("Can see every merchant (not only an assigned portfolio)"))]
 
     def __str__(self):

@@ -192,7 +192,7 @@ def test_a_claim_left_by_a_killed_api_worker_is_taken_over_by_the_retry_at_once(
 def test_an_end_of_day_task_whose_connection_drops_is_retried_by_celery_and_leaves_one_result():
     import datetime
 
-    from core.audit import _CHAIN_LOCK
+    from core.audit import chain_lock_ids
     from reconciliation import tasks
     from reconciliation.models import DiscrepancyCase, EodRun
 
@@ -202,7 +202,7 @@ def test_an_end_of_day_task_whose_connection_drops_is_retried_by_celery_and_leav
     merchant = eod_day_books(day)
     # given the end-of-day task, mid-run (its run row and differences written), waiting for
     # the audit chain
-    with holding("SELECT pg_advisory_xact_lock(%s)", [_CHAIN_LOCK]):
+    with holding("SELECT pg_advisory_xact_lock(%s, %s)", list(chain_lock_ids(merchant.pk))):
         # apply(throw=False): run as a worker would, where a Retry schedules the task again
         # (eager mode runs the retry at once instead of after the backoff)
         thread, outcome = _in_thread(

@@ -13,7 +13,7 @@ import pytest
 
 from backoffice import jobs
 from backoffice.models import BackgroundJob
-from core.audit import _CHAIN_LOCK
+from core.audit import chain_lock_ids
 from ledger.accounts import member_accounts
 from ledger.models import EntryType, JournalEntry, Payment, PaymentSplit
 from ledger.selectors import account_balances, member_balance
@@ -120,7 +120,7 @@ def eod_day():
 
 def _kill_eod(merchant, wrote):
     # The run's audit record (its workflow transition) comes after its rows: hold the chain.
-    with holding("SELECT pg_advisory_xact_lock(%s)", [_CHAIN_LOCK]) as lock:
+    with holding("SELECT pg_advisory_xact_lock(%s, %s)", list(chain_lock_ids(merchant.pk))) as lock:
         worker = Worker("end_of_day", merchant_id=merchant.pk, business_date=DAY.isoformat())
         return kill_while_blocked(worker, lock, wrote=wrote)
 

@@ -1,0 +1,100 @@
+"""The audit trail is one hash chain per merchant (and one for the bank's own records): an
+append locks only its chain, and verify_integrity proves every chain."""
+import threading
+
+import pytest
+from django.db import connection, transaction
+
+from core.audit import BANK_CHAIN, GENESIS, _digest, chain_lock_ids, event_fields, verify_chain
+from core.models import AuditEvent
+from merchants import services as merchant_services
+from tests import factories as f
+from tests.faults.helpers import holding
+
+pytestmark = pytest.mark.postgres
+
+
+@pytest.mark.django_db
+def test_each_merchant_has_its_own_chain_and_the_bank_one_of_its_own():
+    a, b = f.active_merchant(), f.active_merchant()
+    merchant_services.merchant_freeze(merchant=a, actor=f.risk(), reason="fraud report")
+    merchant_services.merchant_freeze(merchant=b, actor=f.risk(), reason="court order")
+    by_chain = {}
+    for event in AuditEvent.objects.order_by("id"):
+        assert event.chain == (event.merchant_id if event.merchant_id is not None else BANK_CHAIN)
+        by_chain.setdefault(event.chain, []).append(event)
+    assert {a.pk, b.pk} <= set(by_chain)
+    for chain, events in by_chain.items():  # each chain links only to its own records
+        assert events[0].prev_hash == GENESIS
+        assert all(e.prev_hash == p.hash for p, e in zip(events, events[1:]))
+    assert verify_chain() is None and verify_chain(a.pk) is None
+
+
+@pytest.mark.django_db
+def test_a_break_in_one_chain_is_found_and_named():
+    a, b = f.active_merchant(), f.active_merchant()
+    merchant_services.merchant_freeze(merchant=a, actor=f.risk(), reason="x")
+    last_b = AuditEvent.objects.filter(chain=b.pk).order_by("-id").first()
+    with connection.cursor() as cursor:  # the attacker: a superuser with the triggers disabled
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        cursor.execute("SET session_replication_role = replica")
+        cursor.execute("UPDATE core_auditevent SET reason = 'edited' WHERE id = %s", [last_b.pk])
+        cursor.execute("SET session_replication_role = DEFAULT")
+    assert verify_chain() == (last_b.pk, "content does not match its hash (the record was altered)")
+    assert verify_chain(a.pk) is None  # merchant a's own chain is intact
+
+
+@pytest.mark.django_db
+def test_new_chains_start_from_the_records_written_before_the_split():
+    """Given records of the single bank-wide chain (chain NULL), the first record of each new
+    chain links to its last hash: removing that record would break every chain after it."""
+    from django.contrib.contenttypes.models import ContentType
+    from django.utils import timezone
+
+    ct = ContentType.objects.get_for_model(AuditEvent)
+    prev = GENESIS
+    for n in range(3):
+        event = AuditEvent(created_at=timezone.now(), actor_label="legacy", content_type=ct, object_id=str(n),
+                           object_repr="legacy", action="legacy", prev_hash=prev)
+        event.hash = prev = _digest(prev, event_fields(event))
+        event.save()
+    merchant = f.active_merchant()
+    first = AuditEvent.objects.filter(chain=merchant.pk).order_by("id").first()
+    assert first.prev_hash == prev
+    assert verify_chain() is None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_merchant_whose_chain_is_busy_makes_no_other_merchant_wait():
+    # given merchant A's chain held by a long transaction (a 100,000-line import, say)
+    a, b = f.active_merchant(), f.active_merchant()
+    officer = f.risk()
+    done = {}
+
+    def freeze(merchant, key):
+        try:
+            merchant_services.merchant_freeze(merchant=merchant, actor=officer, reason=f"check {key}")
+            done[key] = "frozen"
+        finally:
+            connection.close()
+
+    with holding("SELECT pg_advisory_xact_lock(%s, %s)", list(chain_lock_ids(a.pk))):
+        # when both merchants are frozen at the same time
+        waiting = threading.Thread(target=freeze, args=(a, "a"))
+        waiting.start()
+        free = threading.Thread(target=freeze, args=(b, "b"))
+        free.start()
+        free.join(60)
+        # then B's freeze is committed while A's still waits for A's chain
+        assert done == {"b": "frozen"} and waiting.is_alive()
+        pids = [row for row in _waiting_on_advisory_locks()]
+        assert len(pids) == 1
+    waiting.join(60)
+    assert done == {"a": "frozen", "b": "frozen"}
+    assert verify_chain() is None
+
+
+def _waiting_on_advisory_locks():
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND NOT granted")
+        return [row[0] for row in cursor.fetchall()]
