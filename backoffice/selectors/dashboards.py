@@ -20,7 +20,7 @@ from merchants.models import Member, Merchant, WebhookDelivery
 from merchants.selectors import merchants_visible_to
 from reconciliation.models import EodRun, StatementLine
 
-from .balances import INFLOW_TYPES, daily_balance_series, supervision_postings
+from .balances import INFLOW_TYPES, daily_balance_series_to_now, supervision_postings
 from .common import LIST_LIMIT, MONEY, roles_of, today
 
 CHART_DAYS = 30
@@ -80,7 +80,10 @@ def rm_dashboard(user, *, as_of: date | None = None) -> RmDashboard:
                                               .values("n")[:1]), Value(0)),
         ).order_by("code")
     )
-    series = daily_balance_series(supervision_postings(merchant__in=mine), start, as_of)
+    # The chart reads only its window's postings, anchored at the balance now (no sum of the
+    # portfolio's whole history on the index page).
+    total_balance = sum((m.balance for m in merchants), ZERO)
+    series = daily_balance_series_to_now(supervision_postings(merchant__in=mine), start, as_of, total_balance)
     balance_chart = chart("line", [d.isoformat() for d, _v in series],
                           [{"label": _("Total supervision balance"), "data": [v for _d, v in series]}])
     drafts = list(mine.filter(status__in=(Merchant.Status.DRAFT, Merchant.Status.REJECTED))
@@ -93,7 +96,7 @@ def rm_dashboard(user, *, as_of: date | None = None) -> RmDashboard:
         .select_related("merchant", "member").annotate(owed=OUTSTANDING).order_by("due_date")[:LIST_LIMIT])
     return RmDashboard(
         merchants=merchants,
-        total_balance=sum((m.balance for m in merchants), ZERO),
+        total_balance=total_balance,
         total_inflow=sum((m.inflow_30 for m in merchants), ZERO),
         balance_chart=balance_chart, merchant_drafts=drafts, credit_drafts=credit_drafts, overdue_bills=overdue,
         overdue_total=sum((b.owed for b in overdue), ZERO),

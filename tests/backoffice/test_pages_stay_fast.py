@@ -95,3 +95,14 @@ def test_the_merchant_admin_page_shows_the_last_end_of_day_proof(world, client):
     client.force_login(world.alice)
     html = client.get(reverse("admin:merchants_merchant_change", args=[world.m1.pk])).content.decode()
     assert "every balance = Σ its postings" in html or "每个余额 = 其分录之和" in html
+
+
+def test_the_rm_dashboard_sums_postings_only_inside_its_30_days(world, today, client):
+    # given Alice's dashboard (the admin index): her merchants' balances, 30-day inflow and chart
+    client.force_login(world.alice)
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(reverse("admin:index"))
+    assert response.status_code == 200 and "1,400.00" in response.content.decode()
+    # then every sum over postings is bounded by the first day of the 30 (2026-11-01)
+    sums = sums_over_postings(queries.captured_queries)
+    assert sums and all(re.search(r"\"business_date\" >= '?2026-11-01", sql) for sql in sums), sums
