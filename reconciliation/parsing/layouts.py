@@ -202,8 +202,8 @@ def map_header(layout: Layout, cells: list[str]) -> HeaderMapping | None:
     candidates = [i for _r, i in sorted(hits.get("bank_reference", []))]
     if layout.reference_columns:
         wanted = [header_key(word) for word in layout.reference_columns]
-        chosen = [next(i for i, variants in enumerate(keys) if w in variants) for w in wanted
-                  if any(w in variants for variants in keys)]
+        chosen = list(dict.fromkeys(next(i for i, variants in enumerate(keys) if w in variants) for w in wanted
+                                    if any(w in variants for variants in keys)))
         if chosen:
             candidates = chosen + [i for i in candidates if i not in chosen]
         chosen = chosen if layout.reference_composite else chosen[:1]
