@@ -57,6 +57,7 @@ class Chaos(threading.Thread):
         self.events: list[dict] = []
         self.error: str | None = None
         self.database_killed_at: float | None = None  # time.monotonic() of the immediate shutdown
+        self.database_started_at: float | None = None  # ... and of the start that followed it
 
     def at(self, fraction: float):
         delay = self.started + fraction * self.duration - time.monotonic()
@@ -117,7 +118,7 @@ class Chaos(threading.Thread):
         self.database_killed_at = time.monotonic()
         t = self.elapsed()
         time.sleep(down_for)
-        restart = time.monotonic()
+        restart = self.database_started_at = time.monotonic()
         cluster.start()
         back = time.monotonic()
         self.events.append({"what": "postgresql immediate shutdown + restart", "at_s": t,
@@ -219,8 +220,10 @@ def run(*, duration: float, clients: int, json_path: str | None, kills: bool, ur
     # 503 database_unavailable with Retry-After is the contract while PostgreSQL is down, not a
     # failure; every other 5xx (a 500, a 503 without Retry-After, a 502) is one.
     five_xx = sum(n for s, n in stats.statuses.items() if s.isdigit() and int(s) >= 500) - stats.unavailable
-    db_back = first_answer_after(stats.answered_at, chaos.database_killed_at) \
-        if chaos and chaos.database_killed_at else None
+    # From the shutdown to the first success of a request answered after the start began (a
+    # request whose work was done just before the shutdown may still be answered just after it).
+    db_back = first_answer_after(stats.answered_at, chaos.database_started_at) \
+        if chaos and chaos.database_started_at else None
     beat_alive = procs.alive(state["services"]["beat"]["pid"]) if "beat" in state.get("services", {}) else None
     by_kind = {}
     for op in ops:
