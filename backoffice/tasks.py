@@ -5,7 +5,7 @@ from pathlib import Path
 from celery import shared_task
 
 from core.actors import Actor
-from core.locks import session_lock
+from core.locks import Lock, session_lock
 
 
 @shared_task(name="backoffice.tasks.take_performance_snapshots")
@@ -57,7 +57,7 @@ def statement_import_job(job_id: int) -> dict:
         return _statement_import_job(job_id)
 
 
-_JOB_LOCK = 0x4A47_0301  # with the job id: one delivery of a job's task runs at a time
+_JOB_LOCK = int(Lock.BACKGROUND_JOB)  # with the job id: one delivery of a job's task runs at a time
 
 
 def _statement_import_job(job_id: int) -> dict:

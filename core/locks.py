@@ -11,10 +11,14 @@ from django.db import DatabaseError, connection
 
 
 class Lock(IntEnum):
-    """Namespaces of (namespace, key) advisory locks. Never renumber one: two processes of
-    different versions would stop excluding each other."""
+    """Namespaces of (namespace, key) advisory locks, one registry so that no two collide. Never
+    renumber one: two processes of different versions would stop excluding each other."""
 
-    AUDIT_CHAIN = 0x4A47_0002  # key: the chain (a merchant's id, 0 for the bank's own records)
+    IDEMPOTENCY_KEY = 0x4A47_0002  # key: a hash of (merchant, Idempotency-Key) — core.api.idempotency
+    STATEMENT_IMPORT = 0x4A47_0101  # key: the merchant — one import per supervision account at a time
+    END_OF_DAY = 0x4A47_0201  # key: the merchant — one end-of-day run per merchant at a time
+    BACKGROUND_JOB = 0x4A47_0301  # key: the job — one delivery of a job's task runs at a time
+    AUDIT_CHAIN = 0x4A47_0401  # key: the chain (a merchant's id, 0 for the bank's own records)
 
 
 def _call(function: str, ids) -> object:

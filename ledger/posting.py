@@ -8,7 +8,8 @@ Services describe a movement as legs — (account, change to its natural balance
    account, in account-id order (so two movements never deadlock); an UPDATE that would take
    a balance below zero matches no row and the movement is refused as insufficient funds;
 3. for hot accounts (supervision, escrow, fee income) appends a HotBalanceDelta instead of
-   locking the row, unless the leg asks for an overdraft check (then it locks that row);
+   locking the row, unless the leg asks for an overdraft check (then it locks that row; a debit
+   without one only takes a shared lock to see a freeze);
 4. inserts the postings, each with the balance after it (none for hot accounts).
 PostgreSQL then checks that the entry's postings sum to zero (a statement-level trigger over the
 INSERT's new rows; every writer inserts an entry's postings in one statement)."""
@@ -137,13 +138,28 @@ def _move_balance(account: Account, change: Decimal, allow_frozen: bool) -> Deci
 
 
 def _check_hot_debit(account: Account, change: Decimal, check: bool, allow_frozen: bool):
+    """A debit from a hot account. With an overdraft check, the row is locked (FOR NO KEY UPDATE):
+    such debits of one account serialise, so two can't both spend the last of it. Without one
+    (escrow paying out a payment's own remainder), only the freeze is checked, under a shared
+    FOR SHARE lock: any number of releases run side by side, while a freeze (FOR NO KEY UPDATE)
+    waits for those in flight and every later one sees it."""
+    if not check:
+        if _frozen_for_share(account.pk) and not allow_frozen:
+            raise AccountFrozen()
+        return
     locked = Account.objects.select_for_update(no_key=True).only("balance", "frozen").get(pk=account.pk)
     if locked.frozen and not allow_frozen:
         raise AccountFrozen()
-    if check:
-        pending = HotBalanceDelta.objects.filter(account_id=account.pk).aggregate(s=Sum("change"))["s"] or 0
-        if locked.balance + pending + change < 0:
-            raise InsufficientFunds()
+    pending = HotBalanceDelta.objects.filter(account_id=account.pk).aggregate(s=Sum("change"))["s"] or 0
+    if locked.balance + pending + change < 0:
+        raise InsufficientFunds()
+
+
+def _frozen_for_share(account_id: int) -> bool:
+    lock = " FOR SHARE" if connection.vendor == "postgresql" else ""
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT frozen FROM ledger_account WHERE id = %s{lock}", [account_id])
+        return bool(cursor.fetchone()[0])
 
 
 def balance_of(account: Account) -> Decimal:

@@ -38,7 +38,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core.errors import IdempotencyConflict, ValidationFailed
-from core.locks import session_unlock, try_session_lock
+from core.locks import Lock, session_unlock, try_session_lock
 
 HEADER = "Idempotency-Key"
 META_KEY = "HTTP_IDEMPOTENCY_KEY"
@@ -49,7 +49,7 @@ STALE_AFTER = timedelta(seconds=120)
 WAIT_SECONDS = 10.0
 POLL_SECONDS = 0.05
 PURGE_PROBABILITY = 0.01
-_KEY_LOCK = 0x4A47_0002  # any constant; names the advisory locks of idempotency keys
+_KEY_LOCK = int(Lock.IDEMPOTENCY_KEY)
 
 
 class InProgress(IdempotencyConflict):

@@ -22,7 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from core.actors import as_actor
-from core.locks import xact_lock
+from core.locks import Lock, xact_lock
 from core.money import quantize
 from core.workflow import transition
 from ledger.models import Account, AccountKind, EntryType
@@ -47,7 +47,7 @@ ENTRY_ORDER_TYPES = {
     EntryType.WITHDRAWAL_REQUEST: "withdrawal",
 }
 EOD_WORK_MEM = "256MB"
-_EOD_LOCK = 0x4A47_0201  # with the merchant id: one run per merchant at a time
+_EOD_LOCK = int(Lock.END_OF_DAY)  # with the merchant id: one run per merchant at a time
 
 
 def _orders_sql() -> str:

@@ -30,6 +30,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core.actors import as_actor
 from core.audit import audit_record
+from core.locks import Lock
 from ledger.calendar import next_working_day
 from merchants.models import Merchant
 
@@ -43,7 +44,7 @@ from ..selectors import statement_layouts, statement_layouts_fingerprint
 from . import line_store, matching
 
 LINES_PER_CHUNK = line_store.LINES_PER_CHUNK
-_IMPORT_LOCK = 0x4A47_0101  # with the merchant id: one import per supervision account at a time
+_IMPORT_LOCK = int(Lock.STATEMENT_IMPORT)  # with the merchant id: one import per supervision account at a time
 
 
 @dataclass

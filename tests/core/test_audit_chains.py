@@ -98,3 +98,10 @@ def _waiting_on_advisory_locks():
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND NOT granted")
         return [row[0] for row in cursor.fetchall()]
+
+
+def test_no_two_lock_namespaces_collide():
+    from core.locks import Lock
+
+    values = [int(member) for member in Lock]
+    assert len(values) == len(set(values)) and all(0 < v < 2 ** 31 for v in values)
