@@ -41,11 +41,15 @@ def performance_snapshot_take(*, period: performance.Period, actor, as_of=None) 
             continue
         try:
             with transaction.atomic():
-                created.append(PerformanceSnapshot.objects.create(
+                snapshot = PerformanceSnapshot.objects.create(
                     period=period.key, period_start=period.start, period_end=period.end,
-                    relationship_manager_id=row.rm_id, taken_at=timezone.now(), taken_by=label, **row.values()))
+                    relationship_manager_id=row.rm_id, taken_at=timezone.now(), taken_by=label, **row.values())
+                # The figures an appraisal is made on are on record with the snapshot (core.audit).
+                audit_record(actor=actor, obj=snapshot, action="take_snapshot",
+                             data={"period": period.key, "relationship_manager": row.rm_id, **row.values()})
         except IntegrityError:
             continue  # another worker took it first: theirs stands
+        created.append(snapshot)
     return created
 
 
@@ -61,9 +65,11 @@ def integrity_check_run(*, actor) -> IntegrityCheck:
     try:
         problem = first_break()
     except Exception as error:  # noqa: BLE001 - recorded for the dashboard, then re-raised for the log
-        IntegrityCheck.objects.filter(pk=check.pk).update(status=IntegrityCheck.Status.ERROR,
-                                                          finished_at=timezone.now(),
-                                                          detail=f"{type(error).__name__}: {error}"[:2000])
+        check.status, check.detail = IntegrityCheck.Status.ERROR, f"{type(error).__name__}: {error}"[:2000]
+        check.finished_at = timezone.now()
+        with transaction.atomic():
+            check.save(update_fields=["status", "finished_at", "detail"])
+            _audit_outcome(check, actor)
         raise
     if problem is None:
         check.status = IntegrityCheck.Status.PASSED
@@ -72,5 +78,15 @@ def integrity_check_run(*, actor) -> IntegrityCheck:
         check.check_name, check.location, check.detail = problem.check[:64], problem.where[:255], problem.detail
         logger.error("Integrity break: %s", problem)
     check.finished_at = timezone.now()
-    check.save(update_fields=["status", "finished_at", "check_name", "location", "detail"])
+    with transaction.atomic():
+        check.save(update_fields=["status", "finished_at", "check_name", "location", "detail"])
+        _audit_outcome(check, actor)
     return check
+
+
+def _audit_outcome(check: IntegrityCheck, actor):
+    """The verdict on the books is on record with the check's outcome (core.audit). The `running`
+    row committed before the proof decides nothing: it is there so a check that dies leaves a row."""
+    audit_record(actor=actor, obj=check, action="integrity_check", from_state=IntegrityCheck.Status.RUNNING,
+                 to_state=check.status, data={"check": check.check_name, "location": check.location,
+                                             "detail": check.detail[:500]})

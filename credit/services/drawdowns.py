@@ -7,7 +7,8 @@ because no money enters or leaves the bank):
    moves: the seller delivers now and is paid at repayment. The bill is the seller's
    receivable against the buyer and lives only in the credit tables. No journal entry is
    booked: the ledger records money held at the bank, and a receivable is not money (booking
-   it would need an asset the supervision account does not hold, breaking 总分平衡).
+   it would need an asset the supervision account does not hold, breaking 总分平衡). An
+   audit record of the drawdown (bill, amount, order, creditor) is its trace instead.
 2. The creditor is another seller member — it finances the purchase from its own money:
    creditor available → payee available (CREDIT_DRAWDOWN). If the creditor lacks the money
    the drawdown is refused (insufficient_funds) and no bill exists.
@@ -29,6 +30,7 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext_lazy as _
 
 from core.actors import as_actor
+from core.audit import audit_record
 from core.errors import (CreditLimitExceeded, CreditLineInactive, DuplicateOrder, MemberFrozen, NotFound,
                          ValidationFailed)
 from core.money import parse_amount
@@ -112,6 +114,13 @@ def credit_drawdown(*, merchant, actor, member, payee, amount, order_no: str) ->
         # The same order number on another member's line, committed meanwhile.
         raise DuplicateOrder(_("Order %(order_no)s was already used.") % {"order_no": order_no}) from None
     CreditLine.objects.filter(pk=line.pk).update(used=line.used + amount)
+    if entry is None:
+        # Case 1 moves no money, so no journal entry records it: the audit record is the
+        # drawdown's trace (core.audit: every decision leaves one).
+        audit_record(actor=actor, obj=bill, action="drawdown", to_state=bill.status,
+                     data={"bill": bill.pk, "order_no": order_no, "amount": amount, "line": line.pk,
+                           "creditor": line.creditor_member.user_id, "buyer": fresh[member.pk].user_id,
+                           "due_date": bill.due_date})
     return bill
 
 

@@ -3,6 +3,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.audit import audit_record
 from core.errors import PermissionRefused
 
 from ..models import CreditNotification
@@ -18,4 +19,7 @@ def credit_notification_mark_read(*, notification, actor) -> CreditNotification:
     if notification.read_at is None:
         notification.read_at = timezone.now()
         notification.save(update_fields=["read_at"])
+        # Who saw the warning of an overdue bill, and when, is on record (core.audit's rule).
+        audit_record(actor=actor, obj=notification, action="mark_read",
+                     data={"kind": notification.kind, "bill": notification.bill_id})
     return notification

@@ -10,6 +10,7 @@ grace days is before `as_of`:
   caught up at the principal outstanding when the sweep runs. A zero amount (principal fully
   repaid, only penalty left) books no row;
 - suspends its credit line (if active), as the system, with the bill as the reason;
+- records each later day's accrual on a bill already overdue (audit "accrue_penalty");
 - notifies the merchant's relationship manager (a CreditNotification row, shown in the admin)
   and emits the `credit.bill.overdue` webhook event — both only when the bill first becomes
   overdue.
@@ -17,11 +18,13 @@ Each bill is handled in its own transaction under the line → bill locks, so a 
 bill leaves the others done, and a rerun for the same date changes nothing."""
 from dataclasses import dataclass
 from datetime import date, timedelta
+from decimal import Decimal
 
 from django.db import transaction
 from django.utils.translation import gettext as _
 
 from core.actors import Actor, as_actor
+from core.audit import audit_record
 from core.money import format_amount, quantize
 from core.workflow import transition
 from merchants import events
@@ -81,6 +84,14 @@ def _sweep_bill(bill_id, line_id, as_of, actor, result):
 
     if bill.status == CreditBill.Status.OVERDUE:
         bill.save()
+        if days:
+            # The debt grew (or the sweep moved on) with no workflow step: an audit record is the
+            # trace of this day's accrual (core.audit's rule). A rerun of the date has no days.
+            accrued = daily * len(days) if daily > 0 else Decimal("0.00")
+            audit_record(actor=actor, obj=bill, action="accrue_penalty", from_state=bill.status,
+                         to_state=bill.status, data={"as_of": as_of, "first_day": days[0], "last_day": days[-1],
+                                                     "days": len(days), "daily": daily, "amount": accrued,
+                                                     "penalty_accrued": bill.penalty_accrued})
     else:
         bill.overdue_since = bill.grace_until + timedelta(days=1)
         reason = _("Not repaid by %(date)s (due date plus grace).") % {"date": bill.grace_until.isoformat()}

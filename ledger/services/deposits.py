@@ -56,6 +56,10 @@ def deposit_announce(*, merchant, actor, member, amount, order_no: str, method: 
                 raise DuplicateOrder() from None
     else:  # pragma: no cover - 32^10 codes
         raise RuntimeError("could not draw a unique payment code")
+    # No money moves until the bank proves it arrived: the announcement's trace is its audit record.
+    audit_record(actor=actor, obj=deposit, action="announce", to_state=deposit.status,
+                 data={"order_no": order_no, "amount": amount, "method": method, "user_id": member.user_id,
+                       "channel": deposit.channel.code if deposit.channel_id else ""})
     return deposit
 
 
