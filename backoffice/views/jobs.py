@@ -1,10 +1,6 @@
 """Progress of long work: the job page (polls), its JSON, and the statement import's confirm
 step run as a Celery task."""
-import shutil
-import uuid
-
 from django.contrib import messages
-from django.core import signing
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect
@@ -59,26 +55,23 @@ def eod_job_status(request, merchant_id: int, day: str):
 
 @require_POST
 def statement_import_start(request):
-    """The preview's "Confirm import": the same signed token the reconciliation screen issues;
-    the import then runs as a Celery task and the user watches it on the job's page."""
-    from reconciliation.admin import statements as screen
+    """The preview's "Confirm import" (the only way a previewed statement is booked): the token
+    the preview issued (reconciliation.services.uploads) starts the import as a Celery task, and
+    the user watches it on the job's page."""
+    from reconciliation.services import uploads
 
     if not request.user.has_perm("reconciliation.add_statementbatch"):
         raise PermissionDenied
     try:
-        data = signing.loads(request.POST.get("token", ""), salt=screen._SALT, max_age=screen._TOKEN_AGE)
-        if data["u"] != request.user.pk:
-            raise signing.BadSignature("another user's upload")
-        kept = screen._kept(data["f"])
-    except (signing.BadSignature, FileNotFoundError, KeyError):
-        messages.error(request, _("The upload expired or is not yours: upload the file again."))
+        ticket = uploads.open_token(request.POST.get("token", ""), user=request.user)
+    except uploads.UploadExpired as err:
+        messages.error(request, err.message)
         return redirect("admin:reconciliation_statementbatch_import")
     # The job owns the file from now on (a second confirm of the same token finds nothing).
-    target = kept.with_name(f"job-{uuid.uuid4().hex}")
-    shutil.move(kept, target)
+    target = uploads.take(ticket)
     job = jobs.job_create(kind=BackgroundJob.Kind.STATEMENT_IMPORT, user=request.user,
-                          params={"path": str(target), "account": data["a"], "file_name": data["n"],
-                                  "layouts": data.get("l")})
+                          params={"path": str(target), "account": ticket.account, "file_name": ticket.file_name,
+                                  "layouts": ticket.layouts_fingerprint})
     try:
         async_result = tasks.statement_import_job.delay(job.pk)
     except Exception:  # noqa: BLE001  eager mode raises here; the job page shows what went wrong

@@ -1,15 +1,11 @@
 """Statement imports (upload → preview → confirm), their lines, and the exception queue.
 
 The upload runs the import as a dry run (everything is done, then rolled back), so the preview
-shows exactly what confirming will book: every row's outcome, every error. The file waits in a
-private temporary folder under a signed token until it is confirmed; a refused file shows its
-errors and can't be confirmed."""
-import tempfile
-import uuid
-from pathlib import Path
-
+shows exactly what confirming will book: every row's outcome, every error. The file waits under a
+signed token (reconciliation.services.uploads) until it is confirmed — the preview's button posts
+it to the back office's import job, the one way a previewed file is booked; a refused file shows
+its errors and can't be confirmed."""
 from django.contrib import admin, messages
-from django.core import signing
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect
 from django.urls import path, reverse
@@ -24,12 +20,11 @@ from core.errors import ApplicationError
 from core.masking import mask_card
 
 from ..models import ExceptionQueueItem, StatementBatch, StatementLine
-from ..services import matching
+from ..services import matching, uploads
 from ..services.imports import statement_import
 from . import forms
 from .base import ReadOnlyScopedMixin, VisibleMerchantFilter, money_column
 
-UPLOAD_DIR = Path(tempfile.gettempdir()) / "jianguan-statement-uploads"
 ERRORS_SHOWN = 200
 # The statement fields (reconciliation.parsing.HEADERS) in the order staff read a line.
 COLUMN_LABELS = {
@@ -39,8 +34,6 @@ COLUMN_LABELS = {
     "counterparty_bank": _("counterparty bank"), "remark": _("remark"), "balance": _("balance"),
 }
 COLUMN_ORDER = {field: rank for rank, field in enumerate(COLUMN_LABELS)}
-_SALT = "reconciliation.statement-import"
-_TOKEN_AGE = 3600
 
 
 def _table(head, rows, table_id):
@@ -65,22 +58,6 @@ def column_reading(result) -> list[tuple]:
     fields = sorted(result.columns, key=lambda f: COLUMN_ORDER.get(f, len(COLUMN_ORDER)))
     return [(COLUMN_LABELS.get(f, f), result.columns[f], result.samples.get(f, {}).get("cell", ""),
              result.samples.get(f, {}).get("read", "")) for f in fields]
-
-
-def _keep(upload) -> str:
-    UPLOAD_DIR.mkdir(mode=0o700, exist_ok=True)
-    name = uuid.uuid4().hex
-    with (UPLOAD_DIR / name).open("wb") as out:
-        for chunk in upload.chunks():
-            out.write(chunk)
-    return name
-
-
-def _kept(name: str) -> Path:
-    path = UPLOAD_DIR / name
-    if not name.isalnum() or not path.is_file():
-        raise FileNotFoundError(name)
-    return path
 
 
 @admin.register(StatementBatch)
@@ -146,14 +123,12 @@ class StatementBatchAdmin(ReadOnlyScopedMixin, ModelAdmin):
     def import_view(self, request):
         if not request.user.has_perm("reconciliation.add_statementbatch"):
             raise PermissionDenied
-        if request.method == "POST" and "token" in request.POST:
-            return self._confirm(request)
         form = forms.StatementUploadForm(request.POST or None, request.FILES or None, user=request.user)
         context = {"title": _("Import a bank statement"), "form": form}
         if request.method == "POST" and form.is_valid():
             upload = form.cleaned_data["file"]
-            name = _keep(upload)
-            with _kept(name).open("rb") as stream:
+            name = uploads.keep(upload)
+            with uploads.kept(name).open("rb") as stream:
                 result = statement_import(account_number=form.cleaned_data["account"], stream=stream,
                                           file_name=upload.name, actor=request.user, dry_run=True)
             for item in result.preview:
@@ -165,41 +140,12 @@ class StatementBatchAdmin(ReadOnlyScopedMixin, ModelAdmin):
                            column_reading=column_reading(result),
                            layouts_url=reverse("admin:reconciliation_statementlayout_changelist"))
             if result.refused:
-                _kept(name).unlink(missing_ok=True)
+                uploads.discard(name)
             else:
-                context["token"] = signing.dumps({"f": name, "a": form.cleaned_data["account"], "n": upload.name,
-                                                  "u": request.user.pk, "l": result.layouts_fingerprint}, salt=_SALT)
+                context["token"] = uploads.issue_token(name=name, account=form.cleaned_data["account"],
+                                                       file_name=upload.name, user=request.user,
+                                                       layouts_fingerprint=result.layouts_fingerprint)
         return self.render_page(request, "admin/reconciliation/statement_import.html", **context)
-
-    def _confirm(self, request):
-        try:
-            data = signing.loads(request.POST["token"], salt=_SALT, max_age=_TOKEN_AGE)
-            if data["u"] != request.user.pk:
-                raise signing.BadSignature("another user's upload")
-            path_ = _kept(data["f"])
-        except (signing.BadSignature, FileNotFoundError, KeyError):
-            self.message_user(request, _("The upload expired or is not yours: upload the file again."),
-                              level=messages.ERROR)
-            return redirect("admin:reconciliation_statementbatch_import")
-        try:
-            with path_.open("rb") as stream:
-                result = statement_import(account_number=data["a"], stream=stream, file_name=data["n"],
-                                          actor=request.user, layouts_fingerprint=data.get("l"))
-        except ApplicationError as err:
-            self.message_user(request, _("Refused: %(message)s") % {"message": err.message}, level=messages.ERROR)
-            return redirect("admin:reconciliation_statementbatch_import")
-        finally:
-            path_.unlink(missing_ok=True)
-        if result.refused:
-            self.message_user(request, _("Refused: nothing was imported (%(n)s error(s)).")
-                              % {"n": len(result.errors)}, level=messages.ERROR)
-        else:
-            self.message_user(request, _("Imported %(imported)s line(s): %(matched)s matched, %(unmatched)s in the "
-                                         "exception queue, %(duplicates)s duplicate(s) skipped.")
-                              % result.as_json(), level=messages.SUCCESS)
-        if result.batch is None:
-            return redirect("admin:reconciliation_statementbatch_changelist")
-        return redirect("admin:reconciliation_statementbatch_change", result.batch.pk)
 
 
 def _count_by(qs, field):

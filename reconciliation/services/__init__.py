@@ -2,6 +2,7 @@
 
 - imports: statement_import — read, validate, store and match a statement file (line_store:
   the duplicate look-up and the COPY of new lines);
+- uploads: a file between its preview and its confirm (the kept file, the signed token);
 - matching: automatic matching of an imported batch, and the exception queue's manual
   operations (match to a deposit or member, return, ignore);
 - orders: the platform's order files (API and CSV);

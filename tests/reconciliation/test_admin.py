@@ -19,6 +19,7 @@ from .builders import announce, english, gbk_debit_credit
 pytestmark = pytest.mark.django_db
 DAY = datetime.date(2026, 11, 24)
 IMPORT_URL = "admin:reconciliation_statementbatch_import"
+CONFIRM_URL = "backoffice:statement-import-start"
 
 
 @pytest.fixture
@@ -52,21 +53,30 @@ def test_upload_previews_and_confirm_books(ops_client, merchant):
     assert 'id="count-matched">1<' in page and 'id="count-unmatched">1<' in page
     assert StatementBatch.objects.count() == 0 and JournalEntry.objects.filter(merchant=merchant).count() == 0
     token = response.context["token"]
+    assert f'action="{reverse(CONFIRM_URL)}"' in page  # the preview's button: the one confirm path
     # when it is confirmed
-    response = ops_client.post(reverse(IMPORT_URL), {"token": token})
-    # then it is booked, and the batch page shows its lines
+    response = ops_client.post(reverse(CONFIRM_URL), {"token": token})
+    # then the import job books it, and the batch page shows its lines
     batch = StatementBatch.objects.get()
-    assert response.status_code == 302 and response.url == reverse("admin:reconciliation_statementbatch_change",
-                                                                   args=[batch.pk])
+    assert response.status_code == 302 and "/jobs/" in response.url
     assert (batch.status, batch.imported, batch.matched, batch.unmatched) == ("posted", 2, 1, 1)
     deposit.refresh_from_db()
     assert deposit.status == Deposit.Status.SUCCEEDED
     assert account_balances(merchant)["supervision"] == Decimal("1333.50")
-    page = ops_client.get(response.url).content.decode()
+    page = ops_client.get(reverse("admin:reconciliation_statementbatch_change", args=[batch.pk])).content.decode()
     assert "SR001" in page and "SR002" in page
     # and the token can't be used twice
-    ops_client.post(reverse(IMPORT_URL), {"token": token})
+    response = ops_client.post(reverse(CONFIRM_URL), {"token": token})
+    assert response.status_code == 302 and response.url == reverse(IMPORT_URL)
     assert StatementBatch.objects.count() == 1
+
+
+def test_the_import_screen_itself_books_nothing_whatever_is_posted(ops_client, merchant):
+    """The preview screen only previews: a confirm token posted back to it is not an import."""
+    announce(merchant, f.member(merchant), "1.00", "D-2")
+    token = upload(ops_client, merchant, english([("R1", "2026-11-24", "1.00", "A", "1", "B", "x", "")])).context["token"]
+    response = ops_client.post(reverse(IMPORT_URL), {"token": token})
+    assert response.status_code == 200 and StatementBatch.objects.count() == 0
 
 
 def test_a_refused_file_shows_its_errors_and_can_t_be_confirmed(ops_client, merchant):
@@ -87,7 +97,7 @@ def test_an_empty_upload_is_refused_with_a_message(ops_client, merchant):
 
 
 def test_a_forged_token_imports_nothing(ops_client, merchant):
-    response = ops_client.post(reverse(IMPORT_URL), {"token": "forged"})
+    response = ops_client.post(reverse(CONFIRM_URL), {"token": "forged"})
     assert response.status_code == 302 and StatementBatch.objects.count() == 0
 
 
