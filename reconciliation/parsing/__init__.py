@@ -6,7 +6,8 @@ typed rows, one row at a time (see STATEMENTS.md and the README's statement sect
 - layouts.py: header words, date formats, direction values and footers: the standard table
   and the bank layouts operations keep in the admin; header and preamble recognition;
 - rows.py: one data row into a StatementRow, its RowErrors, or a SkippedRow (zero amount);
-- csvfile.py, excel.py: the two kinds of file, as rows of cells;
+- csvfile.py, excel.py, htmltable.py: the kinds of file, as rows of cells (htmltable: the web
+  page some online banking saves as ".xls");
 - reader.py: one pass over a file (StatementReader), parse_statement and iter_statement.
 
 This package only reads: a row it cannot read exactly becomes a RowError with its line (never a

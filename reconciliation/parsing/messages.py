@@ -6,8 +6,8 @@ MESSAGES = {  # file-level codes first, then row-level codes
     "empty": _("The file is empty."),
     "undecodable": _("The file is neither UTF-8 nor GBK/GB18030 text, nor an Excel workbook (.xlsx or .xls)."),
     "bad_workbook": _("The Excel workbook cannot be opened (damaged, password-protected or not really Excel)."),
-    "web_page": _("The file is a web page (HTML or XML) saved with an Excel name, not a workbook: open it in Excel "
-                  "and save it as .xlsx, then import that file."),
+    "xml_spreadsheet": _("The file is an XML spreadsheet (Excel 2003 XML) saved with an Excel name, which this "
+                         "importer does not read: open it in Excel and save it as .xlsx, then import that file."),
     "no_header": _("No statement header (流水号, 交易日期, 金额 ...) was found in the first 60 rows."),
     "missing_bank_reference": _("The header has no bank reference column (流水号 / bank_reference)."),
     "missing_value_date": _("The header has no date column (交易日期 / value_date)."),

@@ -13,6 +13,7 @@ from typing import BinaryIO
 from .cells import shown
 from .csvfile import CHUNK_SIZE, CsvSource, StatementFileError, split_lines
 from .excel import ExcelSource, sniff
+from .htmltable import HtmlSource, is_html
 from .layouts import (
     STANDARD, Layout, HeaderMapping, Preamble, best_mapping, combine_two_rows, read_preamble, unknown_direction_column,
     unsigned_amount_column,
@@ -131,10 +132,14 @@ class StatementReader:
             size += len(raw)
         self.file_format = sniff(head[0] if head else b"")
         start = b"".join(head[:3])[:512].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
-        if self.file_format == "csv" and start.startswith((b"<html", b"<!doctype", b"<?xml", b"<table", b"<meta")):
-            raise StatementFileError("web_page", MESSAGES["web_page"])
+        if self.file_format == "csv" and is_html(start):
+            self.file_format = "html"
+        elif self.file_format == "csv" and start.startswith(b"<?xml"):
+            raise StatementFileError("xml_spreadsheet", MESSAGES["xml_spreadsheet"])
         if self.file_format == "csv":
             self._source = CsvSource(lines, head)
+        elif self.file_format == "html":
+            self._source = HtmlSource(b"".join(chain_bytes(head, lines, MAX_EXCEL_BYTES)))
         else:
             data = b"".join(chain_bytes(head, lines, MAX_EXCEL_BYTES))
             self._source = ExcelSource(data, self.file_format)

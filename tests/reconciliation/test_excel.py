@@ -3,8 +3,10 @@ import datetime
 from decimal import Decimal
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from reconciliation.parsing import StatementFileError, StatementRow, parse_statement
+from reconciliation.parsing import RowError, StatementFileError, StatementRow, parse_statement
 from reconciliation.parsing.cells import amount_from_number, date_cell
 
 from .workbooks import BUILTIN, CORPORATE_LINES, FIXTURES, TRAITS, as_csv, corporate_rows, workbook
@@ -165,15 +167,39 @@ def test_a_workbook_without_a_statement_header_is_refused_with_the_headers_it_ha
     assert "“日期”, “单号”, “数额”, “说明”" in refused.value.message and "line 2" in refused.value.message
 
 
-@pytest.mark.parametrize("data", [b"<html><body><table><tr><td>\xe6\xb5\x81</td></tr></table></body></html>",
-                                  b"\xef\xbb\xbf<?xml version=\"1.0\"?><Workbook></Workbook>",
-                                  b"\r\n<table border=1><tr><td>x</td></tr></table>"])
-def test_a_web_page_saved_as_xls_is_refused_with_what_to_do(data):
-    # given what some banks download as ".xls": an HTML table or SpreadsheetML
+def test_an_xml_spreadsheet_saved_as_xls_is_refused_with_what_to_do():
+    # given what some banks download as ".xls": Excel 2003 XML (SpreadsheetML)
     with pytest.raises(StatementFileError) as refused:
-        parse_statement(data)
+        parse_statement(b'\xef\xbb\xbf<?xml version="1.0"?><Workbook><Worksheet></Worksheet></Workbook>')
     # then the message says what it is and how to make a workbook of it
-    assert refused.value.code == "web_page" and ".xlsx" in refused.value.message
+    assert refused.value.code == "xml_spreadsheet" and ".xlsx" in refused.value.message
+
+
+HTML_XLS = """<html><head><meta http-equiv="Content-Type" content="text/html; charset=gb2312">
+<style>td {{ mso-number-format: "\\@"; }}</style></head><body>
+<table><tr><td colspan="6">账户交易明细</td></tr><tr><td>账号：{account}</td><td></td></tr></table>
+<table border="1">
+<tr><th>交易时间</th><th>交易流水号</th><th colspan="2">发生额/元</th><th>对方户名</th><th>附言</th></tr>
+<tr><th></th><th></th><th>借方</th><th>贷方</th><th></th><th></th></tr>
+<tr><td>2025-12-03 14:06:51</td><td>H1</td><td></td><td>1,234.50</td><td>济南鲁味&amp;食品</td><td>货款<br>RC7KQ2M9X</td></tr>
+<tr><td>2025-12-03 15:00:00</td><td>H2</td><td>20.00</td><td>&nbsp;</td><td>张三</td><td>手续费</td></tr>
+<tr><td>人民币合计</td><td></td><td>20.00</td><td>1,234.50</td><td></td><td></td></tr>
+</table><script>var x = "<tr><td>2025-12-03</td><td>X</td><td>9</td></tr>";</script></body></html>"""
+
+
+def test_a_web_page_saved_as_xls_is_read_like_a_workbook():
+    # given the HTML table some online banking downloads as ".xls", in GBK, with a title table,
+    # a two-row header with colspan, entities, a <br> in a remark, a total and a script
+    data = HTML_XLS.format(account=ACCOUNT).encode("gbk")
+
+    # when it is read
+    parsed = parse_statement(data, BUILTIN)
+
+    # then its lines are read like a workbook's, and the script's text is not a line
+    assert parsed.file_format == "html" and parsed.errors == [] and parsed.account_number == ACCOUNT
+    assert [(row.bank_reference, row.amount, row.counterparty_name, row.remark) for row in parsed.rows] == [
+        ("H1", D("1234.50"), "济南鲁味&食品", "货款 RC7KQ2M9X"), ("H2", D("-20.00"), "张三", "手续费")]
+    assert parsed.skipped_summary == 1
 
 
 def test_an_empty_workbook_is_refused_as_empty():
@@ -204,3 +230,13 @@ def test_line_numbers_are_excel_s_own_when_the_table_does_not_start_in_a1():
     # when it is read, then rows and errors carry the line Excel shows
     parsed = parse_statement(out.getvalue())
     assert [row.line for row in parsed.rows] == [4] and [e.line for e in parsed.errors] == [6]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet='<>/="trdhablecolspn 交易日期流水号金额0123456789.,-²&;#x', max_size=300))
+def test_any_web_page_is_read_or_refused_never_a_crash(body):
+    try:
+        parsed = parse_statement(("<html><table>" + body).encode())
+    except StatementFileError:
+        return
+    assert all(isinstance(error, RowError) for error in parsed.errors)

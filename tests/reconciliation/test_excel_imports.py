@@ -81,6 +81,15 @@ def test_a_payment_code_the_bank_exported_in_full_width_forms_still_credits_its_
     assert deposit.status == Deposit.Status.SUCCEEDED
 
 
+def test_a_web_page_saved_as_xls_is_imported(merchant):
+    from .test_excel import HTML_XLS
+
+    result = do_import(merchant, HTML_XLS.format(account=merchant.supervision_account_number).encode("gbk"),
+                       file_name="明细.xls")
+    assert not result.refused and result.file_format == "html" and result.imported == 2
+    assert result.batch.file_format == "html"
+
+
 def test_a_statement_of_another_account_is_refused_and_books_nothing(merchant):
     # given a workbook whose preamble names another account
     buyer = f.member(merchant)
