@@ -268,3 +268,24 @@ def eod_day_books(day):
         {"order_no": no, "type": t, "amount": a, "payer_user_id": "buyer", "payee_user_id": "seller"}
         for no, t, a in (("D-1", "deposit", "1000.00"), ("P-1", "payment", "300.00"))])
     return merchant
+
+
+def in_thread(fn):
+    """Run fn(outcome) in a thread with its own connection; returns (thread, outcome): the
+    outcome dict gets "pid" (the thread's backend) at once, then "result" or "error"."""
+    outcome = {}
+
+    def run():
+        from django.db import connection
+
+        try:
+            outcome["pid"] = backend_pid()
+            outcome["result"] = fn(outcome)
+        except Exception as error:  # noqa: BLE001 - asserted on by the test
+            outcome["error"] = error
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    return thread, outcome

@@ -24,8 +24,8 @@ from .helpers import (
     Worker,
     activity,
     assert_books_whole,
-    backend_pid,
     holding,
+    in_thread,
     kill_while_blocked,
     terminate,
     wait_until_waiting_on_lock,
@@ -45,26 +45,6 @@ def parties():
     deposits.deposit_credit(deposit=deposit, actor=None, amount="100.00", proof_kind="statement_line",
                             proof_reference="SL-1")
     return merchant, secret, payer, payee
-
-
-def _in_thread(fn):
-    """Run fn in a thread with its own connection; returns (thread, outcome dict)."""
-    outcome = {}
-
-    def run():
-        from django.db import connection
-
-        try:
-            outcome["pid"] = backend_pid()
-            outcome["result"] = fn(outcome)
-        except Exception as error:  # noqa: BLE001 - asserted on by the test
-            outcome["error"] = error
-        finally:
-            connection.close()
-
-    thread = threading.Thread(target=run)
-    thread.start()
-    return thread, outcome
 
 
 def _pid_of(outcome):
@@ -93,7 +73,7 @@ def test_a_service_whose_connection_is_cut_while_it_waits_raises_and_writes_noth
     available, _ = member_accounts(payer)
     # given a payment that has written its payment row and entry and waits for the payer's account
     with holding("SELECT id FROM ledger_account WHERE id = %s FOR UPDATE", [available.pk]):
-        thread, outcome = _in_thread(lambda _: _pay(merchant, payer, payee))
+        thread, outcome = in_thread(lambda _: _pay(merchant, payer, payee))
         pid = _pid_of(outcome)
         assert wait_until_waiting_on_lock(pid)[3]
         # when its connection is cut
@@ -121,7 +101,7 @@ def test_a_connection_cut_between_the_last_statement_and_commit_writes_nothing(p
             go_on.wait(60)  # idle in transaction: everything written, nothing committed
         return result
 
-    thread, outcome = _in_thread(pay_then_pause)
+    thread, outcome = in_thread(pay_then_pause)
     assert written.wait(60), outcome
     pid = outcome["pid"]
     state = activity(pid)
@@ -144,7 +124,7 @@ def test_the_api_answers_503_database_unavailable_and_the_retry_with_the_same_ke
     post = lambda: signed_post(app_id=merchant.app_id, secret=secret, path=PAYMENTS, body=body, key="K-DROP-1")  # noqa: E731
     # given a signed payment request waiting, mid-transaction, for the payer's account
     with holding("SELECT id FROM ledger_account WHERE id = %s FOR UPDATE", [available.pk]):
-        thread, outcome = _in_thread(lambda _: post())
+        thread, outcome = in_thread(lambda _: post())
         pid = _pid_of(outcome)
         assert wait_until_waiting_on_lock(pid)[3]
         # when the database connection drops
@@ -205,7 +185,7 @@ def test_an_end_of_day_task_whose_connection_drops_is_retried_by_celery_and_leav
     with holding("SELECT pg_advisory_xact_lock(%s, %s)", list(chain_lock_ids(merchant.pk))):
         # apply(throw=False): run as a worker would, where a Retry schedules the task again
         # (eager mode runs the retry at once instead of after the backoff)
-        thread, outcome = _in_thread(
+        thread, outcome = in_thread(
             lambda _: tasks.run_end_of_day.apply(args=(merchant.pk, day.isoformat()), throw=False).get())
         pid = _pid_of(outcome)
         assert wait_until_waiting_on_lock(pid)[3]

@@ -1,9 +1,6 @@
 """Releases from escrow take no exclusive lock on the escrow row: one in flight never makes
 another wait, while a freeze of the escrow waits for those in flight and stops every later one."""
-import threading
-
 import pytest
-from django.db import connection
 
 from core.errors import AccountFrozen
 from ledger.accounts import platform_account
@@ -12,27 +9,11 @@ from ledger.selectors import prove_merchant
 from ledger.services.accounts import account_freeze
 from ledger.services.payments import payment_create, payment_release
 from tests import factories as f
-from tests.faults.helpers import holding
+from tests.faults.helpers import holding, in_thread
 
 from .test_payment_concurrency import fund
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
-
-
-def _in_thread(fn):
-    out = {}
-
-    def run():
-        try:
-            out["result"] = fn()
-        except Exception as error:  # noqa: BLE001 - asserted on by the test
-            out["error"] = error
-        finally:
-            connection.close()
-
-    thread = threading.Thread(target=run)
-    thread.start()
-    return thread, out
 
 
 @pytest.fixture
@@ -51,7 +32,7 @@ def test_a_release_in_flight_makes_no_other_release_wait(held):
     escrow = platform_account(merchant, AccountKind.ESCROW)
     with holding("SELECT frozen FROM ledger_account WHERE id = %s FOR SHARE", [escrow.pk]):
         # when another payment is released meanwhile
-        thread, out = _in_thread(lambda: payment_release(payment=payments[0], actor=None))
+        thread, out = in_thread(lambda _: payment_release(payment=payments[0], actor=None))
         thread.join(60)
         # then it was booked without waiting for the first
         assert not thread.is_alive() and "error" not in out, out
@@ -66,7 +47,7 @@ def test_a_freeze_of_the_escrow_waits_for_releases_in_flight_and_stops_later_one
     with holding("SELECT frozen FROM ledger_account WHERE id = %s FOR SHARE", [escrow.pk]) as in_flight:
         # when risk freezes the escrow account while a release is in flight
         pid = in_flight.one("SELECT pg_backend_pid()")[0]
-        thread, out = _in_thread(lambda: account_freeze(account=escrow, actor=officer, reason="investigation"))
+        thread, out = in_thread(lambda _: account_freeze(account=escrow, actor=officer, reason="investigation"))
         # then the freeze waits for it (the release in flight completes as it began)
         _wait_for_a_waiter(exclude=pid)
         assert thread.is_alive()
