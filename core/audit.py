@@ -9,11 +9,14 @@ The rule. Every service that changes state writes, in its own transaction, at le
 A change that moves no money (an announcement, a receivable, a setting, a mark as read) is a
 decision and needs an audit record; a movement that also decides something (a withdrawal
 approved, a payment released) writes both. A job that commits one transaction per item (an
-expiry, an auto-release, the overdue sweep) writes the trace in each transaction that
-changes something. A call that changes nothing (a replay of the same request, a rerun with
-nothing new) writes nothing, and neither does a refusal. Reads (selectors, services' look-up
-helpers) never write; the one read that is itself a decision, a staff look-up of personal
-data (backoffice.services.complaint_lookup), is audited as one.
+expiry, an auto-release, the overdue sweep, the nightly integrity check) writes the trace in
+each transaction that decides something. A call that changes nothing (a replay of the same
+request, a rerun with nothing new) writes nothing. A refusal writes nothing either: its
+transaction rolls back, unless the refusal itself is kept on purpose, and then it is audited
+too (a wrong micro-deposit amount counts against the card; a refused statement file is kept
+with its errors). Reads (selectors, the services' look-up helpers) never write; the one read
+that is itself a decision, a staff look-up of personal data
+(backoffice.services.complaint_lookup), is audited as one.
 tests/core/test_every_decision_leaves_a_trace.py runs every service and holds it to this.
 
 Each record carries the SHA-256 of its own content and of the record before it in its chain, so
