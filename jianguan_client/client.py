@@ -134,13 +134,31 @@ class JianguanClient:
         return self.request("GET", f"/deposits/{int(deposit_id)}")
 
     # --- payments ---
-    def create_payment(self, *, payer_user_id, amount, order_no, mode="direct", payee_user_id=None, splits=None,
-                       platform_fee=None, description=None, idempotency_key=None):
+    @staticmethod
+    def _payment_body(*, payer_user_id, amount, order_no, mode="direct", payee_user_id=None, splits=None,
+                      platform_fee=None, description=None) -> dict:
         body = {"payer_user_id": payer_user_id, "amount": _amount(amount), "order_no": order_no, "mode": mode,
                 "payee_user_id": payee_user_id, "platform_fee": _amount(platform_fee), "description": description}
         if splits is not None:
             body["splits"] = [{"user_id": s["user_id"], "amount": _amount(s["amount"])} for s in splits]
+        return {k: v for k, v in body.items() if v is not None}
+
+    def create_payment(self, *, payer_user_id, amount, order_no, mode="direct", payee_user_id=None, splits=None,
+                       platform_fee=None, description=None, idempotency_key=None):
+        body = self._payment_body(payer_user_id=payer_user_id, amount=amount, order_no=order_no, mode=mode,
+                                  payee_user_id=payee_user_id, splits=splits, platform_fee=platform_fee,
+                                  description=description)
         return self._post("/payments", body, idempotency_key)
+
+    def create_payments_batch(self, payments, *, atomic=False, idempotency_key=None):
+        """Up to 1,000 payments (each a dict of create_payment's keyword arguments) in one request
+        and one transaction. Returns {"atomic", "booked", "replayed", "failed", "results"}: one
+        result per payment, in order, with its "status" and its "payment" or its "error"
+        ({"code", "message", "details"}). Not atomic: items fail independently (HTTP 200).
+        Atomic: a refused item raises JianguanError for the whole batch, nothing booked, with
+        details["index"] naming the item."""
+        body = {"payments": [self._payment_body(**p) for p in payments], "atomic": bool(atomic)}
+        return self._post("/payments/batch", body, idempotency_key)
 
     def get_payment(self, payment_id):
         return self.request("GET", f"/payments/{int(payment_id)}")

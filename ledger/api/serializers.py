@@ -3,10 +3,11 @@ from rest_framework import serializers
 
 from core.api.fields import AmountOutField, MoneyField, PlainCharField, SignedMoneyField
 from core.api.pagination import PageQuerySerializer, page_serializer
+from core.api.schema import ErrorBodySerializer
 
 from ..models import Deposit, Payment, Withdrawal
 from ..models.accounts import AccountKind
-
+from ..services.payment_batch import MAX_ITEMS as MAX_BATCH_ITEMS
 
 # --- balances and statement lines ----------------------------------------------------------
 
@@ -180,6 +181,50 @@ PaymentPage = page_serializer(PaymentOutput, "PaymentPage")
 
 class PaymentsQuery(PageQuerySerializer):
     order_no = PlainCharField(max_length=64, required=False)
+
+
+class PaymentBatchBody(serializers.Serializer):
+    """The batch as it is parsed: the list's shape here, each item by PaymentInput on its own
+    (a refused item is that item's answer, not the whole request's)."""
+
+    payments = serializers.ListField(child=serializers.DictField(), min_length=1, max_length=MAX_BATCH_ITEMS)
+    atomic = serializers.BooleanField(required=False, default=False)
+
+    def to_internal_value(self, data):
+        # DRF's BooleanField takes "true", 1 and "off"; the contract takes a JSON boolean only.
+        if isinstance(data, dict) and "atomic" in data and not isinstance(data["atomic"], bool):
+            raise serializers.ValidationError({"atomic": ["A JSON boolean (true or false) is required."]})
+        return super().to_internal_value(data)
+
+
+class PaymentBatchInput(serializers.Serializer):
+    """The batch as the schema documents it."""
+
+    payments = serializers.ListField(
+        child=PaymentInput(), min_length=1, max_length=MAX_BATCH_ITEMS,
+        help_text=f"1 to {MAX_BATCH_ITEMS} payments, each as for `POST /payments`, booked in this order.")
+    atomic = serializers.BooleanField(
+        required=False, default=False,
+        help_text="false (default): items succeed or fail independently. true: one refused item books "
+                  "nothing of the batch (linked).")
+
+
+class PaymentBatchItemResult(serializers.Serializer):
+    index = serializers.IntegerField(help_text="The item's position in `payments`, from 0.")
+    status = serializers.IntegerField(
+        help_text="What the same payment alone would have answered: 201 booked, 200 an order booked "
+                  "before with the same content (nothing booked again), or the error's status.")
+    payment = PaymentOutput(allow_null=True, help_text="The payment (null when refused).")
+    error = ErrorBodySerializer(allow_null=True, help_text="The item's error, as in the error envelope "
+                                                           "(null when booked).")
+
+
+class PaymentBatchOutput(serializers.Serializer):
+    atomic = serializers.BooleanField()
+    booked = serializers.IntegerField(help_text="Items that booked a new payment (status 201).")
+    replayed = serializers.IntegerField(help_text="Items whose order was booked before (status 200).")
+    failed = serializers.IntegerField(help_text="Items refused (status 4xx); none in an atomic batch.")
+    results = PaymentBatchItemResult(many=True)
 
 
 class RefundInput(serializers.Serializer):

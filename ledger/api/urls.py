@@ -10,6 +10,7 @@ urlpatterns = [
     path("channels/<slug:channel_code>/notifications", views_channels.ChannelNotification.as_view(),
          name="api-channel-notifications"),
     path("payments", views_payments.Payments.as_view(), name="api-payments"),
+    path("payments/batch", views_payments.PaymentBatch.as_view(), name="api-payments-batch"),
     path("payments/<id:pk>", views_payments.PaymentDetail.as_view(), name="api-payment"),
     path("payments/<id:pk>/release", views_payments.PaymentRelease.as_view(), name="api-payment-release"),
     path("payments/<id:pk>/refunds", views_payments.PaymentRefunds.as_view(), name="api-payment-refunds"),

@@ -1,14 +1,17 @@
 """Payments, releases, refunds and withdrawals: parse, call the ledger services, render."""
 from django.db.models import Prefetch
+from rest_framework.exceptions import ValidationError
 
+from core.api.exceptions import exception_handler
 from core.api.pagination import paginate
 from core.api.schema import endpoint
 from core.api.views import PlatformAPIView
 from core.db_retry import atomic_with_retry
-from core.errors import NotFound
+from core.errors import ApplicationError, NotFound
 from merchants.api.lookups import bank_card_or_404, member_or_404
 
 from ..models import Payment, PaymentSplit, Withdrawal
+from ..services import payment_batch
 from ..services import payments as payment_services
 from ..services import withdrawals as withdrawal_services
 from . import serializers as s
@@ -69,6 +72,86 @@ class Payments(PlatformAPIView):
             qs = qs.filter(order_no=query["order_no"])
         rows, next_cursor = paginate(qs, cursor=query.get("cursor"), limit=query["limit"])
         return self.respond(s.PaymentPage, {"results": rows, "next": next_cursor})
+
+
+class ItemParseError(ValidationError):
+    """A batch item PaymentInput refused (rendered like the single endpoint's 400)."""
+
+
+def _item_error(view, error) -> tuple[int, dict]:
+    """(status, envelope body) of an item's error: the answer the single endpoint would give."""
+    response = exception_handler(error, {"view": view})
+    return response.status_code, response.data["error"]
+
+
+class PaymentBatch(PlatformAPIView):
+    moves_money = True
+    idempotency = "required"
+
+    @endpoint(summary="Pay in bulk: up to 1,000 payments in one transaction", request=s.PaymentBatchInput,
+              response=s.PaymentBatchOutput, also={201: s.PaymentBatchOutput}, errors=PAYMENT_ERRORS,
+              tags=["payments"],
+              description=(
+                  "Each item is a `POST /payments` body, validated and booked as that endpoint would, in "
+                  "the order given, all in one transaction under the request's `Idempotency-Key`. "
+                  "`results` lists every item's answer in order: `status` and `payment`, or `status` and "
+                  "`error` (the error envelope's `code`, `message`, `details`). The same order number "
+                  "twice behaves like two single requests: the second is a replay (200) or 409 "
+                  "`duplicate_order`.\n\n"
+                  "`atomic: false` (default): items succeed or fail independently; the answer is **200** "
+                  "whatever the items' outcomes (see `failed`).\n\n"
+                  "`atomic: true`: one refused item books nothing of the batch. All booked: **201**. "
+                  "Refused: the refused item's own status and code, with `details.index` naming it and "
+                  "its details under `payments.<index>.<field>`.\n\n"
+                  "A body that is not an object with `payments`, a list of 1 to 1,000 objects, is a 400 "
+                  "for the whole request. The body is at most `API_MAX_BODY_BYTES` (2.5 MiB by default, "
+                  "413 `request_too_large` above): 1,000 single-payee payments take about 0.2 MiB."))
+    def post(self, request):
+        body = self.parse(s.PaymentBatchBody)
+        atomic = body["atomic"]
+        items = []
+        for index, raw in enumerate(body["payments"]):
+            serializer = s.PaymentInput(data=raw, context={"request": request, "view": self})
+            if serializer.is_valid():
+                data = serializer.validated_data
+                items.append(payment_batch.BatchItem(
+                    payer_user_id=data["payer_user_id"], amount=data["amount"], order_no=data["order_no"],
+                    mode=data["mode"], payee_user_id=data.get("payee_user_id"),
+                    splits=tuple((split["user_id"], split["amount"]) for split in data.get("splits", ())),
+                    platform_fee=data.get("platform_fee"), description=data.get("description", "")))
+                continue
+            status, error = _item_error(self, ItemParseError(serializer.errors))
+            if atomic:  # refused before the transaction starts: nothing to roll back
+                raise payment_batch.BatchItemRefused(index, status=status, code=error["code"],
+                                                     message=error["message"], details=error["details"])
+            items.append(_Refused(status, error))
+        # One transaction for the batch: a deadlock or serialization failure runs all of it again.
+        outcomes = atomic_with_retry(payment_batch.payment_create_batch, wrap=False, merchant=self.merchant,
+                                     actor=self.actor, items=items, atomic=atomic)
+        booked = _payments(self.merchant).in_bulk([o.payment.pk for o in outcomes if o.payment is not None])
+        results, counts = [], {"booked": 0, "replayed": 0, "failed": 0}
+        for index, outcome in enumerate(outcomes):
+            if outcome.payment is not None:
+                status = 201 if outcome.created else 200
+                counts["booked" if outcome.created else "replayed"] += 1
+                results.append({"index": index, "status": status, "payment": booked[outcome.payment.pk],
+                                "error": None})
+            else:
+                status, error = (outcome.error.answer if isinstance(outcome.error, _Refused)
+                                 else _item_error(self, outcome.error))
+                counts["failed"] += 1
+                results.append({"index": index, "status": status, "payment": None, "error": error})
+        return self.respond(s.PaymentBatchOutput, {"atomic": atomic, **counts, "results": results},
+                            status=201 if atomic else 200)
+
+
+class _Refused(ApplicationError):
+    """An item refused while parsing, carried through the service with its answer."""
+
+    def __init__(self, status: int, error: dict):
+        self.answer = (status, error)
+        super().__init__(error["message"], code=error["code"], details=error["details"])
+        self.status = status
 
 
 class PaymentDetail(PlatformAPIView):
