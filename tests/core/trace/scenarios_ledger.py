@@ -10,8 +10,8 @@ from core.errors import InsufficientFunds, InvalidAmount, PermissionRefused, Val
 from ledger.accounts import member_accounts
 from ledger.channels import channel_notification_accept
 from ledger.models import Deposit, Withdrawal
-from ledger.services import (accounts, calendar, channels, deposit_batch, deposits, holds, payments, reversal,
-                             withdrawals)
+from ledger.services import (accounts, calendar, channels, deposit_batch, deposits, holds, payment_batch, payments,
+                             reversal, withdrawals)
 from merchants.models import Merchant
 from tests import factories as f
 from tests.core.trace import AUDIT, BOTH, ENTRY, NOT_SERVICES, STEPS, refusal, scenario
@@ -214,6 +214,15 @@ def a_buyer_pays_a_seller():
                 splits=[(seller, "95.00")], platform_fee="5.00")
 
 
+@scenario(payment_batch.payment_create_batch, leaves=ENTRY)
+def a_platform_settles_two_payments_in_one_batch():
+    merchant, buyer, seller = _shop()
+    return dict(merchant=merchant, actor=None, items=[
+        payment_batch.BatchItem(buyer.user_id, D("10.00"), f"PB-{_n()}", "direct", payee_user_id=seller.user_id),
+        payment_batch.BatchItem(buyer.user_id, D("20.00"), f"PB-{_n()}", "guaranteed", payee_user_id=seller.user_id,
+                                platform_fee=D("1.00"))])
+
+
 @scenario(payments.payment_release, leaves=BOTH)
 def the_buyer_confirms_receipt_of_a_guaranteed_payment():
     return dict(payment=_payment("guaranteed"), actor=None)
@@ -285,6 +294,14 @@ def a_payment_whose_splits_do_not_add_up():
     merchant, buyer, seller = _shop()
     return dict(merchant=merchant, actor=None, payer=buyer, amount="100.00", order_no="P-0", mode="direct",
                 splits=[(seller, "90.00")])
+
+
+@refusal(payment_batch.payment_create_batch, error=payment_batch.BatchItemRefused)
+def an_atomic_batch_whose_second_payment_overdraws():
+    merchant, buyer, seller = _shop()
+    return dict(merchant=merchant, actor=None, atomic=True, items=[
+        payment_batch.BatchItem(buyer.user_id, D("10.00"), "PB-1", "direct", payee_user_id=seller.user_id),
+        payment_batch.BatchItem(buyer.user_id, D("5000.00"), "PB-2", "direct", payee_user_id=seller.user_id)])
 
 
 @refusal(withdrawals.withdrawal_request, error=InsufficientFunds)
