@@ -62,12 +62,17 @@ def qualified(function) -> str:
     return f"{function.__module__}.{function.__name__}"
 
 
+def _words(name: str) -> str:
+    """a_member_s_account -> "a member's account" (the test's id)."""
+    return (name + "_").replace("_s_", "'s ").replace("_t_", "'t ").replace("_", " ").strip()
+
+
 def scenario(service, *, leaves):
     """Register the decorated function as a scenario of `service`; its name says the world."""
     leaves = (leaves,) if isinstance(leaves, str) else tuple(leaves)
 
     def register(given):
-        SCENARIOS.append(Scenario(service, given, given.__name__.replace("_", " "), leaves))
+        SCENARIOS.append(Scenario(service, given, _words(given.__name__), leaves))
         return given
 
     return register
@@ -77,7 +82,7 @@ def refusal(service, *, error):
     """Register a call the service refuses (raises `error`): it must write nothing."""
 
     def register(given):
-        REFUSALS.append(Refusal(service, given, error, given.__name__.replace("_", " ")))
+        REFUSALS.append(Refusal(service, given, error, _words(given.__name__)))
         return given
 
     return register
