@@ -39,6 +39,27 @@ class MarkPaidForm(forms.Form):
     reason = forms.CharField(label=_("Comment"), required=False, widget=UnfoldAdminTextareaWidget(attrs={"rows": 3}))
 
 
+class ClosingPayoutForm(forms.Form):
+    merchant = forms.ModelChoiceField(label=_("Merchant"), queryset=None, widget=UnfoldAdminSelectWidget)
+    user_id = forms.CharField(label=_("Member's platform user id"), max_length=64, widget=UnfoldAdminTextInputWidget)
+    card_ending = forms.CharField(label=_("Card ending in"), max_length=8, required=False,
+                                  widget=UnfoldAdminTextInputWidget,
+                                  help_text=_("The last digits of the verified card to pay, if the member has several."))
+    reason = forms.CharField(label=_("Reason"), widget=UnfoldAdminTextareaWidget(attrs={"rows": 3}))
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["merchant"].queryset = merchants_visible_to(user).order_by("code")
+
+    def clean(self):
+        data = super().clean()
+        if data.get("merchant") and data.get("user_id"):
+            data["member"] = Member.objects.filter(merchant=data["merchant"], user_id=data["user_id"].strip()).first()
+            if data["member"] is None:
+                self.add_error("user_id", _("No member with this user id at this merchant."))
+        return data
+
+
 @admin.register(Withdrawal)
 class WithdrawalAdmin(FormPageMixin, WorkflowAdminMixin, ReadOnlyAdminMixin, ModelAdmin):
     workflow_object_arg = "withdrawal"
@@ -57,8 +78,8 @@ class WithdrawalAdmin(FormPageMixin, WorkflowAdminMixin, ReadOnlyAdminMixin, Mod
     status_badge = status_badge()
     amount_display = money_column("amount", _("amount"))
     fields = ("merchant", "member", "bank_card", "amount_display", "order_no", "status", "value_date",
-              "requested_by", "decided_by", "reason", "bank_reference", "request_entry", "final_entry",
-              "created_at", "updated_at")
+              "closes_member", "requested_by", "decided_by", "reason", "bank_reference", "request_entry",
+              "final_entry", "created_at", "updated_at")
     readonly_fields = fields
 
     def get_queryset(self, request):
@@ -74,6 +95,34 @@ class WithdrawalAdmin(FormPageMixin, WorkflowAdminMixin, ReadOnlyAdminMixin, Mod
 
     def get_ordering(self, request):
         return ["queue_rank", "-id"]
+
+    def has_add_permission(self, request, obj=None):
+        return request.user.has_perm("merchants.freeze_member")
+
+    def add_view(self, request, form_url="", extra_context=None):
+        """Staff open one kind of withdrawal: a closing payout (the member's whole balance to their
+        verified card, approved by a second person; paid, it closes the member)."""
+        changelist = reverse("admin:ledger_withdrawal_changelist")
+        if not self.has_add_permission(request):
+            self.message_user(request, _("Refused: you may not close members."), level=messages.ERROR)
+            return redirect(changelist)
+        form = ClosingPayoutForm(request.POST or None, user=request.user)
+        if request.method == "POST" and form.is_valid():
+            data = form.cleaned_data
+            try:
+                withdrawal = services.member_closing_payout(member=data["member"], actor=request.user,
+                                                            reason=data["reason"], card_ending=data["card_ending"])
+            except ApplicationError as err:
+                form.add_error(None, _("Refused: %(message)s") % {"message": err.message})
+            else:
+                self.message_user(request, _("Closing payout opened: it waits for a second person's approval."),
+                                  level=messages.SUCCESS)
+                return redirect(reverse("admin:ledger_withdrawal_change", args=[withdrawal.pk]))
+        return self.render_form_page(request, form=form, title=_("Pay out a member's balance and close them"),
+                                     cancel_url=changelist,
+                                     intro=_("The member's whole available balance goes to their verified card once "
+                                             "another person approves it; when the bank has paid it, the member is "
+                                             "closed."))
 
 
 class HoldForm(forms.Form):

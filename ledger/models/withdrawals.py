@@ -35,6 +35,8 @@ class Withdrawal(models.Model):
                                    related_name="+", verbose_name=_("approved or rejected by"))
     reason = models.TextField(_("reason (rejection or failure)"), blank=True)
     bank_reference = models.CharField(_("bank reference"), max_length=64, blank=True)
+    # A closing payout: the member's whole balance, approved by a second person; paid, it closes the member.
+    closes_member = models.BooleanField(_("closes the member when paid"), default=False)
     request_entry = models.ForeignKey("ledger.JournalEntry", null=True, on_delete=models.PROTECT, related_name="+")
     final_entry = models.ForeignKey("ledger.JournalEntry", null=True, blank=True, on_delete=models.PROTECT,
                                     related_name="+")

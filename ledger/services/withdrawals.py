@@ -18,8 +18,10 @@ import json
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext_lazy as _
 
-from core.actors import as_actor
-from core.errors import AccountFrozen, CardNotVerified, DuplicateOrder, NotFound, PermissionRefused, ValidationFailed
+from core.actors import Actor, as_actor
+from core.audit import audit_record
+from core.errors import (AccountFrozen, ApplicationError, CardNotVerified, DuplicateOrder, InvalidState, NotFound,
+                         PermissionRefused, ValidationFailed)
 from core.money import parse_amount
 from core.workflow import transition
 from merchants import events
@@ -69,9 +71,11 @@ def _payload(w: Withdrawal) -> dict:
 
 
 @transaction.atomic
-def withdrawal_request(*, merchant, actor, member, amount, bank_card, order_no) -> tuple[Withdrawal, bool]:
+def withdrawal_request(*, merchant, actor, member, amount, bank_card, order_no,
+                       closes_member: bool = False) -> tuple[Withdrawal, bool]:
     """Freeze the amount and open the withdrawal. The same order twice (same content) returns
-    the first one with created=False; the same order number with other content is refused."""
+    the first one with created=False; the same order number with other content is refused.
+    A closing payout (closes_member) always waits for a second person's approval."""
     actor = as_actor(actor)
     amount = parse_amount(amount)
     order_no = (order_no or "").strip()
@@ -93,7 +97,8 @@ def withdrawal_request(*, merchant, actor, member, amount, bank_card, order_no) 
         raise CardNotVerified()
 
     withdrawal = Withdrawal(merchant=merchant, member=member, bank_card=bank_card, amount=amount, order_no=order_no,
-                            value_date=value_date_for(), fingerprint=fingerprint, requested_by=actor.user)
+                            value_date=value_date_for(), fingerprint=fingerprint, requested_by=actor.user,
+                            closes_member=closes_member)
     try:
         with transaction.atomic():
             withdrawal.save(force_insert=True)
@@ -110,7 +115,7 @@ def withdrawal_request(*, merchant, actor, member, amount, bank_card, order_no) 
                     description=f"withdrawal to {bank_card.masked_number}"),
     )
     withdrawal.request_entry = booked.entry
-    over_threshold = amount > merchant.withdrawal_approval_threshold
+    over_threshold = closes_member or amount > merchant.withdrawal_approval_threshold
     transition(withdrawal, "require_approval" if over_threshold else "auto_approve", actor=actor,
                action="request", data={"amount": str(amount), "order_no": order_no,
                                        "threshold": str(merchant.withdrawal_approval_threshold)})
@@ -170,7 +175,56 @@ def withdrawal_mark_paid(*, withdrawal, actor, bank_reference: str = "", reason:
     w.final_entry = booked.entry
     w.save(update_fields=["final_entry", "updated_at"])
     events.emit(w.merchant, "withdrawal.paid", _payload(w))
+    if w.closes_member:
+        _close_after_payout(w)
     return w
+
+
+@transaction.atomic
+def member_closing_payout(*, member, actor, reason: str, card_ending: str = "") -> Withdrawal:
+    """Close a member whose money is still with us: their whole available balance is paid out to
+    their verified card as a withdrawal that waits for a second person's approval (maker-checker);
+    when the bank has paid it, the member is closed — unless something else still holds them (a
+    credit bill, an announced deposit), which the refusal to close names on their record."""
+    actor = _require_staff(actor)
+    if not actor.user.has_perm("merchants.freeze_member"):
+        raise PermissionRefused()
+    if not (reason or "").strip():
+        raise ValidationFailed(_("A reason is required."), field="reason")
+    member = Member.objects.select_for_update(no_key=True).select_related("merchant").get(pk=member.pk)
+    guards.ensure_member_can_pay(member)
+    available, frozen = member_accounts(member)
+    if frozen.balance:
+        raise InvalidState(_("%(amount)s is frozen (a withdrawal in flight or a hold): settle it first.")
+                           % {"amount": frozen.balance})
+    if not available.balance:
+        raise InvalidState(_("There is nothing to pay out: close the member instead."))
+    cards = [c for c in BankCard.objects.filter(member=member, verified=True).order_by("pk")
+             if not card_ending or c.masked_number.endswith(card_ending.strip())]
+    if len(cards) != 1:
+        raise ValidationFailed(_("Choose exactly one verified card by its last digits (found: %(cards)s).")
+                               % {"cards": ", ".join(c.masked_number for c in cards) or "—"}, field="card_ending")
+    sequence = Withdrawal.objects.filter(merchant=member.merchant, member=member, closes_member=True).count() + 1
+    withdrawal, _created = withdrawal_request(
+        merchant=member.merchant, actor=actor, member=member, amount=available.balance, bank_card=cards[0],
+        order_no=f"CLOSE-{member.pk}-{sequence}", closes_member=True)
+    audit_record(actor=actor, obj=member, action="closing_payout", reason=reason,
+                 data={"withdrawal": withdrawal.pk, "amount": str(withdrawal.amount)})
+    return withdrawal
+
+
+def _close_after_payout(w: Withdrawal) -> None:
+    from merchants.services import member_close
+
+    actor = Actor.system("closing-payout")
+    try:
+        with transaction.atomic():
+            member_close(member=w.member, actor=actor,
+                         reason=_("Closed when its balance was paid out (withdrawal %(order_no)s).")
+                         % {"order_no": w.order_no})
+    except ApplicationError as err:  # something else still holds the member: on their record
+        audit_record(actor=actor, obj=w.member, action="close_after_payout_refused", reason=str(err.message),
+                     data={"withdrawal": w.pk})
 
 
 @transaction.atomic

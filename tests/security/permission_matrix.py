@@ -22,7 +22,7 @@ PAGES = {
     ("ledger.payment", "changelist"): ALL,
     ("ledger.refund", "changelist"): ALL,
     ("ledger.withdrawal", "changelist"): ALL,
-    ("ledger.withdrawal", "add"): NOBODY,
+    ("ledger.withdrawal", "add"): {"risk"},  # a closing payout (the member's whole balance, then closed)
     ("ledger.hold", "changelist"): ALL,
     ("ledger.hold", "add"): {"risk"},
     ("ledger.businessday", "changelist"): ALL,

@@ -253,6 +253,20 @@ def a_member_asks_for_money_to_their_verified_card():
                 order_no="W-1")
 
 
+@scenario(withdrawals.member_closing_payout, leaves=BOTH)
+def risk_pays_out_a_leaving_members_balance_to_close_them():
+    _merchant, buyer, _seller = _shop()
+    verified_card(buyer)
+    return dict(member=buyer, actor=f.risk(), reason="Left the platform")
+
+
+@refusal(withdrawals.member_closing_payout, error=PermissionRefused)
+def operations_may_not_close_a_member_by_payout():
+    _merchant, buyer, _seller = _shop()
+    verified_card(buyer)
+    return dict(member=buyer, actor=f.ops(), reason="Left the platform")
+
+
 @scenario(withdrawals.withdrawal_approve, leaves=AUDIT)
 def operations_approve_a_withdrawal_over_the_threshold():
     w = _withdrawal(over_threshold=True)
