@@ -107,6 +107,17 @@ class World:
                      lambda: {"payer_user_id": "u-1", "amount": "1.00", "order_no": f"P-{n()}", "mode": "guaranteed",
                               "splits": [{"user_id": "u-2", "amount": "1.00"}]},
                      amounts=("amount", "splits.0.amount"), texts=("splits.0.user_id",)),
+            # atomic: a spoiled item refuses the whole batch (400, nothing booked); without it the
+            # batch answers 200 with that item's error (tests/api/test_payment_batch.py)
+            Endpoint("payment batch", lambda: "/api/v1/payments/batch",
+                     lambda: {"atomic": True, "payments": [
+                         {"payer_user_id": "u-1", "payee_user_id": "u-2", "amount": "1.00", "platform_fee": "0.10",
+                          "order_no": f"PB-{n()}", "mode": "direct"},
+                         {"payer_user_id": "u-1", "amount": "2.00", "order_no": f"PB-{n()}", "mode": "guaranteed",
+                          "splits": [{"user_id": "u-2", "amount": "2.00"}]}]},
+                     amounts=("payments.0.amount", "payments.0.platform_fee", "payments.1.amount",
+                              "payments.1.splits.0.amount"),
+                     texts=("payments.0.order_no", "payments.1.splits.0.user_id")),
             Endpoint("release", self.held_payment, lambda: {}),
             Endpoint("refunds", lambda: f"/api/v1/payments/{self.direct['id']}/refunds",
                      lambda: {"amount": "0.01", "reason": "returned"}, amounts=("amount",), texts=("reason",)),
@@ -145,7 +156,7 @@ def world(platform):
 
 
 ENDPOINT_NAMES = ["members", "bank cards", "card verification", "deposits", "payments", "payments with splits",
-                  "release", "refunds", "withdrawals", "credit drawdowns", "credit repayments", "order files",
+                  "payment batch", "release", "refunds", "withdrawals", "credit drawdowns", "credit repayments", "order files",
                   "channel notifications"]
 
 
