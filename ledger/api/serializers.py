@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from core.api.fields import AmountOutField, MoneyField, PlainCharField, SignedMoneyField
@@ -193,7 +194,7 @@ class PaymentBatchBody(serializers.Serializer):
     def to_internal_value(self, data):
         # DRF's BooleanField takes "true", 1 and "off"; the contract takes a JSON boolean only.
         if isinstance(data, dict) and "atomic" in data and not isinstance(data["atomic"], bool):
-            raise serializers.ValidationError({"atomic": ["A JSON boolean (true or false) is required."]})
+            raise serializers.ValidationError({"atomic": [_("A JSON boolean (true or false) is required.")]})
         return super().to_internal_value(data)
 
 
