@@ -1,4 +1,5 @@
-"""The signed API end to end: `POST /api/v1/payments` through gunicorn.
+"""The signed API end to end: `POST /api/v1/payments` (and, with `batch=N`, `POST
+/api/v1/payments/batch` of N payments per request) through gunicorn.
 
 gunicorn serves the project's WSGI application with 2 × cores + 1 sync workers on 127.0.0.1
 (never anything else); client processes sign each request with the project's own client
@@ -74,14 +75,16 @@ def start_gunicorn(env: dict, *, log_path: str, timeout: float = 120) -> Server:
 
 
 def run_clients(*, base_url: str, app_id: str, secret: str, user_ids: list[str], clients: int, seconds: float,
-                tag: str, on_start=None) -> Measurement:
-    """`on_start()` is called when every client has warmed up, just before the window opens."""
+                tag: str, on_start=None, batch: int = 0) -> Measurement:
+    """`on_start()` is called when every client has warmed up, just before the window opens.
+    `batch`: each call is one batch request of that many payments (the measurement counts
+    requests; payments booked = calls × batch)."""
     ctx = multiprocessing.get_context("spawn")
     ready, results = ctx.Queue(), ctx.Queue()
     start_at = ctx.Value("d", 0.0)
     go = ctx.Event()
     conf = {"base_url": base_url, "app_id": app_id, "secret": secret, "user_ids": user_ids, "seconds": seconds,
-            "tag": tag}
+            "tag": tag, "batch": batch}
     procs = [ctx.Process(target=client_process, args=(conf, i, ready, go, start_at, results), daemon=True)
              for i in range(clients)]
     for p in procs:
@@ -117,20 +120,31 @@ def client_process(conf: dict, index: int, ready, go, start_at, results):
         prefix = f"{conf['tag']}-{index}-"
         counter = iter(range(10**9))
 
-        def one():
+        def payment_body():
             payer = rng.choice(users)
             payee = rng.choice(users)
             while payee == payer:
                 payee = rng.choice(users)
             cents = rng.randint(1000, 9999)
             fee = max(10, round(cents / 100))
-            order_no = f"{prefix}{next(counter)}"
-            payment = client.create_payment(payer_user_id=payer, payee_user_id=payee,
-                                            amount=f"{cents // 100}.{cents % 100:02d}", order_no=order_no,
-                                            mode="direct", platform_fee=f"{fee // 100}.{fee % 100:02d}",
-                                            description="bench", idempotency_key=order_no)
+            return {"payer_user_id": payer, "payee_user_id": payee, "amount": f"{cents // 100}.{cents % 100:02d}",
+                    "order_no": f"{prefix}{next(counter)}", "mode": "direct",
+                    "platform_fee": f"{fee // 100}.{fee % 100:02d}", "description": "bench"}
+
+        def one_payment():
+            body = payment_body()
+            payment = client.create_payment(**body, idempotency_key=body["order_no"])
             if client.last_response.status_code != 201 or payment.get("status") != "settled":
                 raise JianguanError(client.last_response.status_code, "unexpected_answer", str(payment)[:200])
+
+        def one_batch():
+            items = [payment_body() for _ in range(conf["batch"])]
+            answer = client.create_payments_batch(items, idempotency_key=f"{items[0]['order_no']}-batch")
+            if client.last_response.status_code != 200 or answer.get("booked") != len(items):
+                failed = [r for r in answer.get("results", []) if r.get("error")]
+                raise JianguanError(client.last_response.status_code, "unexpected_answer", str(failed[:1])[:200])
+
+        one = one_batch if conf.get("batch") else one_payment
 
         for _ in range(WARM_UP_REQUESTS):
             one()

@@ -14,6 +14,8 @@ import threading
 from .sampler import WaitSampler, backend_pids, children_of, cpu_of, summarise
 from .workers import SCENARIOS, Measurement
 
+BATCH_SIZE = 100  # payments per request of the API batch figure
+
 
 class _Figure:
     """One figure over its rounds, or the reason it could not be measured."""
@@ -78,6 +80,7 @@ def measure(*, pool, gunicorn, loaded, sizes, pgbench_url, bindir, own_url: str,
     reference = {clients: _Pgbench() for clients in (1, 8)}
     payments = {(scenario, workers): _Figure() for scenario in SCENARIOS for workers in (1, 8)}
     platform = _Figure()
+    batches = _Figure()  # the same clients, each request a batch of BATCH_SIZE payments
 
     try:
         if not pgbench_url:
@@ -141,6 +144,18 @@ def measure(*, pool, gunicorn, loaded, sizes, pgbench_url, bindir, own_url: str,
                     f"p99 {m.percentile(99) or 0:.1f} ms, errors {dict(m.errors)}")
             except Exception as error:  # noqa: BLE001
                 platform.error = failed(error)
+        if server is not None and not batches.error:
+            checkpoint()
+            try:
+                with WaitSampler(own_url) as sampler:
+                    m = api.run_clients(base_url=server.base_url, app_id=loaded.app_id, secret=loaded.secret,
+                                        user_ids=[loaded.user_ids[pk] for pk in loaded.member_ids], clients=8,
+                                        seconds=seconds, tag=f"batch-{secrets.token_hex(3)}", batch=BATCH_SIZE)
+                batches.add(m, sampler)
+                log(f"bench:   API batches of {BATCH_SIZE} × 8 clients: {m.tps * BATCH_SIZE:,.1f} payments/s, "
+                    f"p50 {m.percentile(50) or 0:.1f} ms, p99 {m.percentile(99) or 0:.1f} ms, errors {dict(m.errors)}")
+            except Exception as error:  # noqa: BLE001
+                batches.error = failed(error)
 
     out_payments: dict = {scenario: {} for scenario in SCENARIOS}
     for (scenario, workers), figure in payments.items():
@@ -149,6 +164,8 @@ def measure(*, pool, gunicorn, loaded, sizes, pgbench_url, bindir, own_url: str,
         "pgbench": {str(clients): figure.result() for clients, figure in reference.items()},
         "payments": out_payments,
         "api": platform.result(gunicorn_workers=server.workers) if server is not None else platform.result(),
+        "api_batch": batches.result(batch=BATCH_SIZE, gunicorn_workers=server.workers) if server is not None
+        else batches.result(),
         "rounds": {"rounds": rounds, "seconds_each": seconds},
     }
 

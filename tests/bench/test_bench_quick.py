@@ -11,7 +11,7 @@ from bench import report
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 ROWS = {"pgbench_1", "pgbench_8", "payments_cold_1", "payments_cold_8", "payments_hot_1", "payments_hot_8",
-        "payments_escrow_1", "payments_escrow_8", "api_8", "p99_over_p50", "deadlocks", "other_errors",
+        "payments_escrow_1", "payments_escrow_8", "api_8", "api_batch_8", "p99_over_p50", "deadlocks", "other_errors",
         "import_seconds", "import_memory", "import_xlsx_seconds", "import_xlsx_memory", "eod_seconds", "load",
         "proof_after"}
 
@@ -37,6 +37,7 @@ def test_the_quick_benchmark_runs_every_part_and_reports_it(tmp_path, capsys):
         for workers in ("1", "8"):
             assert "error" not in data["payments"][scenario][workers], data["payments"][scenario][workers]
     assert "error" not in data["api"], data["api"]
+    assert "error" not in data["api_batch"] and not data["api_batch"].get("errors"), data["api_batch"]
     assert rows["deadlocks"]["value"] == "0"
     # the parts that depend on other tools either ran or say why not
     for key in ("pgbench_8", "import_seconds", "import_xlsx_seconds", "eod_seconds"):
