@@ -31,13 +31,6 @@ def platform_account(merchant, kind: str) -> Account:
         return Account.objects.get(merchant=merchant, member__isnull=True, kind=kind)
 
 
-def platform_accounts(merchant) -> dict[str, Account]:
-    accounts = {a.kind: a for a in Account.objects.filter(merchant=merchant, member__isnull=True)}
-    if len(accounts) < len(PLATFORM_KINDS):
-        open_platform_accounts(merchant=merchant)
-        accounts = {a.kind: a for a in Account.objects.filter(merchant=merchant, member__isnull=True)}
-    return accounts
-
 
 def member_accounts(member) -> tuple[Account, Account]:
     """(available, frozen) of a member, opened on first use if the member predates the ledger."""

@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from core.actors import as_actor
 from core.audit import audit_record
 from core.errors import (
-    CardNotVerified, Duplicate, InvalidAmount, InvalidState, ValidationFailed,
+    Duplicate, InvalidAmount, InvalidState, ValidationFailed,
 )
 from core.money import parse_amount
 from core.names import same_name
@@ -299,7 +299,3 @@ def bank_card_verify(*, card: BankCard, actor, amount) -> BankCard:
         raise InvalidAmount(_("The amount does not match the micro-deposit."), field="amount")
     return card
 
-
-def require_verified_card(card: BankCard):
-    if not card.verified:
-        raise CardNotVerified()

@@ -48,7 +48,6 @@ from merchants.models import BankCard, MemberKind
 from ..models import StatementBatch, StatementLine
 from ..parsing.cells import FULL_WIDTH
 
-CHUNK = 2000
 PREVIEW_LIMIT = 500
 OUTCOME_DEPOSIT, OUTCOME_SUSPENSE = "deposit", "suspense"
 OUTCOME_WITHDRAWAL, OUTCOME_OUT_QUEUE = "withdrawal", "queue_out"

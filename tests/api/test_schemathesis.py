@@ -139,9 +139,9 @@ def test_schemathesis_bodies_with_hostile_amounts_are_refused_and_book_nothing(s
         @settings(max_examples=EXAMPLES, deadline=None, database=None, derandomize=True,
                   suppress_health_check=list(HealthCheck))
         def exercise(case, amount, data):
-            fields = _amount_fields(case.body)
+            fields = _amount_fields(case.body) if case.media_type == "application/json" else []
             if not fields:
-                return
+                return  # no amount, or the order file as CSV / multipart (tests/reconciliation covers those)
             field = data.draw(st.sampled_from(fields))
             if operation.path == "/api/v1/payments/batch":
                 # the spoiled item alone, atomic: it refuses the whole batch (not atomic, the batch
@@ -159,8 +159,8 @@ def test_schemathesis_bodies_with_hostile_amounts_are_refused_and_book_nothing(s
             refused.append(operation.path)
 
         exercise()
-    # every operation whose request schema has an amount (order files type their orders loosely:
-    # tests/api/test_hostile_input.py spoils theirs)
+    # every operation whose request schema has an amount (the order file's few examples are mostly
+    # CSV or multipart bodies: tests/api/test_hostile_input.py spoils its JSON orders)
     assert set(refused) == {"/api/v1/deposits", "/api/v1/payments", "/api/v1/payments/batch",
                             "/api/v1/payments/{id}/refunds",
                             "/api/v1/withdrawals", "/api/v1/members/{user_id}/bank-cards/{id}/verify",

@@ -12,7 +12,6 @@ _seq = itertools.count(1)
 
 NOT_SERVICES.update({
     "merchants.services.valid_secrets": "reads a merchant's API secrets still valid (the signature check)",
-    "merchants.services.require_verified_card": "a check that raises for an unverified card",
 })
 
 
