@@ -16,16 +16,39 @@ accounts queue instead of deadlocking; without that pass the items would lock ac
 the batch's order, not the ids'. The database triggers (balanced entries, append-only
 postings, composite merchant keys) check each item as they check a single payment."""
 from dataclasses import dataclass
+from datetime import timedelta
+from decimal import Decimal
 
-from django.db import transaction
+from django.conf import settings
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from core.errors import ApplicationError, NotFound
+from core.actors import as_actor
+from core.errors import (
+    AccountFrozen,
+    ApplicationError,
+    DuplicateOrder,
+    InsufficientFunds,
+    NotFound,
+)
+from core.sql.arrays import pg_array
 from merchants.models import Member, Merchant
 
 from .. import guards
-from ..models import Account, AccountKind, Payment
-from .payments import payment_create
+from ..accounts import members_accounts, platform_account
+from ..calendar import business_date_for
+from ..models import (
+    Account,
+    AccountKind,
+    EntryType,
+    HotBalanceDelta,
+    JournalEntry,
+    Payment,
+    PaymentSplit,
+    Posting,
+)
+from .payments import _fingerprint, _validated_request, payment_create
 
 MAX_ITEMS = 1000
 
@@ -113,6 +136,16 @@ def payment_create_batch(*, merchant: Merchant, actor, items: list, atomic: bool
     members = {m.user_id: m for m in Member.objects.filter(merchant=merchant, user_id__in=wanted)}
     _lock_parties(members.values())
 
+    if connection.vendor == "postgresql":
+        try:
+            with transaction.atomic():
+                return _book_set_based(merchant=merchant, actor=actor, items=items, atomic=atomic, members=members)
+        except _OneByOne:
+            pass  # a concurrent request took one of the order numbers meanwhile: book item by item
+    return _book_one_by_one(merchant=merchant, actor=actor, items=items, atomic=atomic, members=members)
+
+
+def _book_one_by_one(*, merchant, actor, items, atomic, members) -> list[ItemOutcome]:
     outcomes = []
     for index, item in enumerate(items):
         if isinstance(item, ApplicationError):
@@ -130,3 +163,166 @@ def payment_create_batch(*, merchant: Merchant, actor, items: list, atomic: bool
             continue
         outcomes.append(ItemOutcome(payment=payment, created=created))
     return outcomes
+
+
+# --- set-based (PostgreSQL) ---------------------------------------------------------------------
+
+class _OneByOne(Exception):
+    """The set-based booking can't decide an item alone (an order number inserted concurrently)."""
+
+
+@dataclass
+class _Accepted:
+    index: int
+    payment: Payment
+    merged: dict  # payee pk -> amount
+    legs: list  # [(account, change)], account-id order
+
+
+def _decide(*, merchant, item, members, by_pk, accounts, platform, balances, frozen, orders):
+    """What payment_create would do with `item` now, decided in memory against the locked
+    balances: (payment to insert, merged splits, legs), or (existing payment, None, None) for a
+    replay; raises the item's ApplicationError. `balances` move as if the item booked."""
+    payer = _member(members, item.payer_user_id, "payer_user_id")
+    if item.payee_user_id is not None:
+        splits = [(_member(members, item.payee_user_id, "payee_user_id"), item.amount - (item.platform_fee or 0))]
+    else:
+        splits = [(_member(members, uid, "splits"), amount) for uid, amount in item.splits]
+    order_no, amount, fee, merged = _validated_request(
+        payer=payer, amount=item.amount, order_no=item.order_no, mode=item.mode, splits=splits,
+        platform_fee=item.platform_fee or "0.00", description=item.description or "")
+    fingerprint = _fingerprint(payer_id=payer.pk, amount=amount, mode=item.mode, splits=merged, fee=fee)
+    existing = orders.get(order_no)
+    if existing is not None and existing.fingerprint != fingerprint:
+        raise DuplicateOrder(_("Order %(order_no)s was already used for a different payment.")
+                             % {"order_no": order_no})
+    try:
+        guards.ensure_merchant_can_move_money(merchant)
+        guards.ensure_member_can_pay(by_pk[payer.pk])
+        for pk in merged:
+            guards.ensure_member_can_receive(by_pk[pk])
+    except ApplicationError:
+        if existing is not None:
+            return existing, None, None
+        raise
+    if existing is not None:
+        return existing, None, None
+    guaranteed = item.mode == Payment.Mode.GUARANTEED
+    source = accounts[payer.pk][0]
+    # As ledger.posting._move_balance: a frozen account pays nothing, then the overdraft check.
+    if frozen[source.pk]:
+        raise AccountFrozen()
+    if balances[source.pk] - amount < 0:
+        raise InsufficientFunds(details={"account": [str(source.get_kind_display())]})
+    legs = [(source, -amount)]
+    if guaranteed:
+        legs.append((platform[AccountKind.ESCROW], amount))
+    else:
+        legs += [(accounts[pk][0], value) for pk, value in merged.items()]
+        if fee:
+            legs.append((platform[AccountKind.FEE_INCOME], fee))
+    for account, change in legs:
+        if not account.is_hot:
+            balances[account.pk] += change
+    payment = Payment(
+        merchant=merchant, order_no=order_no, payer_id=payer.pk, mode=item.mode, amount=amount, platform_fee=fee,
+        description=item.description or "", fingerprint=fingerprint,
+        status=Payment.Status.HELD if guaranteed else Payment.Status.SETTLED,
+        auto_release_at=(timezone.now() + timedelta(days=settings.JIANGUAN["GUARANTEE_AUTO_RELEASE_DAYS"])
+                         if guaranteed else None))
+    orders[order_no] = payment
+    return payment, merged, sorted(legs, key=lambda leg: leg[0].pk)
+
+
+def _book_set_based(*, merchant, actor, items, atomic, members) -> list[ItemOutcome]:
+    """The batch in a fixed number of statements: the parties' accounts locked (id order) and
+    read once, every item decided in order in memory exactly as payment_create would decide it
+    (the rows are locked, so the balances read are the balances it would see), then the
+    payments, splits, entries, postings (one INSERT: the balance trigger checks each entry),
+    hot deltas and balances written set-based."""
+    by_pk = {m.pk: m for m in members.values()}
+    accounts = members_accounts(list(by_pk.values()))
+    platform = {kind: platform_account(merchant, kind) for kind in (AccountKind.ESCROW, AccountKind.FEE_INCOME)}
+    ordinary = sorted({pair[0].pk for pair in accounts.values()})
+    locked = {a.pk: a for a in Account.objects.select_for_update(no_key=True).filter(pk__in=ordinary)
+              .order_by("id").only("id", "balance", "frozen")}
+    balances = {pk: a.balance for pk, a in locked.items()}
+    frozen = {pk: a.frozen for pk, a in locked.items()}
+    wanted = {(i.order_no or "").strip() for i in items if isinstance(i, BatchItem)}
+    orders = {p.order_no: p for p in Payment.objects.filter(merchant=merchant, order_no__in=wanted)}
+
+    outcomes: list[ItemOutcome] = []
+    accepted: list[_Accepted] = []
+    for index, item in enumerate(items):
+        if isinstance(item, ApplicationError):
+            if atomic:
+                raise BatchItemRefused.of(index, item)
+            outcomes.append(ItemOutcome(error=item))
+            continue
+        try:
+            payment, merged, legs = _decide(merchant=merchant, item=item, members=members, by_pk=by_pk,
+                                            accounts=accounts, platform=platform, balances=balances,
+                                            frozen=frozen, orders=orders)
+        except ApplicationError as error:
+            if atomic:
+                raise BatchItemRefused.of(index, error) from error
+            outcomes.append(ItemOutcome(error=error))
+            continue
+        outcomes.append(ItemOutcome(payment=payment, created=legs is not None))
+        if legs is not None:
+            accepted.append(_Accepted(index, payment, merged, legs))
+    if accepted:
+        _write(merchant=merchant, actor=actor, accepted=accepted, before={pk: a.balance for pk, a in locked.items()})
+    return outcomes
+
+
+def _write(*, merchant, actor, accepted: list[_Accepted], before: dict) -> None:
+    try:
+        with transaction.atomic():
+            # The row goes in first, as in payment_create: an order number a concurrent request
+            # inserted meanwhile fails here (after waiting for it), and the batch goes item by item.
+            Payment.objects.bulk_create([a.payment for a in accepted])
+    except IntegrityError:
+        raise _OneByOne() from None
+    PaymentSplit.objects.bulk_create([
+        PaymentSplit(merchant=merchant, payment=a.payment, payee_id=pk, amount=value)
+        for a in accepted for pk, value in a.merged.items()])
+    actor = as_actor(actor)
+    today = business_date_for()
+    entries = JournalEntry.objects.bulk_create([
+        JournalEntry(
+            merchant=merchant, idempotency_ref=f"payment:{a.payment.pk}", order_no=a.payment.order_no,
+            entry_type=EntryType.PAYMENT_HOLD if a.payment.mode == Payment.Mode.GUARANTEED else EntryType.PAYMENT,
+            payer_id=a.payment.payer_id, payee_id=next(iter(a.merged)) if len(a.merged) == 1 else None,
+            order_amount=a.payment.amount, description=a.payment.description[:255], actor_kind=actor.kind,
+            actor_label=actor.label[:150], actor_user_id=actor.user_id, business_date=today)
+        for a in accepted])
+    running = dict(before)
+    postings, hot = [], {}
+    for a, entry in zip(accepted, entries, strict=True):
+        a.payment.entry = entry
+        for account, change in a.legs:
+            if account.is_hot:
+                hot[account.pk] = hot.get(account.pk, Decimal(0)) + change
+                after = None
+            else:
+                running[account.pk] += change
+                after = running[account.pk]
+            postings.append(Posting(merchant_id=merchant.pk, entry=entry, account_id=account.pk,
+                                    amount=account.natural_sign * change, balance_after=after))
+    moved = {pk: balance for pk, balance in running.items() if balance != before[pk]}
+    if moved:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "UPDATE ledger_account a SET balance = v.balance "
+                "FROM unnest(%s::bigint[], %s::numeric[]) AS v(id, balance) WHERE a.id = v.id",
+                [pg_array(moved), pg_array(moved.values())])
+    Posting.objects.bulk_create(postings)
+    if hot:
+        HotBalanceDelta.objects.bulk_create([
+            HotBalanceDelta(merchant_id=merchant.pk, account_id=pk, change=change) for pk, change in hot.items()])
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE ledger_payment p SET entry_id = v.entry_id "
+            "FROM unnest(%s::bigint[], %s::bigint[]) AS v(id, entry_id) WHERE p.id = v.id",
+            [pg_array(a.payment.pk for a in accepted), pg_array(e.pk for e in entries)])
