@@ -1,20 +1,29 @@
 """Payments in bulk (批量支付: end-of-day settlement, 分账 runs): up to MAX_ITEMS payments in one
-transaction, each booked exactly as `payment_create` books a single one.
+transaction, each decided exactly as `payment_create` decides a single one.
 
-- Non-atomic: each item runs in its own savepoint, so an item that is refused (insufficient
-  funds, a frozen party, a duplicate order, an unknown member) books nothing of its own and
-  the others still book. The same order number twice in one batch behaves like two single
-  requests: the second is a replay of the first (same content) or `duplicate_order`.
+- Non-atomic: items succeed or fail independently: an item that is refused (insufficient
+  funds, a frozen party, a duplicate order, an unknown member, an invalid amount) books nothing
+  of its own and the others still book. The same order number twice in one batch behaves like
+  two single requests: the second is a replay of the first (same content) or `duplicate_order`.
 - Atomic (TigerBeetle's linked events): the first refused item aborts the transaction, so
   nothing of the batch is booked, and `BatchItemRefused` names the item.
 
-Set-based where it is cheap and changes nothing of the single path's checks: the batch's
-members are looked up in one query, and the ordinary accounts of every party are locked in
-one pass, in account-id order, before the first item books. Every single payment locks its
-accounts in id order too (ledger.posting), so a batch and single payments racing on the same
-accounts queue instead of deadlocking; without that pass the items would lock accounts in
-the batch's order, not the ids'. The database triggers (balanced entries, append-only
-postings, composite merchant keys) check each item as they check a single payment."""
+Two ways to book, with the same answers and the same books (tests/api/test_payment_batch_paths.py):
+- PostgreSQL, set-based: the batch's members are looked up in one query, the ordinary accounts
+  of every party are locked and read in one statement, in account-id order; each item is then
+  decided in order in memory against those balances (nothing else can move a locked row, so
+  they are the balances payment_create would see), and what was accepted is written in a fixed
+  number of statements whatever the batch's size (payments, splits, entries, one INSERT of all
+  postings with their balance after, hot-account deltas, balances). An order number a concurrent
+  request inserts meanwhile makes the payments' INSERT fail: that attempt is rolled back (its
+  savepoint) and the batch goes the other way.
+- Item by item (SQLite, and that fallback): each item through payment_create in its own
+  savepoint, after the same lock pass.
+Every single payment locks its accounts in id order too (ledger.posting), so a batch and single
+payments racing on the same accounts queue instead of deadlocking; without the lock pass the
+items would lock accounts in the batch's order, not the ids'. The database triggers (balanced
+entries, append-only postings, composite merchant keys) check the batch's rows as they check
+a single payment's."""
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
@@ -134,8 +143,6 @@ def payment_create_batch(*, merchant: Merchant, actor, items: list, atomic: bool
     guards.ensure_merchant_can_move_money(merchant)
     wanted = {uid for item in items if isinstance(item, BatchItem) for uid in _user_ids(item)}
     members = {m.user_id: m for m in Member.objects.filter(merchant=merchant, user_id__in=wanted)}
-    _lock_parties(members.values())
-
     if connection.vendor == "postgresql":
         try:
             with transaction.atomic():
@@ -146,6 +153,8 @@ def payment_create_batch(*, merchant: Merchant, actor, items: list, atomic: bool
 
 
 def _book_one_by_one(*, merchant, actor, items, atomic, members) -> list[ItemOutcome]:
+    # Again after a set-based attempt: rolling back its savepoint released the locks it took.
+    _lock_parties(members.values())
     outcomes = []
     for index, item in enumerate(items):
         if isinstance(item, ApplicationError):

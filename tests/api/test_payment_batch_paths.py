@@ -99,3 +99,27 @@ def test_errors_of_both_paths_are_application_errors():
         outcomes = payment_batch._book_set_based(merchant=merchant, actor=None, members=members, atomic=False,
                                                  items=[BatchItem("b", D("99.00"), "X1", "direct", payee_user_id="a")])
     assert isinstance(outcomes[0].error, ApplicationError) and outcomes[0].error.code == "insufficient_funds"
+
+
+def test_when_the_set_based_write_gives_up_the_batch_books_item_by_item_once(monkeypatch):
+    # given a set-based write that gives up after writing (as when an order number was taken
+    # concurrently: the payments' INSERT fails)
+    merchant = _world("fallback")
+    real_write = payment_batch._write
+
+    def write_then_give_up(**kwargs):
+        real_write(**kwargs)
+        raise payment_batch._OneByOne()
+
+    monkeypatch.setattr(payment_batch, "_write", write_then_give_up)
+    payments_before = Payment.objects.filter(merchant=merchant).count()
+    # when a batch is booked
+    outcomes = payment_batch.payment_create_batch(merchant=merchant, actor=None, items=[
+        BatchItem("a", D("10.00"), "F1", "direct", payee_user_id="b"),
+        BatchItem("b", D("500.00"), "F2", "direct", payee_user_id="a")])
+    # then the attempt left nothing behind and item by item booked each accepted payment once
+    assert [(o.created, o.error.code if o.error else None) for o in outcomes] == [
+        (True, None), (False, "insufficient_funds")]
+    assert Payment.objects.filter(merchant=merchant).count() == payments_before + 1
+    assert Posting.objects.filter(entry__order_no="F1", entry__merchant=merchant).count() == 2
+    assert prove_merchant(merchant).ok
