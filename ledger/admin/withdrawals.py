@@ -2,6 +2,7 @@
 service (which checks the permission and maker-checker again, locks, books and audits)."""
 from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db.models import Case, IntegerField, Value, When
 from django.shortcuts import redirect
 from django.urls import reverse
@@ -104,8 +105,7 @@ class WithdrawalAdmin(FormPageMixin, WorkflowAdminMixin, ReadOnlyAdminMixin, Mod
         verified card, approved by a second person; paid, it closes the member)."""
         changelist = reverse("admin:ledger_withdrawal_changelist")
         if not self.has_add_permission(request):
-            self.message_user(request, _("Refused: you may not close members."), level=messages.ERROR)
-            return redirect(changelist)
+            raise PermissionDenied  # withdrawals are the platform's (API); staff open closing payouts only
         form = ClosingPayoutForm(request.POST or None, user=request.user)
         if request.method == "POST" and form.is_valid():
             data = form.cleaned_data

@@ -95,6 +95,8 @@ def _order_line(order_file, order, number, errors, seen, bad_amounts) -> OrderFi
     payer, payee = (str(order.get(k) or "").strip() for k in ("payer_user_id", "payee_user_id"))
     if len(payer) > 64 or len(payee) > 64:
         problems.append(str(_("user ids have at most 64 characters")))
+    if any(ord(ch) < 32 or ord(ch) == 127 for text in (order_no, order_type, payer, payee) for ch in text):
+        problems.append(str(_("control characters are not allowed")))
     if not problems and (order_type, order_no) in seen:
         problems.append(str(_("the same order appears twice")))
     if problems:

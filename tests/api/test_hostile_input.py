@@ -289,3 +289,12 @@ def test_a_card_number_in_other_digits_is_refused(world, digits):
     body = {**endpoint.body(), "account_number": digits}
     error = assert_refused(world, endpoint, json.dumps(body).encode(), "invalid_request")
     assert "account_number" in error["details"]
+
+
+@pytest.mark.parametrize("field", ["order_no", "payer_user_id", "type"])
+def test_an_order_file_with_a_control_character_is_refused(world, field):
+    endpoint = _endpoint(world, "order files")
+    body = endpoint.body()
+    body["orders"][0][field] = "P-\u0000-1" if field != "type" else "pay\u0000ment"
+    error = assert_refused(world, endpoint, json.dumps(body).encode(), "invalid_request")
+    assert "control characters" in " ".join(error["details"]["orders"])
