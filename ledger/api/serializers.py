@@ -199,7 +199,7 @@ class PaymentBatchBody(serializers.Serializer):
 
 
 class PaymentBatchInput(serializers.Serializer):
-    """The batch as the schema documents it."""
+    """Up to 1,000 payments booked in one transaction (the view parses each item on its own)."""
 
     payments = serializers.ListField(
         child=PaymentInput(), min_length=1, max_length=MAX_BATCH_ITEMS,
