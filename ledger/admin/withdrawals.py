@@ -34,19 +34,11 @@ from .base import (
 )
 
 
-class MarkPaidForm(forms.Form):
-    bank_reference = forms.CharField(label=_("Bank reference"), max_length=64, widget=UnfoldAdminTextInputWidget,
-                                     help_text=_("The payment's reference in the bank's system."))
-    reason = forms.CharField(label=_("Comment"), required=False, widget=UnfoldAdminTextareaWidget(attrs={"rows": 3}))
+class MemberPickForm(forms.Form):
+    """A form about one member, picked by merchant and the platform's user id (cleaned_data["member"])."""
 
-
-class ClosingPayoutForm(forms.Form):
     merchant = forms.ModelChoiceField(label=_("Merchant"), queryset=None, widget=UnfoldAdminSelectWidget)
     user_id = forms.CharField(label=_("Member's platform user id"), max_length=64, widget=UnfoldAdminTextInputWidget)
-    card_ending = forms.CharField(label=_("Card ending in"), max_length=8, required=False,
-                                  widget=UnfoldAdminTextInputWidget,
-                                  help_text=_("The last digits of the verified card to pay, if the member has several."))
-    reason = forms.CharField(label=_("Reason"), widget=UnfoldAdminTextareaWidget(attrs={"rows": 3}))
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
@@ -59,6 +51,20 @@ class ClosingPayoutForm(forms.Form):
             if data["member"] is None:
                 self.add_error("user_id", _("No member with this user id at this merchant."))
         return data
+
+
+class MarkPaidForm(forms.Form):
+    bank_reference = forms.CharField(label=_("Bank reference"), max_length=64, widget=UnfoldAdminTextInputWidget,
+                                     help_text=_("The payment's reference in the bank's system."))
+    reason = forms.CharField(label=_("Comment"), required=False, widget=UnfoldAdminTextareaWidget(attrs={"rows": 3}))
+
+
+class ClosingPayoutForm(MemberPickForm):
+    card_ending = forms.CharField(label=_("Card ending in"), max_length=8, required=False,
+                                  widget=UnfoldAdminTextInputWidget,
+                                  help_text=_("The last digits of the verified card to pay, if the member has several."))
+    reason = forms.CharField(label=_("Reason"), widget=UnfoldAdminTextareaWidget(attrs={"rows": 3}))
+
 
 
 @admin.register(Withdrawal)
@@ -125,26 +131,13 @@ class WithdrawalAdmin(FormPageMixin, WorkflowAdminMixin, ReadOnlyAdminMixin, Mod
                                              "closed."))
 
 
-class HoldForm(forms.Form):
-    merchant = forms.ModelChoiceField(label=_("Merchant"), queryset=None, widget=UnfoldAdminSelectWidget)
-    user_id = forms.CharField(label=_("Member's platform user id"), max_length=64, widget=UnfoldAdminTextInputWidget)
+class HoldForm(MemberPickForm):
     amount = MoneyFormField(label=_("Amount"), allow_zero=False, widget=UnfoldAdminTextInputWidget,
                             help_text=_("Moved from the member's available to their frozen balance, e.g. 1250.00"))
     reason = forms.CharField(label=_("Reason"), widget=UnfoldAdminTextareaWidget(attrs={"rows": 3}))
     legal_reference = forms.CharField(label=_("Legal reference (court order number)"), max_length=100,
                                       required=False, widget=UnfoldAdminTextInputWidget)
 
-    def __init__(self, *args, user, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["merchant"].queryset = merchants_visible_to(user).order_by("code")
-
-    def clean(self):
-        data = super().clean()
-        if data.get("merchant") and data.get("user_id"):
-            data["member"] = Member.objects.filter(merchant=data["merchant"], user_id=data["user_id"].strip()).first()
-            if data["member"] is None:
-                self.add_error("user_id", _("No member with this user id at this merchant."))
-        return data
 
 
 @admin.register(Hold)

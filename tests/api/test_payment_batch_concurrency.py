@@ -1,47 +1,24 @@
 """Batches and single payments racing on the same accounts (PostgreSQL, real transactions,
 real threads, the signed API end to end)."""
-import threading
 from collections import Counter
 from decimal import Decimal
 
 import pytest
-from django.db import connection
 
 from jianguan_client import JianguanClient, JianguanError
 from ledger.models import Account, Payment, Posting
 from ledger.selectors import member_balance, prove_merchant
 from merchants.models import Member
+from tests.ledger.test_payment_concurrency import run_together
 
 from .conftest import add_member, fund, make_platform
 from .transport import BASE_URL, django_session
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 D = Decimal
+
 MEMBERS = ("x", "y", "z")
 START = D("30.00")
-
-
-def run_together(n, fn):
-    """Run fn(i) in n threads released at once; returns [(result, error)] in thread order."""
-    barrier = threading.Barrier(n)
-    results = [None] * n
-
-    def worker(i):
-        try:
-            barrier.wait()
-            results[i] = (fn(i), None)
-        except Exception as error:  # noqa: BLE001 - collected and asserted on by the test
-            results[i] = (None, error)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=300)
-    assert not any(t.is_alive() for t in threads), "a thread hung"
-    return results
 
 
 def test_batches_and_single_payments_on_the_same_payers_never_overdraw_and_lose_nothing():
