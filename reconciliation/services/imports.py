@@ -23,14 +23,14 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import partial
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from core.actors import as_actor
 from core.audit import audit_record
-from core.locks import Lock
+from core.locks import Lock, xact_lock
 from ledger.calendar import next_working_day
 from merchants.models import Merchant
 
@@ -123,9 +123,7 @@ def statement_import(*, account_number: str, stream, actor, file_name: str = "",
                              % {"code": merchant.code, "status": merchant.get_status_display()})
     digest = hashlib.sha256()
     with transaction.atomic():
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [_IMPORT_LOCK, merchant.pk])
+        xact_lock(_IMPORT_LOCK, merchant.pk)
         batch = StatementBatch.objects.create(
             merchant=merchant, account_number=merchant.supervision_account_number, file_name=file_name[:255],
             uploaded_by=actor.user, actor_label=actor.label[:150],
