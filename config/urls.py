@@ -12,6 +12,4 @@ urlpatterns = [
     path("backoffice/", include("backoffice.urls")),
 ]
 
-# JSON error envelopes for paths under /api/ (the admin keeps Django's pages).
-handler404 = "core.api.exceptions.api_aware_404"
-handler500 = "core.api.exceptions.api_aware_500"
+# Paths under /api/ get the JSON error envelope from core.api.middleware; the portal keeps Django's pages.

@@ -9,10 +9,10 @@ class LedgerConfig(AppConfig):
     def ready(self):
         from merchants import hooks
 
-        from . import accounts, guards, selectors
+        from . import accounts, selectors
 
         hooks.on_activate.append(accounts.open_platform_accounts)
         hooks.on_member_created.append(accounts.open_member_accounts)
         hooks.close_checks.append(selectors.close_blockers)
-        hooks.member_close_checks.append(guards.member_close_blockers)
+        hooks.member_close_checks.append(selectors.member_close_blockers)
         hooks.admin_panels.append(selectors.merchant_admin_panels)

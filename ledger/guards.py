@@ -2,7 +2,6 @@
 from django.utils.translation import gettext_lazy as _
 
 from core.errors import InvalidState, MemberFrozen, MerchantFrozen, MerchantInactive, NotFound
-from core.money import format_amount
 from merchants.models import Member, Merchant
 
 
@@ -35,23 +34,3 @@ def ensure_member_can_pay(member: Member) -> None:
 def ensure_member_can_receive(member: Member) -> None:
     if member.status in (Member.Status.CLOSED,):
         raise InvalidState(_("The member is closed and can't receive money."))
-
-
-def member_close_blockers(member: Member) -> list:
-    """What the ledger holds of a member that closing would strand (merchants.hooks.member_close_checks):
-    money in their accounts (withdrawals in flight are in the frozen balance), and deposits still
-    announced (money that may yet arrive for them)."""
-    from .models import Account, AccountKind, Deposit
-
-    balances = dict(Account.objects.filter(member=member).values_list("kind", "balance"))
-    problems = []
-    available, frozen = balances.get(AccountKind.MEMBER_AVAILABLE) or 0, balances.get(AccountKind.MEMBER_FROZEN) or 0
-    if available or frozen:
-        problems.append(_("their balance is not zero (available %(available)s, frozen %(frozen)s): pay it out to a "
-                          "verified card first") % {"available": format_amount(available),
-                                                    "frozen": format_amount(frozen)})
-    waiting = Deposit.objects.filter(member=member, status=Deposit.Status.AWAITING_FUNDS).count()
-    if waiting:
-        problems.append(_("%(n)s announced deposit(s) may still be paid: cancel them or let them expire")
-                        % {"n": waiting})
-    return problems

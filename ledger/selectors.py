@@ -6,7 +6,7 @@ from django.db import connection
 from django.utils.translation import gettext_lazy as _
 
 from core.admin_display import money
-from core.money import ZERO, quantize
+from core.money import ZERO, format_amount, quantize
 
 from .models import Account, AccountKind
 
@@ -135,6 +135,25 @@ def member_balance(member) -> dict[str, Decimal]:
     rows = dict(Account.objects.filter(member=member).values_list("kind", "balance"))
     return {"available": rows.get(AccountKind.MEMBER_AVAILABLE, ZERO),
             "frozen": rows.get(AccountKind.MEMBER_FROZEN, ZERO)}
+
+
+def member_close_blockers(member) -> list:
+    """What the ledger holds of a member that closing would strand (merchants.hooks.member_close_checks):
+    money in their accounts (withdrawals in flight are in the frozen balance), and deposits still
+    announced (money that may yet arrive for them)."""
+    from .models import Deposit
+
+    balance = member_balance(member)
+    problems = []
+    if balance["available"] or balance["frozen"]:
+        problems.append(_("their balance is not zero (available %(available)s, frozen %(frozen)s): pay it out to a "
+                          "verified card first") % {"available": format_amount(balance["available"]),
+                                                    "frozen": format_amount(balance["frozen"])})
+    waiting = Deposit.objects.filter(member=member, status=Deposit.Status.AWAITING_FUNDS).count()
+    if waiting:
+        problems.append(_("%(n)s announced deposit(s) may still be paid: cancel them or let them expire")
+                        % {"n": waiting})
+    return problems
 
 
 def close_blockers(merchant) -> list:

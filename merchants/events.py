@@ -18,6 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from . import webhooks
 from .models import WebhookDelivery
 
 # Every event a platform can receive (API.md, "Webhooks"); anything else is a programming error.
@@ -47,11 +48,5 @@ def emit(merchant, event_type: str, data: dict) -> WebhookDelivery | None:
                "data": json.loads(json.dumps(data, default=str))}
     delivery = WebhookDelivery.objects.create(merchant_id=merchant.pk, event_id=event_id, event_type=event_type,
                                               payload=payload, next_attempt_at=now, created_at=now)
-    transaction.on_commit(lambda: nudge(delivery.pk))
+    transaction.on_commit(lambda: webhooks.schedule(delivery.pk))
     return delivery
-
-
-def nudge(delivery_id: int) -> None:
-    from .webhooks import schedule
-
-    schedule(delivery_id)

@@ -5,7 +5,8 @@
 `exception_handler` (REST_FRAMEWORK["EXCEPTION_HANDLER"]) renders ApplicationError by its
 `status` and `code`, DRF's own exceptions (validation, parse errors, 401/403/404/405/415,
 throttling) and anything unexpected (500, logged; never a traceback to the platform).
-`error_response` builds the same envelope outside DRF views (Django's 404/500 handlers)."""
+`error_response` builds the same envelope outside DRF views (core.api.middleware, the last
+resort for what DRF never sees: Django's own 404/500 pages, rendering and middleware errors)."""
 import logging
 
 from django import db
@@ -151,11 +152,14 @@ def database_unavailable_response(exc, context) -> Response:
     logger.warning("Database unavailable in %s (%s): %s", type(view).__name__ if view else "API",
                    sqlstate_of(exc) or type(exc).__name__, exc)
     set_rollback()
-    return Response(
-        envelope(DATABASE_UNAVAILABLE,
-                 _("The database is unavailable for a moment; retry the request (with the same Idempotency-Key)."),
-                 {"retry_after": DATABASE_RETRY_AFTER}),
-        status=status.HTTP_503_SERVICE_UNAVAILABLE, headers={"Retry-After": str(DATABASE_RETRY_AFTER)})
+    return Response(database_unavailable_envelope(), status=status.HTTP_503_SERVICE_UNAVAILABLE,
+                    headers={"Retry-After": str(DATABASE_RETRY_AFTER)})
+
+
+def database_unavailable_envelope() -> dict:
+    return envelope(DATABASE_UNAVAILABLE,
+                    _("The database is unavailable for a moment; retry the request (with the same Idempotency-Key)."),
+                    {"retry_after": DATABASE_RETRY_AFTER})
 
 
 def _json_safe(value):
@@ -166,21 +170,3 @@ def _json_safe(value):
     if value is None or isinstance(value, (bool, int, float, str)):
         return value
     return force_str(value)
-
-
-# --- URL-level handlers (config/urls.py handler404 / handler500) ---------------------------
-
-def api_aware_404(request, exception=None):
-    if request.path.startswith("/api/"):
-        return error_response(404, "not_found", _("Not found."))
-    from django.views.defaults import page_not_found
-
-    return page_not_found(request, exception)
-
-
-def api_aware_500(request):
-    if request.path.startswith("/api/"):
-        return error_response(500, "internal_error", _("Something went wrong on our side; the request may be retried."))
-    from django.views.defaults import server_error
-
-    return server_error(request)

@@ -5,14 +5,15 @@ they do not see — an error while rendering the response, in a middleware, in U
 Django's own 400/500 pages (with DEBUG on: the technical page with the traceback and settings) —
 reaches this middleware, the first in MIDDLEWARE: an exception under /api/ becomes the envelope
 (logged with its traceback here, never sent), and any error response under /api/ that is not JSON
-is replaced by the envelope for its status."""
+— Django's own 404 for an unknown path among them — is replaced by the envelope for its status."""
 import logging
 
 from django import db
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
+from django.http import JsonResponse
 from django.utils.translation import gettext_lazy as _
 
-from .exceptions import DATABASE_RETRY_AFTER, DATABASE_UNAVAILABLE, error_response
+from .exceptions import DATABASE_RETRY_AFTER, database_unavailable_envelope, error_response
 
 logger = logging.getLogger("jianguan.api")
 
@@ -24,8 +25,6 @@ _BY_STATUS = {
     404: ("not_found", _("Not found.")),
     405: ("method_not_allowed", _("This method is not allowed here.")),
     413: ("request_too_large", _("The request body is too large.")),
-    503: (DATABASE_UNAVAILABLE, _("The service is unavailable for a moment; retry the request "
-                                  "(with the same Idempotency-Key).")),
 }
 _INTERNAL = ("internal_error", _("Something went wrong on our side; the request may be retried."))
 
@@ -35,11 +34,12 @@ def is_api(request) -> bool:
 
 
 def envelope_for_status(status: int):
-    code, message = _BY_STATUS.get(status, _INTERNAL if status >= 500 else ("invalid_request", _BY_STATUS[400][1]))
-    response = error_response(status, code, message)
-    if status == 503:
+    if status == 503:  # the same answer as a DRF view's (core.api.exceptions): retry with the same key
+        response = JsonResponse(database_unavailable_envelope(), status=503)
         response["Retry-After"] = str(DATABASE_RETRY_AFTER)
-    return response
+        return response
+    code, message = _BY_STATUS.get(status, _INTERNAL if status >= 500 else ("invalid_request", _BY_STATUS[400][1]))
+    return error_response(status, code, message)
 
 
 def envelope_for_exception(exc):
@@ -59,7 +59,8 @@ class APIErrorEnvelopeMiddleware:
     def __call__(self, request):
         response = self.get_response(request)
         if is_api(request) and response.status_code >= 400 and not _is_json(response):
-            logger.warning("Non-JSON %s answer under %s replaced by the envelope", response.status_code, request.path)
+            logger.log(logging.WARNING if response.status_code >= 500 else logging.DEBUG,
+                       "Non-JSON %s answer under %s replaced by the envelope", response.status_code, request.path)
             return envelope_for_status(response.status_code)
         return response
 

@@ -56,7 +56,6 @@ from django.urls import register_converter
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions
-from .parsers import StrictJSONParser
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
@@ -66,6 +65,7 @@ from core.errors import MerchantFrozen, MerchantInactive
 
 from . import idempotency
 from .authentication import PlatformSignatureAuthentication, Principal
+from .parsers import StrictJSONParser
 from .schema import PlatformAutoSchema
 from .throttling import AppIdRateThrottle
 

@@ -26,6 +26,7 @@ from core.money import parse_amount
 from core.workflow import transition
 from merchants import events
 from merchants.models import BankCard, Member
+from merchants.services import member_close
 
 from .. import guards
 from ..accounts import member_accounts, platform_account
@@ -214,8 +215,6 @@ def member_closing_payout(*, member, actor, reason: str, card_ending: str = "") 
 
 
 def _close_after_payout(w: Withdrawal) -> None:
-    from merchants.services import member_close
-
     actor = Actor.system("closing-payout")
     try:
         with transaction.atomic():
