@@ -1,6 +1,7 @@
 """Hypothesis strategies for hostile API input (tests/api/test_hostile_input.py and the
 schemathesis run): amounts outside the money grammar, nesting beyond the parser's bound, lone
-surrogates; and `books()`, the row counts a refused request must leave as they were."""
+surrogates; `books()`, the row counts a refused request must leave as they were; and `put_at`,
+which spoils one field of a body."""
 import unicodedata
 from decimal import Decimal
 
@@ -66,3 +67,11 @@ def books() -> dict[str, int]:
     return {model._meta.label: model._default_manager.count()
             for label in BOOK_APPS for model in apps.get_app_config(label).get_models()
             if model._meta.label != "core.UsedNonce"}
+
+
+def put_at(body, dotted: str, value) -> None:
+    """Set the field at a dotted path of a JSON body ("splits.0.amount")."""
+    *parents, last = dotted.split(".")
+    for part in parents:
+        body = body[int(part)] if isinstance(body, list) else body[part]
+    body[int(last) if isinstance(body, list) else last] = value

@@ -23,7 +23,7 @@ from tests import factories as f
 from tests.credit.helpers import open_line
 
 from .conftest import add_member, error_of, fund
-from .strategies import books, deep, deep_values, hostile_amounts, surrogates
+from .strategies import books, deep, deep_values, hostile_amounts, put_at, surrogates
 
 pytestmark = pytest.mark.django_db
 
@@ -41,14 +41,6 @@ class Endpoint:
     amounts: tuple[str, ...] = ()  # dotted paths of the body's amount fields
     texts: tuple[str, ...] = ()  # string fields to carry a surrogate
     channel: bool = False  # signed with the payment channel's credentials
-
-
-def _put(body: dict, dotted: str, value):
-    node = body
-    *parents, last = dotted.split(".")
-    for part in parents:
-        node = node[int(part)] if isinstance(node, list) else node[part]
-    node[int(last) if isinstance(node, list) else last] = value
 
 
 class World:
@@ -209,7 +201,7 @@ def test_an_amount_outside_the_grammar_is_refused_and_books_nothing(world, name)
     @settings(max_examples=25, deadline=None, database=None, suppress_health_check=list(HealthCheck))
     def spoil(field, amount):
         body = endpoint.body()
-        _put(body, field, amount)
+        put_at(body, field, amount)
         error = assert_refused(world, endpoint, json.dumps(body).encode(), "invalid_amount", path=path)
         assert field.split(".")[-1] in " ".join(error["details"]) or "orders" in error["details"], error
 
@@ -246,7 +238,7 @@ def test_a_lone_surrogate_is_refused_and_books_nothing(world, name):
     @settings(max_examples=10, deadline=None, database=None, suppress_health_check=list(HealthCheck))
     def spoil(field, escape, where):
         body = endpoint.body()
-        _put(body, field, "__SURROGATE__")
+        put_at(body, field, "__SURROGATE__")
         text = escape if where == "alone" else f"ab{escape}cd"
         raw = json.dumps(body).replace("__SURROGATE__", text).encode()
         error = assert_refused(world, endpoint, raw, "invalid_request", path=path)
