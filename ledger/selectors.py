@@ -1,14 +1,16 @@
 """Reads of the ledger shared by the admin, the API, reconciliation and reports."""
+import datetime
 from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db import connection
+from django.db.models import Sum
 from django.utils.translation import gettext_lazy as _
 
 from core.admin_display import money
 from core.money import ZERO, format_amount, quantize
 
-from .models import Account, AccountKind
+from .models import Account, AccountKind, Deposit
 
 _BALANCES_SQL = """
 SELECT a.id, a.kind, a.member_id, a.balance + COALESCE(d.total, 0) AS balance,
@@ -188,3 +190,30 @@ def merchant_admin_panels(merchant) -> list[dict]:
             (_("Every balance against its postings"), _("proved at end of day and by the nightly integrity check")),
         ],
     }]
+
+
+# --- channel settlement ----------------------------------------------------------------------
+
+CHANNEL_PROOF = "channel_notification"
+
+
+def channel_unsettled(merchant, channel, *, up_to: datetime.date | None = None):
+    """The channel's deposits credited on its notification and not yet settled to the
+    supervision account, oldest first (business date of the credit, then credit order)."""
+    qs = Deposit.objects.filter(merchant_id=merchant.pk, channel=channel, status=Deposit.Status.SUCCEEDED,
+                                proof_kind=CHANNEL_PROOF, settled_at__isnull=True)
+    if up_to is not None:
+        qs = qs.filter(entry__business_date__lte=up_to)
+    return qs.order_by("entry__business_date", "entry_id")
+
+
+def channel_in_transit(merchant, business_date: datetime.date) -> Decimal:
+    """Money of the merchant's channel deposits that the books hold at the end of a business
+    date but the bank does not yet: credited (entry business date up to the date) and not
+    settled by a statement line with a value date up to it. The end of day subtracts it from
+    the book supervision balance before comparing with the bank's closing balance."""
+    total = (Deposit.objects.filter(merchant_id=merchant.pk, proof_kind=CHANNEL_PROOF,
+                                    status=Deposit.Status.SUCCEEDED, entry__business_date__lte=business_date)
+             .exclude(settlement_value_date__lte=business_date)
+             .aggregate(s=Sum("amount"))["s"])
+    return total or Decimal("0.00")

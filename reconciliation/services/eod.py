@@ -27,8 +27,7 @@ from core.money import quantize
 from core.workflow import transition
 from ledger.models import Account, AccountKind, EntryType
 from ledger.posting import roll_up_hot_balances
-from ledger.selectors import prove_merchant
-from ledger.services.deposit_batch import channel_in_transit
+from ledger.selectors import channel_in_transit, prove_merchant
 
 from .. import sql
 from ..models import EodDifference, EodRun, OrderFile, OrderFileLine, StatementBatch, StatementLine

@@ -11,11 +11,11 @@ bulk booking per kind of outcome, never a statement per line:
   NOT parked in suspense (that would count the money twice), with a note saying so;
 - money in whose remark carries an open deposit's payment code, with the same amount (and,
   for a business member, the payer's name on the member's verified account) → the deposit is
-  credited (ledger.services.deposit_batch.deposits_credit_bulk: the rules of deposit_credit,
+  credited (ledger.services.deposits_bulk.deposits_credit_bulk: the rules of deposit_credit,
   one entry per deposit, proof = the bank reference);
 - any other money in → parked in the merchant's suspense account, waiting in the queue with
   a note saying why: one suspense entry per line (each line is its own evidence, and the
-  queue matches or returns it on its own), booked in bulk (deposit_batch.suspense_receive_bulk);
+  queue matches or returns it on its own), booked in bulk (deposits_bulk.suspense_receive_bulk);
 - money out is never booked from the statement: money leaving the supervision account must
   be a withdrawal the ledger already booked. A line matches a paid withdrawal by its bank
   reference or an order number in the remark; anything else waits in the queue unbooked, and
@@ -40,7 +40,8 @@ from core.errors import InvalidState, NotFound, OrderMismatch, ValidationFailed
 from core.names import same_name
 from core.workflow import transition
 from ledger.models import Deposit, PaymentChannel, Withdrawal
-from ledger.services import deposit_batch
+from ledger.selectors import channel_unsettled
+from ledger.services import channel_settlement, deposits_bulk
 from ledger.services import deposits as deposit_services
 from ledger.services.deposits import CODE_ALPHABET, CODE_LENGTH
 from merchants.models import BankCard, MemberKind
@@ -147,8 +148,8 @@ def _park_in_suspense(batch, parked: list[NewLine], actor):
     if not parked:
         return
     description = gettext("Unidentified money in, statement import #%(batch)s") % {"batch": batch.pk}
-    entries = deposit_batch.suspense_receive_bulk(merchant=batch.merchant, actor=actor, items=[
-        deposit_batch.Parked(reference=suspense_reference(batch.account_number, x.bank_reference), amount=x.amount,
+    entries = deposits_bulk.suspense_receive_bulk(merchant=batch.merchant, actor=actor, items=[
+        deposits_bulk.Parked(reference=suspense_reference(batch.account_number, x.bank_reference), amount=x.amount,
                              order_no=x.bank_reference, description=description, business_date=x.business_date)
         for x in parked])
     for line in parked:
@@ -188,11 +189,11 @@ def _match_channel_settlements(batch, lines, channels, actor, result):
     takes the older deposits)."""
     for line in sorted(lines, key=lambda x: (x.value_date, x.line_no)):
         channel = channels[_account_key(line.counterparty_account)]
-        settled = deposit_batch.channel_settle(merchant=batch.merchant, channel=channel, actor=actor,
+        settled = channel_settlement.channel_settle(merchant=batch.merchant, channel=channel, actor=actor,
                                                amount=line.amount, value_date=line.value_date,
                                                reference=line.bank_reference)
         if settled is None:
-            unsettled = deposit_batch.channel_unsettled(batch.merchant, channel, up_to=line.value_date)
+            unsettled = channel_unsettled(batch.merchant, channel, up_to=line.value_date)
             total = unsettled.aggregate(s=Sum("amount"))["s"] or Decimal("0.00")
             note = gettext("Settlement from channel %(channel)s does not add up: no run of its unsettled deposits up to "
                       "%(date)s sums to %(amount)s (%(count)s unsettled, %(total)s in all). Not parked in suspense: "
@@ -248,9 +249,9 @@ def _match_money_in(batch, lines, actor, credited, parked, result):
         to_credit.append((line, deposit))
     if not to_credit:
         return
-    outcomes = deposit_batch.deposits_credit_bulk(
+    outcomes = deposits_bulk.deposits_credit_bulk(
         merchant=batch.merchant, actor=actor, proof_kind="statement_line",
-        credits=[deposit_batch.Credit(d.pk, line.amount, line.bank_reference, line.business_date)
+        credits=[deposits_bulk.Credit(d.pk, line.amount, line.bank_reference, line.business_date)
                  for line, d in to_credit])
     for line, deposit in to_credit:
         outcome = outcomes[deposit.pk]
@@ -432,7 +433,7 @@ def statement_line_settle_channel(*, line: StatementLine, actor, reason: str) ->
     channel = settling_channels().get(_account_key(line.counterparty_account))
     if channel is None:
         raise InvalidState(_("No payment channel settles from the line's counterparty account."))
-    settled = deposit_batch.channel_settle(merchant=line.merchant, channel=channel, actor=actor, amount=line.amount,
+    settled = channel_settlement.channel_settle(merchant=line.merchant, channel=channel, actor=actor, amount=line.amount,
                                            value_date=line.value_date, reference=line.bank_reference)
     if settled is None:
         raise OrderMismatch(_("The channel's unsettled deposits up to the value date still do not add up to "

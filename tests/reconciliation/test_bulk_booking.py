@@ -11,7 +11,7 @@ from core.models import AuditEvent
 from ledger.accounts import member_accounts, platform_account
 from ledger.models import AccountKind, Deposit, EntryType, HotBalanceDelta, JournalEntry, Posting
 from ledger.selectors import prove_merchant
-from ledger.services import deposit_batch
+from ledger.services import deposits_bulk
 from reconciliation.models import StatementLine
 from reconciliation.services.imports import statement_import
 from tests import factories as f
@@ -105,11 +105,11 @@ def test_bulk_credit_refuses_what_deposit_credit_refuses_and_books_the_rest():
     already = funded(merchant, member, "30.00")  # credited on proof FUND-n
     entries_before = JournalEntry.objects.count()
     # when they are credited together
-    outcomes = deposit_batch.deposits_credit_bulk(merchant=merchant, actor=None, proof_kind="statement_line", credits=[
-        deposit_batch.Credit(ok.pk, D("10.00"), "L1"),
-        deposit_batch.Credit(wrong_amount.pk, D("21.00"), "L2"),
-        deposit_batch.Credit(already.pk, D("30.00"), "L3"),
-        deposit_batch.Credit(already.pk, D("30.00"), already.proof_reference),
+    outcomes = deposits_bulk.deposits_credit_bulk(merchant=merchant, actor=None, proof_kind="statement_line", credits=[
+        deposits_bulk.Credit(ok.pk, D("10.00"), "L1"),
+        deposits_bulk.Credit(wrong_amount.pk, D("21.00"), "L2"),
+        deposits_bulk.Credit(already.pk, D("30.00"), "L3"),
+        deposits_bulk.Credit(already.pk, D("30.00"), already.proof_reference),
     ])
     # then the good one is booked, the others come back with the reason and book nothing
     assert outcomes[ok.pk].ok and outcomes[ok.pk].entry_id
@@ -117,8 +117,8 @@ def test_bulk_credit_refuses_what_deposit_credit_refuses_and_books_the_rest():
     assert isinstance(outcomes[already.pk].error, InvalidState)  # another proof: refused
     assert JournalEntry.objects.count() == entries_before + 1
     # and the same proof again is accepted without booking anything (as deposit_credit)
-    again = deposit_batch.deposits_credit_bulk(merchant=merchant, actor=None, proof_kind=already.proof_kind,
-                                               credits=[deposit_batch.Credit(already.pk, D("30.00"),
+    again = deposits_bulk.deposits_credit_bulk(merchant=merchant, actor=None, proof_kind=already.proof_kind,
+                                               credits=[deposits_bulk.Credit(already.pk, D("30.00"),
                                                                              already.proof_reference)])
     assert again[already.pk].ok and again[already.pk].entry_id == already.entry_id
     assert JournalEntry.objects.count() == entries_before + 1

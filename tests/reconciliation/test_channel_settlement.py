@@ -14,7 +14,7 @@ from ledger.models import Deposit, JournalEntry
 from ledger.selectors import account_balances, prove_merchant
 from ledger.services import deposits as deposit_services
 from ledger.services.channels import payment_channel_create, payment_channel_update
-from ledger.services.deposit_batch import channel_in_transit
+from ledger.selectors import channel_in_transit
 from reconciliation.models import EodDifference, StatementLine
 from reconciliation.services import matching
 from reconciliation.services.eod import eod_run

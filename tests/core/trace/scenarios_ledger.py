@@ -10,7 +10,7 @@ from core.errors import InsufficientFunds, InvalidAmount, PermissionRefused, Val
 from ledger.accounts import member_accounts
 from ledger.channels import channel_notification_accept
 from ledger.models import Deposit, Withdrawal
-from ledger.services import (accounts, calendar, channels, deposit_batch, deposits, holds, payment_batch, payments,
+from ledger.services import (accounts, calendar, channel_settlement, channels, deposits, deposits_bulk, holds, payment_batch, payments,
                              reversal, withdrawals)
 from merchants.models import Merchant
 from tests import factories as f
@@ -21,8 +21,6 @@ _seq = itertools.count(1)
 D = Decimal
 
 NOT_SERVICES.update({
-    "ledger.services.deposit_batch.channel_unsettled": "query: a channel's credited deposits not yet settled",
-    "ledger.services.deposit_batch.channel_in_transit": "sum: channel money the books hold and the bank not yet",
     "ledger.services.deposits.new_payment_code": "draws a random payment code",
     "ledger.services.deposits.ensure_creditable": "a check: raises why a deposit can't be credited, or tells a replay",
     "ledger.services.deposits.deposit_legs": "builds a deposit's legs and order; books nothing",
@@ -164,22 +162,22 @@ def operations_return_parked_money_to_the_payer():
     return dict(merchant=merchant, actor=f.ops(), amount="80.00", reference=reference, reason="Unknown payer")
 
 
-@scenario(deposit_batch.deposits_credit_bulk, leaves=BOTH)
+@scenario(deposits_bulk.deposits_credit_bulk, leaves=BOTH)
 def a_statement_chunk_proves_two_deposits():
     merchant = f.active_merchant()
     member = f.member(merchant)
     one, two = announce(merchant, member, "10.00", "D-1"), announce(merchant, member, "20.00", "D-2")
     return dict(merchant=merchant, actor=None, proof_kind="statement_line", credits=[
-        deposit_batch.Credit(one.pk, D("10.00"), "SL-1"), deposit_batch.Credit(two.pk, D("20.00"), "SL-2")])
+        deposits_bulk.Credit(one.pk, D("10.00"), "SL-1"), deposits_bulk.Credit(two.pk, D("20.00"), "SL-2")])
 
 
-@scenario(deposit_batch.suspense_receive_bulk, leaves=ENTRY)
+@scenario(deposits_bulk.suspense_receive_bulk, leaves=ENTRY)
 def a_statement_chunk_parks_money_no_deposit_explains():
-    return dict(merchant=f.active_merchant(), actor=None, items=[deposit_batch.Parked("S-1", D("5.00")),
-                                                                 deposit_batch.Parked("S-2", D("7.00"))])
+    return dict(merchant=f.active_merchant(), actor=None, items=[deposits_bulk.Parked("S-1", D("5.00")),
+                                                                 deposits_bulk.Parked("S-2", D("7.00"))])
 
 
-@scenario(deposit_batch.channel_settle, leaves=AUDIT)
+@scenario(channel_settlement.channel_settle, leaves=AUDIT)
 def a_channel_pays_out_what_its_notification_credited():
     merchant, channel = f.active_merchant(), _channel(settlement_account="6222000088880001")
     deposit = deposits.deposit_announce(merchant=merchant, actor=None, member=f.member(merchant), amount="60.00",

@@ -7,15 +7,13 @@ The same rules as ledger.services.deposits.deposit_credit / suspense_receive, se
   DEPOSIT entry per deposit with its real order through ledger.posting_bulk, marks the
   deposits succeeded in one UPDATE, writes one audit record per deposit (the "succeed"
   transition, hash-chained through core.audit) and emits one deposit.succeeded event each;
-- suspense_receive_bulk parks several amounts, one SUSPENSE_IN entry each.
-- channel_settle marks a channel's credited deposits as settled by a bank statement line (the
-  money was booked when the channel's notification proved it: nothing is booked again)."""
+- suspense_receive_bulk parks several amounts, one SUSPENSE_IN entry each."""
+
 import datetime
 from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import connection, transaction
-from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -30,7 +28,7 @@ from ..posting import Leg, Order
 from ..posting_bulk import BulkBooked, BulkEntry, post_credits_bulk
 from .deposits import deposit_legs, emit_succeeded, ensure_creditable
 
-CHANNEL_PROOF = "channel_notification"
+
 
 
 @dataclass(frozen=True)
@@ -146,61 +144,3 @@ def suspense_receive_bulk(*, merchant, actor, items: list[Parked]) -> dict[str, 
                   business_date=p.business_date)
         for p in items])
     return {p.reference: booked[f"suspense-in:{p.reference}"] for p in items}
-
-
-# --- channel settlement -----------------------------------------------------------------------
-
-def channel_unsettled(merchant, channel, *, up_to: datetime.date | None = None):
-    """The channel's deposits credited on its notification and not yet settled to the
-    supervision account, oldest first (business date of the credit, then credit order)."""
-    qs = Deposit.objects.filter(merchant_id=merchant.pk, channel=channel, status=Deposit.Status.SUCCEEDED,
-                                proof_kind=CHANNEL_PROOF, settled_at__isnull=True)
-    if up_to is not None:
-        qs = qs.filter(entry__business_date__lte=up_to)
-    return qs.order_by("entry__business_date", "entry_id")
-
-
-def channel_in_transit(merchant, business_date: datetime.date) -> Decimal:
-    """Money of the merchant's channel deposits that the books hold at the end of a business
-    date but the bank does not yet: credited (entry business date up to the date) and not
-    settled by a statement line with a value date up to it. The end of day subtracts it from
-    the book supervision balance before comparing with the bank's closing balance."""
-    total = (Deposit.objects.filter(merchant_id=merchant.pk, proof_kind=CHANNEL_PROOF,
-                                    status=Deposit.Status.SUCCEEDED, entry__business_date__lte=business_date)
-             .exclude(settlement_value_date__lte=business_date)
-             .aggregate(s=Sum("amount"))["s"])
-    return total or Decimal("0.00")
-
-
-@transaction.atomic
-def channel_settle(*, merchant, channel, actor, amount: Decimal, value_date: datetime.date,
-                   reference: str) -> list[Deposit] | None:
-    """A statement line from the channel's settlement account paid `amount` on `value_date`:
-    settle the oldest unsettled deposits of the channel credited up to that date whose sum is
-    exactly the amount (the whole days the channel settles). Returns the settled deposits, or
-    None when no run of them adds up (nothing changes). Books nothing: the money entered the
-    books when the channel's notification credited each deposit."""
-    candidates = list(channel_unsettled(merchant, channel, up_to=value_date)
-                      .select_for_update(of=("self",), no_key=True)
-                      .only("pk", "amount", "order_no", "payment_code", "merchant_id", "status"))
-    running, cut = Decimal("0.00"), None
-    for i, deposit in enumerate(candidates):
-        running += deposit.amount
-        if running == amount:
-            cut = i + 1
-            break
-        if running > amount:
-            break
-    if cut is None:
-        return None
-    settled = candidates[:cut]
-    now = timezone.now()
-    Deposit.objects.filter(pk__in=[d.pk for d in settled]).update(
-        settled_at=now, settlement_reference=reference[:128], settlement_value_date=value_date)
-    audit_record_many(actor=actor, records=[
-        {"model": Deposit, "object_id": d.pk, "object_repr": str(d), "merchant_id": d.merchant_id,
-         "action": "channel_settled", "from_state": d.status, "to_state": d.status,
-         "data": {"channel": channel.code, "reference": reference, "value_date": value_date,
-                  "settlement_amount": amount}}
-        for d in settled])
-    return settled
