@@ -21,6 +21,14 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(skip)
 
 
+@pytest.fixture(autouse=True)
+def no_random_purge(monkeypatch):
+    """The nonce and idempotency tables are purged on a dice roll; tests that count queries must
+    not depend on it, so the dice never roll here (tests/api/test_purges.py rolls them)."""
+    monkeypatch.setattr("core.api.authentication.PURGE_PROBABILITY", 0.0)
+    monkeypatch.setattr("core.api.idempotency.PURGE_PROBABILITY", 0.0)
+
+
 @pytest.fixture
 def on_postgres():
     return connection.vendor == "postgresql"
