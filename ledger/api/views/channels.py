@@ -6,7 +6,7 @@ from core.api.fields import MoneyField, PlainCharField
 from core.api.schema import endpoint, signed_request_definitions
 from core.api.views import IsSigned, SignedAPIView
 
-from ..channels import ChannelSignatureAuthentication, channel_notification_accept
+from ...channels import ChannelSignatureAuthentication, channel_notification_accept
 
 
 class ChannelSignatureScheme(OpenApiAuthenticationExtension):

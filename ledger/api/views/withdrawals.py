@@ -1,0 +1,42 @@
+"""Withdrawals to a member's verified bank card: parse, call the ledger services, render."""
+from core.api.schema import endpoint
+from core.api.views import PlatformAPIView
+from core.errors import NotFound
+from merchants.api.lookups import bank_card_or_404, member_or_404
+
+from ...models import Withdrawal
+from ...services import withdrawals as withdrawal_services
+from .. import serializers as s
+
+
+class WithdrawalCreate(PlatformAPIView):
+    moves_money = True
+    idempotency = "required"
+
+    @endpoint(summary="Withdraw to a verified bank card", request=s.WithdrawalInput, response=s.WithdrawalOutput,
+              status=201, also={200: s.WithdrawalOutput}, errors=["invalid_amount", "duplicate_order", "member_frozen", "account_frozen",
+                                  "invalid_state", "insufficient_funds", "card_not_verified"],
+              tags=["withdrawals"],
+              description="The amount moves from available to frozen at once (422 `insufficient_funds` if it "
+                          "can't); status `pending_approval` above the merchant's approval threshold, else "
+                          "`approved`. `value_date` is today on a working day before the cut-off, else the next "
+                          "working day.")
+    def post(self, request):
+        data = self.parse(s.WithdrawalInput)
+        member = member_or_404(self.merchant, data["user_id"], field="user_id")
+        card = bank_card_or_404(self.merchant, data["bank_card_id"], member=member, field="bank_card_id")
+        withdrawal, created = withdrawal_services.withdrawal_request(
+            merchant=self.merchant, actor=self.actor, member=member, amount=data["amount"], bank_card=card,
+            order_no=data["order_no"])
+        withdrawal = Withdrawal.objects.select_related("member", "bank_card").get(pk=withdrawal.pk)
+        return self.respond(s.WithdrawalOutput, withdrawal, status=201 if created else 200)
+
+
+class WithdrawalDetail(PlatformAPIView):
+    @endpoint(summary="A withdrawal", response=s.WithdrawalOutput, tags=["withdrawals"])
+    def get(self, request, pk):
+        withdrawal = (Withdrawal.objects.filter(merchant=self.merchant, pk=pk)
+                      .select_related("member", "bank_card").first())
+        if withdrawal is None:
+            raise NotFound()
+        return self.respond(s.WithdrawalOutput, withdrawal)
