@@ -5,6 +5,7 @@ The relationship manager prepares and submits; a risk officer — never the subm
 approves or rejects; operations activate (which opens the supervision account and issues API
 credentials). Members are the platform's users, keyed by the platform's own user id."""
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django_fsm import FSMField, transition
@@ -61,6 +62,11 @@ class Merchant(models.Model):
         help_text=_("Withdrawals above this amount need an approval (maker-checker)."),
     )
     risk_reserve_required = MoneyField(_("required risk reserve"), default=ZERO)
+    guarantee_auto_release_days = models.PositiveSmallIntegerField(
+        _("auto-release after (days)"), null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(365)],
+        help_text=_("A guaranteed payment still held this many days after payment is released automatically. "
+                    "Empty: the bank's default."),
+    )
     webhook_url = models.URLField(_("webhook URL"), blank=True, validators=[validate_webhook_url])
     status = FSMField(_("status"), max_length=16, choices=Status.choices, default=Status.DRAFT)
     submitted_by = models.ForeignKey(
@@ -239,6 +245,14 @@ class Member(models.Model):
         pass
 
 
+class MicroDeposit(models.TextChoices):
+    """Where the bank's micro-deposit to a corporate account stands (blank: the card needs none)."""
+    PENDING = "pending", _("To be sent")
+    SENT = "sent", _("Sent")
+    PAID = "paid", _("Paid")
+    RETURNED = "returned", _("Returned")
+
+
 class BankCard(models.Model):
     merchant = models.ForeignKey(Merchant, on_delete=models.PROTECT, related_name="+")
     member = models.ForeignKey(Member, verbose_name=_("member"), on_delete=models.PROTECT, related_name="bank_cards")
@@ -249,6 +263,10 @@ class BankCard(models.Model):
     verified = models.BooleanField(_("verified"), default=False)
     verified_at = models.DateTimeField(_("verified at"), null=True, blank=True)
     micro_deposit_amount = MoneyField(_("micro-deposit amount"), null=True, blank=True, editable=False)
+    micro_deposit_status = models.CharField(_("micro-deposit"), max_length=16, choices=MicroDeposit.choices,
+                                            blank=True, editable=False)
+    micro_deposit_return_reason = models.CharField(_("micro-deposit return reason"), max_length=200, blank=True,
+                                                   editable=False)
     verify_attempts = models.PositiveSmallIntegerField(default=0, editable=False)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 

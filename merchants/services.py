@@ -20,7 +20,7 @@ from core.workflow import transition
 
 from . import events, hooks
 from .account_numbers import next_supervision_account_number
-from .models import ApiSecret, BankCard, Member, MemberKind, Merchant
+from .models import ApiSecret, BankCard, Member, MemberKind, Merchant, MicroDeposit
 
 PROFILE_FIELDS = (
     "legal_name", "uscc", "contact_name", "contact_phone", "contact_email", "business_type",
@@ -267,6 +267,7 @@ def bank_card_add(*, member: Member, actor, account_number: str, account_name: s
     elif member.kind == MemberKind.BUSINESS:
         # The bank sends this amount to the account; the member reads it off their statement.
         card.micro_deposit_amount = parse_amount(f"0.{secrets.randbelow(98) + 1:02d}")
+        card.micro_deposit_status = MicroDeposit.PENDING
     card.save()
     audit_record(actor=actor, obj=card, action="add_bank_card", merchant_id=member.merchant_id,
                  data={"masked_number": card.masked_number, "verified": card.verified})
