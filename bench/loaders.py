@@ -28,10 +28,24 @@ from django.contrib.auth.models import Group
 from django.db import connection, transaction
 
 from core.roles import OPERATIONS, RELATIONSHIP_MANAGER, RISK_OFFICER
-from ledger.models import Account, AccountKind, Deposit, EntryType, JournalEntry, Payment, PaymentSplit, Posting
+from ledger.models import (
+    Account,
+    AccountKind,
+    Deposit,
+    EntryType,
+    JournalEntry,
+    Payment,
+    PaymentSplit,
+    Posting,
+)
 from ledger.selectors import prove_merchant
-from merchants import services as merchant_services
 from merchants.models import BusinessType, Member
+from merchants.services.lifecycle import (
+    merchant_activate,
+    merchant_approve,
+    merchant_create,
+    merchant_submit,
+)
 from merchants.uscc import make_uscc
 
 DEPOSIT = Decimal("100000.00")  # each member's opening deposit: far more than the benchmark spends
@@ -118,14 +132,14 @@ def _onboard():
     tag = secrets.token_hex(3)
     rm, risk, ops = (_staff(role, tag) for role in (RELATIONSHIP_MANAGER, RISK_OFFICER, OPERATIONS))
     serial = int(tag, 16) % 10_000_000
-    merchant = merchant_services.merchant_create(
+    merchant = merchant_create(
         actor=rm, code=f"bench-{tag}", legal_name=f"Benchmark Mall {tag} Co Ltd",
         uscc=make_uscc(f"91370100MB{serial:07d}"), contact_name="Bench", contact_phone="0531-88888888",
         business_type=BusinessType.B2C_MALL, relationship_manager=rm,
     )
-    merchant_services.merchant_submit(merchant=merchant, actor=rm)
-    merchant_services.merchant_approve(merchant=merchant, actor=risk)
-    merchant, secret = merchant_services.merchant_activate(merchant=merchant, actor=ops)
+    merchant_submit(merchant=merchant, actor=rm)
+    merchant_approve(merchant=merchant, actor=risk)
+    merchant, secret = merchant_activate(merchant=merchant, actor=ops)
     return merchant, secret
 
 

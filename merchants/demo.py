@@ -8,8 +8,15 @@ from django.db import transaction
 
 from core.roles import AUDITOR, OPERATIONS, RELATIONSHIP_MANAGER, RISK_OFFICER
 
-from . import services
 from .models import BusinessType, Member, Merchant, RiskLevel
+from .services.credentials import valid_secrets
+from .services.lifecycle import (
+    merchant_activate,
+    merchant_approve,
+    merchant_create,
+    merchant_submit,
+)
+from .services.members import bank_card_add, bank_card_verify, member_create
 from .uscc import make_uscc
 
 STAFF = [
@@ -64,16 +71,16 @@ def seed() -> dict:
         merchant = Merchant.objects.filter(code=spec["code"]).first()
         if merchant is None:
             fields = {k: v for k, v in spec.items() if k not in ("code", "rm", "members")}
-            merchant = services.merchant_create(actor=users[spec["rm"]], code=spec["code"],
+            merchant = merchant_create(actor=users[spec["rm"]], code=spec["code"],
                                                 relationship_manager=users[spec["rm"]], **fields)
-            services.merchant_submit(merchant=merchant, actor=users[spec["rm"]])
-            services.merchant_approve(merchant=merchant, actor=users["risk_zhao"], reason="资料齐全")
-            merchant, _secret = services.merchant_activate(merchant=merchant, actor=users["ops_chen"])
+            merchant_submit(merchant=merchant, actor=users[spec["rm"]])
+            merchant_approve(merchant=merchant, actor=users["risk_zhao"], reason="资料齐全")
+            merchant, _secret = merchant_activate(merchant=merchant, actor=users["ops_chen"])
             _populate(merchant, spec, users)
         merchant.refresh_from_db()
         result["merchants"].append({
             "code": merchant.code, "name": merchant.legal_name, "app_id": merchant.app_id,
-            "secret": services.valid_secrets(merchant)[0],
+            "secret": valid_secrets(merchant)[0],
             "supervision_account": merchant.supervision_account_number,
         })
     return result
@@ -84,13 +91,13 @@ def _populate(merchant, spec, users):
 
     members = {}
     for i, (user_id, name, kind, roles) in enumerate(spec["members"]):
-        member = services.member_create(merchant=merchant, actor=users[spec["rm"]], user_id=user_id, name=name,
+        member = member_create(merchant=merchant, actor=users[spec["rm"]], user_id=user_id, name=name,
                                         kind=kind, id_number=f"37010219850{i + 1:02d}0712{i}X"[:18],
                                         phone=f"1390531{i + 1:04d}", roles=roles)
-        card = services.bank_card_add(member=member, actor=users[spec["rm"]], account_number=f"62220216020{i:08d}",
+        card = bank_card_add(member=member, actor=users[spec["rm"]], account_number=f"62220216020{i:08d}",
                                       account_name=name, bank_name="中国工商银行济南分行")
         if not card.verified:
-            services.bank_card_verify(card=card, actor=users[spec["rm"]], amount=str(card.micro_deposit_amount))
+            bank_card_verify(card=card, actor=users[spec["rm"]], amount=str(card.micro_deposit_amount))
         members[user_id] = Member.objects.get(pk=member.pk)
     add_history(merchant, members, users)
 

@@ -6,7 +6,7 @@ ledger and reconciliation register here in their AppConfig.ready; merchants neve
 - `close_checks`: called as fn(merchant) -> list of reasons the merchant can't close yet
   (the ledger: non-zero balances; reconciliation: an unclean last end of day).
 
-Events for platforms are not a hook: every app writes them into the outbox (merchants.events)."""
+Events for platforms are not a hook: every app writes them into the outbox (merchants.services.events)."""
 on_activate: list = []
 on_member_created: list = []  # fn(member=..., actor=...) inside the transaction (the ledger opens its accounts)
 close_checks: list = []

@@ -33,8 +33,14 @@ from core.actors import Actor
 from core.roles import OPERATIONS, RELATIONSHIP_MANAGER, RISK_OFFICER
 from ledger.models import Deposit
 from ledger.services.deposits import CODE_ALPHABET, CODE_LENGTH
-from merchants import services as merchant_services
 from merchants.models import BusinessType, Merchant
+from merchants.services.lifecycle import (
+    merchant_activate,
+    merchant_approve,
+    merchant_create,
+    merchant_submit,
+)
+from merchants.services.members import member_create
 from merchants.uscc import make_uscc
 
 from .models import EodRun, OrderFile
@@ -63,16 +69,16 @@ def benchmark_merchant(*, members: int = 20) -> Merchant:
     """A merchant onboarded through the services (maker-checker, activation), with members."""
     rm = _staff("bench-recon-rm", RELATIONSHIP_MANAGER)
     tag = secrets.token_hex(4)
-    merchant = merchant_services.merchant_create(
+    merchant = merchant_create(
         actor=rm, code=f"bench-{tag}", legal_name=f"Benchmark Mall {tag} Co Ltd",
         uscc=make_uscc(f"91370100MA{int(tag, 16) % 10**7:07d}"), contact_name="Bench",
         contact_phone="0531-88888888", business_type=BusinessType.B2C_MALL, relationship_manager=rm)
-    merchant_services.merchant_submit(merchant=merchant, actor=rm)
-    merchant_services.merchant_approve(merchant=merchant, actor=_staff("bench-recon-risk", RISK_OFFICER))
-    merchant, _secret = merchant_services.merchant_activate(merchant=merchant,
+    merchant_submit(merchant=merchant, actor=rm)
+    merchant_approve(merchant=merchant, actor=_staff("bench-recon-risk", RISK_OFFICER))
+    merchant, _secret = merchant_activate(merchant=merchant,
                                                             actor=_staff("bench-recon-ops", OPERATIONS))
     for i in range(members):
-        merchant_services.member_create(merchant=merchant, actor=rm, user_id=f"m{i}", name=f"Member {i}",
+        member_create(merchant=merchant, actor=rm, user_id=f"m{i}", name=f"Member {i}",
                                         kind="individual", id_number="", phone="", roles=("buyer", "seller"))
     return merchant
 

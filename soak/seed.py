@@ -22,8 +22,14 @@ from credit import services as credit_services
 from ledger.models import JournalEntry
 from ledger.services import deposits as deposit_services
 from ledger.services.channels import payment_channel_create
-from merchants import services as merchant_services
 from merchants.models import BusinessType, Member
+from merchants.services.lifecycle import (
+    merchant_activate,
+    merchant_approve,
+    merchant_create,
+    merchant_submit,
+)
+from merchants.services.members import bank_card_add, bank_card_verify, member_create
 from merchants.uscc import make_uscc
 
 FINANCIER_FUNDS = "50000000.00"
@@ -43,26 +49,26 @@ def seed(*, clients: int) -> dict:
     tag = secrets.token_hex(3)
     rm, risk, ops = (_staff(role, tag) for role in (RELATIONSHIP_MANAGER, RISK_OFFICER, OPERATIONS))
     serial = int(tag, 16) % 10_000_000
-    merchant = merchant_services.merchant_create(
+    merchant = merchant_create(
         actor=rm, code=f"soak-{tag}", legal_name=f"Soak Mall {tag} Co Ltd", uscc=make_uscc(f"91370100MC{serial:07d}"),
         contact_name="Soak", contact_phone="0531-88888888", business_type=BusinessType.B2C_MALL,
         relationship_manager=rm)
-    merchant_services.merchant_submit(merchant=merchant, actor=rm)
-    merchant_services.merchant_approve(merchant=merchant, actor=risk, reason="soak run")
-    merchant, secret = merchant_services.merchant_activate(merchant=merchant, actor=ops)
+    merchant_submit(merchant=merchant, actor=rm)
+    merchant_approve(merchant=merchant, actor=risk, reason="soak run")
+    merchant, secret = merchant_activate(merchant=merchant, actor=ops)
 
     channel_secret = secrets.token_urlsafe(32)
     channel = payment_channel_create(actor=ops, code=CHANNEL_CODE, name="Soak channel",
                                      app_id=f"soakpay-{secrets.token_hex(6)}", secret=channel_secret)
 
     def member(user_id, name, roles):
-        created = merchant_services.member_create(merchant=merchant, actor=rm, user_id=user_id, name=name,
+        created = member_create(merchant=merchant, actor=rm, user_id=user_id, name=name,
                                                   kind="business", roles=roles)
         # A business member becomes active once its corporate account is verified by micro-deposit.
         number = f"6222{secrets.randbelow(10**12):012d}"
-        card = merchant_services.bank_card_add(member=created, actor=rm, account_number=number, account_name=name,
+        card = bank_card_add(member=created, actor=rm, account_number=number, account_name=name,
                                                bank_name="Soak Bank")
-        merchant_services.bank_card_verify(card=card, actor=rm, amount=str(card.micro_deposit_amount))
+        bank_card_verify(card=card, actor=rm, amount=str(card.micro_deposit_amount))
         return Member.objects.get(pk=created.pk)
 
     financier = member("financier", "Soak Supply Chain Finance Co", ("seller",))

@@ -7,8 +7,14 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 
 from core.roles import AUDITOR, OPERATIONS, RELATIONSHIP_MANAGER, RISK_OFFICER
-from merchants import services as merchant_services
 from merchants.models import BusinessType, Merchant, WebhookDelivery
+from merchants.services.lifecycle import (
+    merchant_activate,
+    merchant_approve,
+    merchant_create,
+    merchant_submit,
+)
+from merchants.services.members import member_create
 from merchants.uscc import make_uscc
 
 _seq = itertools.count(1)
@@ -64,20 +70,20 @@ def draft_merchant(*, manager=None, **fields) -> Merchant:
         contact_phone="0531-88888888", business_type=BusinessType.B2C_MALL, relationship_manager=manager,
     )
     data.update(fields)
-    return merchant_services.merchant_create(actor=manager, code=code, **data)
+    return merchant_create(actor=manager, code=code, **data)
 
 
 def active_merchant(*, manager=None, with_secret=False, **fields):
     merchant = draft_merchant(manager=manager, **fields)
-    merchant_services.merchant_submit(merchant=merchant, actor=merchant.relationship_manager)
-    merchant_services.merchant_approve(merchant=merchant, actor=risk())
-    merchant, secret = merchant_services.merchant_activate(merchant=merchant, actor=ops())
+    merchant_submit(merchant=merchant, actor=merchant.relationship_manager)
+    merchant_approve(merchant=merchant, actor=risk())
+    merchant, secret = merchant_activate(merchant=merchant, actor=ops())
     return (merchant, secret) if with_secret else merchant
 
 
 def member(merchant, *, user_id=None, kind="individual", roles=("buyer", "seller"), **kw):
     n = next(_seq)
-    return merchant_services.member_create(
+    return member_create(
         merchant=merchant, actor=merchant.relationship_manager, user_id=user_id or f"u-{n}",
         name=kw.pop("name", f"Member {n}"), kind=kind, id_number=kw.pop("id_number", f"11010119900307{n:04d}"),
         phone=kw.pop("phone", f"138{n:08d}"), roles=roles,

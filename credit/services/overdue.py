@@ -27,7 +27,7 @@ from core.actors import Actor, as_actor
 from core.audit import audit_record
 from core.money import format_amount, quantize
 from core.workflow import transition
-from merchants import events
+from merchants.services import events
 
 from ..models import CreditBill, CreditLine, CreditNotification, PenaltyAccrual
 

@@ -11,10 +11,16 @@ from django.utils.translation import gettext_lazy as _
 
 from core.actors import Actor
 from core.audit import audit_record
-from core.errors import DuplicateOrder, InvalidState, NotFound, OrderMismatch, ValidationFailed
+from core.errors import (
+    DuplicateOrder,
+    InvalidState,
+    NotFound,
+    OrderMismatch,
+    ValidationFailed,
+)
 from core.money import parse_amount
 from core.workflow import transition
-from merchants import events
+from merchants.services import events
 
 from .. import guards
 from ..accounts import member_accounts, platform_account

@@ -33,7 +33,7 @@ from core.errors import (ApplicationError, DuplicateOrder, IdempotencyConflict, 
                          NotFound, ValidationFailed)
 from core.money import CENT, ZERO, parse_amount
 from core.workflow import transition
-from merchants import events
+from merchants.services import events
 from merchants.models import Member, Merchant
 
 from .. import guards

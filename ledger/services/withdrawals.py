@@ -20,13 +20,21 @@ from django.utils.translation import gettext_lazy as _
 
 from core.actors import Actor, as_actor
 from core.audit import audit_record
-from core.errors import (AccountFrozen, ApplicationError, CardNotVerified, DuplicateOrder, InvalidState, NotFound,
-                         PermissionRefused, ValidationFailed)
+from core.errors import (
+    AccountFrozen,
+    ApplicationError,
+    CardNotVerified,
+    DuplicateOrder,
+    InvalidState,
+    NotFound,
+    PermissionRefused,
+    ValidationFailed,
+)
 from core.money import parse_amount
 from core.workflow import transition
-from merchants import events
 from merchants.models import BankCard, Member
-from merchants.services import member_close
+from merchants.services import events
+from merchants.services.members import member_close
 
 from .. import guards
 from ..accounts import member_accounts, platform_account

@@ -1,7 +1,7 @@
 """How the API finds a platform's credentials (registered with core.api.authentication in
 MerchantsConfig.ready, so core never imports merchants)."""
 from ..models import Merchant
-from ..services import valid_secrets
+from ..services.credentials import valid_secrets
 
 
 def platform_credentials(app_id: str):

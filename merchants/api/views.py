@@ -2,7 +2,7 @@
 from core.api.schema import endpoint
 from core.api.views import PlatformAPIView
 
-from .. import services
+from ..services.members import bank_card_add, bank_card_verify, member_create
 from . import serializers as s
 from .lookups import bank_card_or_404, member_or_404
 
@@ -14,7 +14,7 @@ class MemberCreate(PlatformAPIView):
               status=201, errors=["duplicate"], tags=["members"])
     def post(self, request):
         data = self.parse(s.MemberInput)
-        member = services.member_create(merchant=self.merchant, actor=self.actor, **data)
+        member = member_create(merchant=self.merchant, actor=self.actor, **data)
         return self.respond(s.MemberOutput, member, status=201)
 
 
@@ -39,7 +39,7 @@ class BankCards(PlatformAPIView):
     def post(self, request, user_id):
         member = member_or_404(self.merchant, user_id)
         data = self.parse(s.BankCardInput)
-        card = services.bank_card_add(member=member, actor=self.actor, **data)
+        card = bank_card_add(member=member, actor=self.actor, **data)
         return self.respond(s.BankCardOutput, card, status=201)
 
 
@@ -54,5 +54,5 @@ class BankCardVerify(PlatformAPIView):
         member = member_or_404(self.merchant, user_id)
         card = bank_card_or_404(self.merchant, pk, member=member)
         data = self.parse(s.BankCardVerifyInput)
-        card = services.bank_card_verify(card=card, actor=self.actor, amount=data["amount"])
+        card = bank_card_verify(card=card, actor=self.actor, amount=data["amount"])
         return self.respond(s.BankCardOutput, card)

@@ -11,7 +11,8 @@ from django.test import Client
 from django.utils import timezone
 
 from core.models import UsedNonce
-from merchants import services as merchant_services
+from merchants.services.credentials import credentials_rotate
+from merchants.services.lifecycle import merchant_freeze, merchant_start_closing
 from tests import factories as f
 
 from .conftest import add_member, error_of
@@ -155,7 +156,7 @@ def test_a_rotated_secret_overlaps_then_expires(platform, raw_api):
     # given a member and a rotation
     add_member(platform, "u-1")
     old = platform.secret
-    new = merchant_services.credentials_rotate(merchant=platform.merchant, actor=f.ops(), reason="yearly")
+    new = credentials_rotate(merchant=platform.merchant, actor=f.ops(), reason="yearly")
     # then both secrets work during the overlap window
     for secret in (old, new):
         response = raw_api.call("GET", "/api/v1/members/u-1", app_id=platform.app_id, secret=secret)
@@ -172,7 +173,7 @@ def test_a_frozen_merchant_reads_and_announces_but_moves_no_money(platform, raw_
     # given a frozen merchant with a funded member
     add_member(platform, "u-1")
     add_member(platform, "u-2")
-    merchant_services.merchant_freeze(merchant=platform.merchant, actor=f.risk(), reason="court order")
+    merchant_freeze(merchant=platform.merchant, actor=f.risk(), reason="court order")
     # then it may still read, register members and announce deposits (money in only)
     assert raw_api.as_platform(platform, "GET", "/api/v1/members/u-1").status_code == 200
     assert raw_api.as_platform(platform, "GET", "/api/v1/members/u-1/balance").status_code == 200
@@ -197,7 +198,7 @@ def test_a_frozen_merchant_reads_and_announces_but_moves_no_money(platform, raw_
 
 def test_a_closing_merchant_is_inactive_for_everything(platform, raw_api):
     add_member(platform, "u-1")
-    merchant_services.merchant_start_closing(merchant=platform.merchant, actor=f.risk(), reason="exit")
+    merchant_start_closing(merchant=platform.merchant, actor=f.risk(), reason="exit")
     response = raw_api.as_platform(platform, "GET", "/api/v1/members/u-1")
     assert response.status_code == 403 and error_of(response)["code"] == "merchant_inactive"
     response = raw_api.as_platform(platform, "POST", "/api/v1/payments", body={})

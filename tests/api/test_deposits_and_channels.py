@@ -14,7 +14,7 @@ from jianguan_client import JianguanError
 from ledger.models import Deposit, PaymentChannel
 from ledger.selectors import account_balances, prove_merchant
 from ledger.services.channels import payment_channel_create
-from merchants import services as merchant_services
+from merchants.services.lifecycle import merchant_freeze
 from tests import factories as f
 
 from .conftest import add_member, error_of
@@ -162,7 +162,7 @@ def test_a_frozen_merchants_deposit_is_still_credited(platform, channel):
     add_member(platform, "u-1")
     deposit = platform.client.create_deposit(user_id="u-1", amount="10.00", order_no="D-1", method="channel",
                                              channel="fastpay")
-    merchant_services.merchant_freeze(merchant=platform.merchant, actor=f.risk(), reason="investigation")
+    merchant_freeze(merchant=platform.merchant, actor=f.risk(), reason="investigation")
     response = notify({"payment_code": deposit["payment_code"], "amount": "10.00", "transaction_id": "FP-6"})
     assert response.json()["result"] == "credited"
 

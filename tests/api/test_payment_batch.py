@@ -12,8 +12,8 @@ from core.api.parsers import max_bytes
 from jianguan_client import JianguanError
 from ledger.models import JournalEntry, Payment
 from ledger.selectors import prove_merchant
-from merchants import services as merchant_services
 from merchants.models import Member
+from merchants.services.members import member_freeze
 from tests import factories as f
 
 from .conftest import add_member, error_of, fund
@@ -68,7 +68,7 @@ def test_items_fail_independently(shop):
     shop.client.create_payment(**pay("USED", "2.00"))
     frozen = add_member(shop, "frozen")
     fund(shop, "frozen", "10.00")
-    merchant_services.member_freeze(member=Member.objects.get(merchant=shop.merchant, user_id=frozen["user_id"]),
+    member_freeze(member=Member.objects.get(merchant=shop.merchant, user_id=frozen["user_id"]),
                                     actor=f.risk(), reason="fraud check")
     items = [
         pay("OK-0"),

@@ -17,8 +17,8 @@ from ledger.posting import balance_of
 from ledger.selectors import prove_merchant
 from ledger.services import deposits, payment_batch
 from ledger.services.payment_batch import BatchItem, BatchItemRefused
-from merchants import services as merchant_services
 from merchants.models import Member
+from merchants.services.members import member_freeze
 from tests import factories as f
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
@@ -34,7 +34,7 @@ def _world(tag):
                                             order_no=f"D-{tag}-{user_id}", method="offline_transfer")
         deposits.deposit_credit(deposit=deposit, actor=None, amount=amount, proof_kind="statement_line",
                                 proof_reference=f"SL-{deposit.pk}")
-    merchant_services.member_freeze(member=members["frozen"], actor=f.risk(), reason="check")
+    member_freeze(member=members["frozen"], actor=f.risk(), reason="check")
     payment_batch.payment_create_batch(merchant=merchant, actor=None, items=[
         BatchItem("a", D("3.00"), "OLD", "direct", payee_user_id="b")])
     return merchant

@@ -5,8 +5,8 @@ import pytest
 
 from jianguan_client import JianguanError
 from ledger.selectors import account_balances, prove_merchant
-from merchants import services as merchant_services
 from merchants.models import Member
+from merchants.services.members import member_freeze
 from tests import factories as f
 
 from .conftest import add_member, fund
@@ -106,7 +106,7 @@ def test_payment_refusals(shop):
 
 def test_a_frozen_payer_pays_nothing(shop):
     buyer = Member.objects.get(merchant=shop.merchant, user_id="buyer")
-    merchant_services.member_freeze(member=buyer, actor=f.risk(), reason="fraud check")
+    member_freeze(member=buyer, actor=f.risk(), reason="fraud check")
     assert refused(lambda: shop.client.create_payment(payer_user_id="buyer", payee_user_id="seller",
                                                       amount="1.00", order_no="P-f", mode="direct")) \
         == (403, "member_frozen")

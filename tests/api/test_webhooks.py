@@ -14,9 +14,10 @@ from django.utils import timezone
 
 from core.api import signing
 from ledger.services import deposits
-from merchants import services as merchant_services
-from merchants import webhooks
 from merchants.models import Member, WebhookDelivery
+from merchants.services import webhooks
+from merchants.services.lifecycle import merchant_freeze, merchant_update
+from merchants.services.members import member_freeze
 from tests import factories as f
 
 from .conftest import add_member
@@ -60,7 +61,7 @@ def quick_webhooks(settings):
 
 
 def hook_to(platform, url):
-    merchant_services.merchant_update(merchant=platform.merchant, actor=platform.merchant.relationship_manager,
+    merchant_update(merchant=platform.merchant, actor=platform.merchant.relationship_manager,
                                       webhook_url=url)
     platform.merchant.refresh_from_db()
 
@@ -160,9 +161,9 @@ def test_merchant_and_member_freezes_are_events_too(platform, receiver, django_c
     add_member(platform, "u-1")
     member = Member.objects.get(merchant=platform.merchant, user_id="u-1")
     with django_capture_on_commit_callbacks(execute=True):
-        merchant_services.member_freeze(member=member, actor=f.risk(), reason="suspicious")
+        member_freeze(member=member, actor=f.risk(), reason="suspicious")
     with django_capture_on_commit_callbacks(execute=True):
-        merchant_services.merchant_freeze(merchant=platform.merchant, actor=f.risk(), reason="audit")
+        merchant_freeze(merchant=platform.merchant, actor=f.risk(), reason="audit")
     types = [json.loads(r["body"])["type"] for r in received]
     assert types == ["member.frozen", "merchant.frozen"]
     assert json.loads(received[0]["body"])["data"]["user_id"] == "u-1"

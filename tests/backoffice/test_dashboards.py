@@ -8,8 +8,9 @@ import pytest
 from backoffice.selectors import dashboards
 from core.workflow import transition
 from ledger.models import Withdrawal
-from merchants import services as merchant_services
 from merchants.models import WebhookDelivery
+from merchants.services.lifecycle import merchant_freeze, merchant_submit
+from merchants.services.members import member_freeze
 from reconciliation.models import EodRun, StatementBatch, StatementLine
 from tests import factories as f
 from tests.reconciliation.builders import withdrawal as make_withdrawal
@@ -63,10 +64,10 @@ def test_the_risk_dashboard_shows_approvals_frozen_aging_and_last_eod_difference
     # given a submitted merchant, a large withdrawal waiting, a frozen merchant and member,
     # an overdue bill (due 11-08, 250.00 outstanding) and end-of-day runs
     submitted = f.draft_merchant(manager=world.alice)
-    merchant_services.merchant_submit(merchant=submitted, actor=world.alice)
+    merchant_submit(merchant=submitted, actor=world.alice)
     officer = f.risk()
-    merchant_services.merchant_freeze(merchant=world.m2, actor=officer, reason="court order 2026-88")
-    merchant_services.member_freeze(member=world.buyer, actor=officer, reason="fraud report")
+    merchant_freeze(merchant=world.m2, actor=officer, reason="court order 2026-88")
+    member_freeze(member=world.buyer, actor=officer, reason="fraud report")
     waiting = make_withdrawal(world.m1, world.seller, "80000.00", "WD-BIG", status="pending_approval")
     EodRun.objects.create(merchant=world.m1, business_date=datetime.date(2026, 11, 26), status="balanced")
     EodRun.objects.create(merchant=world.m1, business_date=datetime.date(2026, 11, 27), status="discrepancies",
@@ -139,7 +140,7 @@ def test_the_last_working_day_follows_the_calendar(db):
 def test_the_auditor_dashboard_filters_by_actor_object_and_action(world, django_assert_max_num_queries):
     # given the audit trail of world.py plus a freeze by a named risk officer
     officer = f.risk(username="risk_qian")
-    merchant_services.merchant_freeze(merchant=world.m2, actor=officer, reason="court order")
+    merchant_freeze(merchant=world.m2, actor=officer, reason="court order")
     auditor = f.auditor()
     # when the auditor filters by actor, by object and by action
     with django_assert_max_num_queries(2):

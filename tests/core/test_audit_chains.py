@@ -5,9 +5,16 @@ import threading
 import pytest
 from django.db import connection, transaction
 
-from core.audit import BANK_CHAIN, GENESIS, _digest, chain_lock_ids, event_fields, verify_chain
+from core.audit import (
+    BANK_CHAIN,
+    GENESIS,
+    _digest,
+    chain_lock_ids,
+    event_fields,
+    verify_chain,
+)
 from core.models import AuditEvent
-from merchants import services as merchant_services
+from merchants.services.lifecycle import merchant_freeze
 from tests import factories as f
 from tests.faults.helpers import holding
 
@@ -17,8 +24,8 @@ pytestmark = pytest.mark.postgres
 @pytest.mark.django_db
 def test_each_merchant_has_its_own_chain_and_the_bank_one_of_its_own():
     a, b = f.active_merchant(), f.active_merchant()
-    merchant_services.merchant_freeze(merchant=a, actor=f.risk(), reason="fraud report")
-    merchant_services.merchant_freeze(merchant=b, actor=f.risk(), reason="court order")
+    merchant_freeze(merchant=a, actor=f.risk(), reason="fraud report")
+    merchant_freeze(merchant=b, actor=f.risk(), reason="court order")
     by_chain = {}
     for event in AuditEvent.objects.order_by("id"):
         assert event.chain == (event.merchant_id if event.merchant_id is not None else BANK_CHAIN)
@@ -33,7 +40,7 @@ def test_each_merchant_has_its_own_chain_and_the_bank_one_of_its_own():
 @pytest.mark.django_db
 def test_a_break_in_one_chain_is_found_and_named():
     a, b = f.active_merchant(), f.active_merchant()
-    merchant_services.merchant_freeze(merchant=a, actor=f.risk(), reason="x")
+    merchant_freeze(merchant=a, actor=f.risk(), reason="x")
     last_b = AuditEvent.objects.filter(chain=b.pk).order_by("-id").first()
     with connection.cursor() as cursor:  # the attacker: a superuser with the triggers disabled
         cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
@@ -73,7 +80,7 @@ def test_a_merchant_whose_chain_is_busy_makes_no_other_merchant_wait():
 
     def freeze(merchant, key):
         try:
-            merchant_services.merchant_freeze(merchant=merchant, actor=officer, reason=f"check {key}")
+            merchant_freeze(merchant=merchant, actor=officer, reason=f"check {key}")
             done[key] = "frozen"
         finally:
             connection.close()

@@ -43,7 +43,7 @@ def test_empty_or_different_names_never_match(a, b):
 
 
 def test_the_card_check_and_the_statement_matcher_share_it():
-    import merchants.services
-    import reconciliation.services.matching
+    import merchants.services.members
+    import reconciliation.services.money_in
 
-    assert merchants.services.same_name is reconciliation.services.matching.same_name is same_name
+    assert merchants.services.members.same_name is reconciliation.services.money_in.same_name is same_name

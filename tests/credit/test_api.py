@@ -6,8 +6,8 @@ from django.core.cache import cache
 
 from jianguan_client import JianguanError
 from ledger.selectors import prove_merchant
-from merchants import services as merchant_services
 from merchants.models import Member
+from merchants.services.lifecycle import merchant_freeze
 from tests import factories as f
 from tests.api.conftest import add_member, fund, make_platform
 
@@ -106,7 +106,7 @@ def test_another_platform_sees_none_of_it(shop):
 
 
 def test_a_frozen_merchant_draws_nothing_but_still_reads(shop):
-    merchant_services.merchant_freeze(merchant=shop.merchant, actor=f.risk(), reason="Investigation")
+    merchant_freeze(merchant=shop.merchant, actor=f.risk(), reason="Investigation")
     assert refused(lambda: shop.client.credit_drawdown(user_id="buyer", payee_user_id="core", amount="1.00",
                                                        order_no="PO-1")) == (403, "merchant_frozen")
     assert Decimal(shop.client.get_credit_line("buyer")["limit"]) == Decimal("5000.00")

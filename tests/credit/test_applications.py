@@ -4,7 +4,13 @@ from decimal import Decimal
 
 import pytest
 
-from core.errors import Duplicate, InvalidState, NotFound, PermissionRefused, ValidationFailed
+from core.errors import (
+    Duplicate,
+    InvalidState,
+    NotFound,
+    PermissionRefused,
+    ValidationFailed,
+)
 from core.models import AuditEvent
 from credit import services
 from credit.models import CreditApplication, CreditLine
@@ -300,10 +306,10 @@ def test_only_a_draft_can_be_edited(world):
 
 
 def test_submission_rechecks_the_world(world):
-    from merchants import services as merchant_services
+    from merchants.services.members import member_freeze
 
     application = _draft(world)
-    merchant_services.member_freeze(member=world.buyer, actor=f.risk(), reason="Court order")
+    member_freeze(member=world.buyer, actor=f.risk(), reason="Court order")
     from core.errors import MemberFrozen
 
     with pytest.raises(MemberFrozen):

@@ -18,7 +18,8 @@ from credit import services
 from credit.models import CreditBill
 from ledger.models import EntryType, JournalEntry
 from ledger.selectors import account_balances, member_balance, prove_merchant
-from merchants import services as merchant_services
+from merchants.services.lifecycle import merchant_freeze
+from merchants.services.members import member_freeze, member_unfreeze
 from tests import factories as f
 
 from .helpers import fund, open_line
@@ -141,11 +142,11 @@ def test_credit_pays_only_other_sellers_of_the_same_platform(world, clock):
 
 def test_frozen_parties_draw_nothing(world, clock):
     line = open_line(world.merchant, world.buyer, creditor=world.core)
-    merchant_services.member_freeze(member=world.buyer, actor=f.risk(), reason="Court order")
+    member_freeze(member=world.buyer, actor=f.risk(), reason="Court order")
     with pytest.raises(MemberFrozen):
         _draw(world)
-    merchant_services.member_unfreeze(member=world.buyer, actor=f.risk(), reason="Lifted")
-    merchant_services.merchant_freeze(merchant=world.merchant, actor=f.risk(), reason="Investigation")
+    member_unfreeze(member=world.buyer, actor=f.risk(), reason="Lifted")
+    merchant_freeze(merchant=world.merchant, actor=f.risk(), reason="Investigation")
     world.merchant.refresh_from_db()
     with pytest.raises(MerchantFrozen):
         _draw(world)
@@ -180,7 +181,7 @@ def test_the_same_drawdown_twice_books_once_and_a_reused_order_number_is_refused
 def test_a_frozen_creditor_finances_nothing(world, clock):
     open_line(world.merchant, world.buyer, creditor=world.core)
     fund(world.core, "1000.00")
-    merchant_services.member_freeze(member=world.core, actor=f.risk(), reason="Court order")
+    member_freeze(member=world.core, actor=f.risk(), reason="Court order")
     with pytest.raises(MemberFrozen) as caught:
         _draw(world, payee=world.seller)
     assert "creditor" in str(caught.value.message)

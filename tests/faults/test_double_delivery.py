@@ -6,7 +6,7 @@ The tasks (`grep -rn shared_task`): ledger.tasks.auto_release_due_payments,
 ledger.tasks.roll_up_hot_balances, credit.tasks.sweep_overdue_bills,
 reconciliation.tasks.run_end_of_day and run_end_of_day_for_all,
 backoffice.tasks.take_performance_snapshots and statement_import_job,
-merchants.webhooks.deliver and deliver_due.
+merchants.tasks.deliver and deliver_due.
 
 Webhooks are at-least-once by design (API.md): two deliveries of the task send one attempt;
 a worker killed during the HTTP call leaves the delivery pending under a lease, and the beat
@@ -28,15 +28,29 @@ from backoffice.models import BackgroundJob, PerformanceSnapshot
 from credit import tasks as credit_tasks
 from credit.models import CreditBill, CreditNotification, PenaltyAccrual
 from ledger import tasks as ledger_tasks
-from ledger.models import Account, AccountKind, EntryType, HotBalanceDelta, JournalEntry, Payment
+from ledger.models import (
+    Account,
+    AccountKind,
+    EntryType,
+    HotBalanceDelta,
+    JournalEntry,
+    Payment,
+)
 from ledger.posting import balance_of
 from ledger.selectors import member_balance
 from ledger.services import deposits
 from ledger.services.payments import payment_create
-from merchants import webhooks
+from merchants import tasks as merchant_tasks
 from merchants.models import Merchant, WebhookAttempt, WebhookDelivery
+from merchants.services import webhooks
 from reconciliation import tasks as reconciliation_tasks
-from reconciliation.models import DiscrepancyCase, EodDifference, EodRun, StatementBatch, StatementLine
+from reconciliation.models import (
+    DiscrepancyCase,
+    EodDifference,
+    EodRun,
+    StatementBatch,
+    StatementLine,
+)
 from tests import factories as f
 from tests.reconciliation.builders import english
 
@@ -252,8 +266,8 @@ def _pending_delivery(receiver):
 @pytest.mark.parametrize("mode", MODES)
 def test_a_webhook_delivered_twice_sends_one_attempt(mode, receiver):
     delivery = _pending_delivery(receiver)
-    twice(mode, lambda: webhooks.deliver(delivery.pk))
-    twice(mode, webhooks.deliver_due)
+    twice(mode, lambda: merchant_tasks.deliver(delivery.pk))
+    twice(mode, merchant_tasks.deliver_due)
     delivery.refresh_from_db()
     assert delivery.status == WebhookDelivery.Status.SUCCEEDED and delivery.attempts == 1
     assert WebhookAttempt.objects.filter(delivery=delivery).count() == 1

@@ -8,8 +8,8 @@ import pytest
 
 from ledger.models import Deposit
 from ledger.services import deposits
-from merchants import webhooks
 from merchants.models import WebhookDelivery
+from merchants.services import webhooks
 from tests import factories as f
 from tests.api.test_webhooks import Receiver
 

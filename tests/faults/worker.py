@@ -52,7 +52,7 @@ def api_post(*, app_id, secret, path, body, key):
 
 
 def webhook_deliver(*, delivery_id):
-    from merchants.webhooks import deliver
+    from merchants.tasks import deliver
 
     deliver(delivery_id)
     return {"delivery": delivery_id}

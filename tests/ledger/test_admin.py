@@ -10,14 +10,23 @@ from django.urls import reverse
 
 from core.models import AuditEvent
 from ledger.accounts import member_accounts
-from ledger.models import Deposit, Hold, JournalEntry, Payment, PaymentChannel, PaymentSplit, Refund, Withdrawal
+from ledger.models import (
+    Deposit,
+    Hold,
+    JournalEntry,
+    Payment,
+    PaymentChannel,
+    PaymentSplit,
+    Refund,
+    Withdrawal,
+)
 from ledger.selectors import member_balance, prove_merchant
 from ledger.services import deposits
 from ledger.services.channels import payment_channel_create
 from ledger.services.holds import hold_create
 from ledger.services.withdrawals import withdrawal_request
 from merchants.models import Merchant
-from merchants.services import bank_card_add
+from merchants.services.members import bank_card_add
 from tests import factories as f
 
 pytestmark = pytest.mark.django_db

@@ -10,8 +10,8 @@ from core.models import AuditEvent
 from ledger.models import Withdrawal
 from ledger.selectors import member_balance, prove_merchant
 from ledger.services import withdrawals as w
-from merchants import services as merchant_services
 from merchants.models import Member
+from merchants.services.members import bank_card_add, member_close
 from tests import factories as f
 from tests.credit.helpers import fund
 
@@ -22,7 +22,7 @@ pytestmark = pytest.mark.django_db
 def leaving():
     merchant = f.active_merchant()
     member = f.member(merchant, name="Li Lei")
-    merchant_services.bank_card_add(member=member, actor=None, account_number="6222020200112233445",
+    bank_card_add(member=member, actor=None, account_number="6222020200112233445",
                                     account_name="Li Lei", bank_name="ICBC")
     fund(member, "321.09")
     return merchant, member
@@ -33,7 +33,7 @@ def test_the_balance_is_paid_out_with_approval_and_the_member_closed_when_paid(l
     officer, approver, ops = f.risk(), f.risk(), f.ops()
     # given the member can't be closed as they are
     with pytest.raises(InvalidState):
-        merchant_services.member_close(member=member, actor=officer, reason="Left the platform")
+        member_close(member=member, actor=officer, reason="Left the platform")
     # when a risk officer opens a closing payout
     payout = w.member_closing_payout(member=member, actor=officer, reason="Left the platform")
     # then the whole balance waits frozen for a second person's approval, whatever the threshold

@@ -4,7 +4,13 @@ from decimal import Decimal
 
 import pytest
 
-from core.errors import AccountFrozen, InsufficientFunds, InvalidState, PermissionRefused, ValidationFailed
+from core.errors import (
+    AccountFrozen,
+    InsufficientFunds,
+    InvalidState,
+    PermissionRefused,
+    ValidationFailed,
+)
 from core.models import AuditEvent
 from ledger.accounts import member_accounts
 from ledger.models import EntryType, Hold
@@ -93,7 +99,7 @@ def test_only_risk_places_and_releases_holds(role):
 
 def test_held_money_cannot_be_spent_or_withdrawn():
     from ledger.services.withdrawals import withdrawal_request
-    from merchants.services import bank_card_add
+    from merchants.services.members import bank_card_add
 
     merchant, member = funded("100.00")
     hold_create(member=member, actor=f.risk(), amount="80.00", reason="Chargeback risk")

@@ -10,7 +10,13 @@ import pytest
 from django.db import connection
 from hypothesis import HealthCheck, event, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule, run_state_machine_as_test
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    invariant,
+    precondition,
+    rule,
+    run_state_machine_as_test,
+)
 
 from core.errors import InsufficientFunds, InvalidState, MemberFrozen, ValidationFailed
 from core.money import quantize
@@ -18,8 +24,14 @@ from ledger import posting
 from ledger.models import Payment
 from ledger.selectors import account_balances, member_balance, prove_merchant
 from ledger.services import deposits, holds, withdrawals
-from ledger.services.payments import FEE, payment_create, payment_refund, payment_release, pro_rata_shares
-from merchants import services as merchant_services
+from ledger.services.payments import (
+    FEE,
+    payment_create,
+    payment_refund,
+    payment_release,
+    pro_rata_shares,
+)
+from merchants.services.members import bank_card_add, member_freeze, member_unfreeze
 from tests import factories as f
 
 pytestmark = pytest.mark.django_db
@@ -51,7 +63,7 @@ class LedgerMachine(RuleBasedStateMachine):
         self.merchant = f.active_merchant()
         self.risk, self.ops = f.risk(), f.ops()
         self.members = [f.member(self.merchant, name=f"Member {i}") for i in range(MEMBERS)]
-        self.cards = [merchant_services.bank_card_add(member=m, actor=None, account_number=f"62220202001122{i:05d}",
+        self.cards = [bank_card_add(member=m, actor=None, account_number=f"62220202001122{i:05d}",
                                                       account_name=m.name, bank_name="Test Bank")
                       for i, m in enumerate(self.members)]
         self.available = [ZERO] * MEMBERS
@@ -211,9 +223,9 @@ class LedgerMachine(RuleBasedStateMachine):
     @rule(member=who)
     def toggle_member_freeze(self, member):
         if self.member_frozen[member]:
-            merchant_services.member_unfreeze(member=self.members[member], actor=self.risk, reason="lifted")
+            member_unfreeze(member=self.members[member], actor=self.risk, reason="lifted")
         else:
-            merchant_services.member_freeze(member=self.members[member], actor=self.risk, reason="checking")
+            member_freeze(member=self.members[member], actor=self.risk, reason="checking")
         self.member_frozen[member] = not self.member_frozen[member]
 
     @rule(member=who, amount=cents)

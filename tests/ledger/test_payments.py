@@ -5,14 +5,39 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from core.errors import (DuplicateOrder, InsufficientFunds, InvalidAmount, InvalidState, MemberFrozen,
-                         MerchantFrozen, MerchantInactive, NotFound, ValidationFailed)
+from core.errors import (
+    DuplicateOrder,
+    InsufficientFunds,
+    InvalidAmount,
+    InvalidState,
+    MemberFrozen,
+    MerchantFrozen,
+    MerchantInactive,
+    NotFound,
+    ValidationFailed,
+)
 from ledger import tasks
-from ledger.models import EntryType, HotBalanceDelta, JournalEntry, Payment, PaymentSplit, Posting
+from ledger.models import (
+    EntryType,
+    HotBalanceDelta,
+    JournalEntry,
+    Payment,
+    PaymentSplit,
+    Posting,
+)
 from ledger.selectors import account_balances, member_balance, prove_merchant
 from ledger.services import deposits
-from ledger.services.payments import payment_create, payment_release, payments_auto_release_due
-from merchants import services as merchant_services
+from ledger.services.payments import (
+    payment_create,
+    payment_release,
+    payments_auto_release_due,
+)
+from merchants.services.lifecycle import (
+    merchant_freeze,
+    merchant_start_closing,
+    merchant_unfreeze,
+)
+from merchants.services.members import member_close, member_freeze
 from tests import factories as f
 
 pytestmark = pytest.mark.django_db
@@ -79,7 +104,7 @@ def test_a_payee_named_twice_is_merged_into_one_split(shop):
 
 def test_a_frozen_payee_still_receives(shop):
     merchant, buyer, seller, _other = shop
-    merchant_services.member_freeze(member=seller, actor=f.risk(), reason="court order")
+    member_freeze(member=seller, actor=f.risk(), reason="court order")
     pay(merchant, buyer, [(seller, "10.00")], "10.00")
     assert available(seller) == D("10.00")
     assert prove_merchant(merchant).ok
@@ -120,7 +145,7 @@ def test_a_payer_can_spend_the_exact_balance_left_after_earlier_payments():
 
 def test_a_frozen_payer_pays_nothing(shop):
     merchant, buyer, seller, _other = shop
-    merchant_services.member_freeze(member=buyer, actor=f.risk(), reason="suspected fraud")
+    member_freeze(member=buyer, actor=f.risk(), reason="suspected fraud")
     # the caller's object is stale (still "active"): the service reads the status afresh
     assert buyer.status == "active"
     with pytest.raises(MemberFrozen):
@@ -130,7 +155,7 @@ def test_a_frozen_payer_pays_nothing(shop):
 
 def test_a_closed_payee_receives_nothing(shop):
     merchant, buyer, seller, _other = shop
-    merchant_services.member_close(member=seller, actor=f.risk(), reason="left the platform")
+    member_close(member=seller, actor=f.risk(), reason="left the platform")
     with pytest.raises(InvalidState):
         pay(merchant, buyer, [(seller, "10.00")], "10.00")
     _nothing_written(merchant, buyer)
@@ -138,7 +163,7 @@ def test_a_closed_payee_receives_nothing(shop):
 
 def test_a_frozen_merchant_moves_no_money(shop):
     merchant, buyer, seller, _other = shop
-    merchant = merchant_services.merchant_freeze(merchant=merchant, actor=f.risk(), reason="investigation")
+    merchant = merchant_freeze(merchant=merchant, actor=f.risk(), reason="investigation")
     with pytest.raises(MerchantFrozen):
         pay(merchant, buyer, [(seller, "10.00")], "10.00")
     _nothing_written(merchant, buyer)
@@ -146,7 +171,7 @@ def test_a_frozen_merchant_moves_no_money(shop):
 
 def test_an_inactive_merchant_moves_no_money(shop):
     merchant, buyer, seller, _other = shop
-    merchant = merchant_services.merchant_start_closing(merchant=merchant, actor=f.risk(), reason="contract ends")
+    merchant = merchant_start_closing(merchant=merchant, actor=f.risk(), reason="contract ends")
     with pytest.raises(MerchantInactive):
         pay(merchant, buyer, [(seller, "10.00")], "10.00")
     _nothing_written(merchant, buyer)
@@ -242,7 +267,7 @@ def test_a_different_payer_on_the_same_order_number_is_a_duplicate_order(shop):
 def test_a_replay_after_the_payer_was_frozen_still_answers_with_the_payment(shop):
     merchant, buyer, seller, _other = shop
     first, _ = pay(merchant, buyer, [(seller, "10.00")], "10.00")
-    merchant_services.member_freeze(member=buyer, actor=f.risk(), reason="later freeze")
+    member_freeze(member=buyer, actor=f.risk(), reason="later freeze")
     again, created = pay(merchant, buyer, [(seller, "10.00")], "10.00")
     assert (again.pk, created) == (first.pk, False)
 
@@ -346,7 +371,7 @@ def test_release_only_from_held(shop):
 def test_release_is_refused_while_the_merchant_is_frozen(shop):
     merchant, buyer, seller, _other = shop
     held, _ = pay(merchant, buyer, [(seller, "10.00")], "10.00", mode="guaranteed")
-    merchant_services.merchant_freeze(merchant=merchant, actor=f.risk(), reason="investigation")
+    merchant_freeze(merchant=merchant, actor=f.risk(), reason="investigation")
     with pytest.raises(MerchantFrozen):
         payment_release(payment=held, actor=None)
     held.refresh_from_db()
@@ -373,9 +398,9 @@ def test_auto_release_skips_frozen_merchants_and_the_task_runs_the_service(shop)
     merchant, buyer, seller, _other = shop
     held, _ = pay(merchant, buyer, [(seller, "10.00")], "10.00", mode="guaranteed")
     Payment.objects.filter(pk=held.pk).update(auto_release_at=timezone.now() - timedelta(minutes=1))
-    frozen = merchant_services.merchant_freeze(merchant=merchant, actor=f.risk(), reason="investigation")
+    frozen = merchant_freeze(merchant=merchant, actor=f.risk(), reason="investigation")
     assert tasks.auto_release_due_payments.delay().get() == 0
-    merchant_services.merchant_unfreeze(merchant=frozen, actor=f.risk(), reason="cleared")
+    merchant_unfreeze(merchant=frozen, actor=f.risk(), reason="cleared")
     assert tasks.auto_release_due_payments.delay().get() == 1
     assert tasks.auto_release_due_payments.delay().get() == 0
     held.refresh_from_db()

@@ -9,7 +9,7 @@ from django.urls import reverse
 from core.money import amount_in_chinese_capitals
 from ledger.services import deposits
 from ledger.services.payments import payment_create, payment_refund, payment_release
-from merchants import services as merchant_services
+from merchants.services.members import bank_card_add
 from tests import factories as f
 
 D = Decimal
@@ -140,7 +140,7 @@ def test_a_refund_while_held_names_the_escrow_account(client, shop):
 def _withdrawal(merchant, member, ops):
     from ledger.services import withdrawals
 
-    card = merchant_services.bank_card_add(member=member, actor=None, account_number="6222020200112233445",
+    card = bank_card_add(member=member, actor=None, account_number="6222020200112233445",
                                            account_name=member.name, bank_name="ICBC Jinan Branch")
     w, _ = withdrawals.withdrawal_request(merchant=merchant, actor=None, member=member, amount="1500.00",
                                           bank_card=card, order_no="W-1")

@@ -3,14 +3,28 @@ from decimal import Decimal
 
 import pytest
 
-from core.errors import (IdempotencyConflict, InsufficientFunds, InvalidAmount, InvalidState, MemberFrozen,
-                         MerchantFrozen, ValidationFailed)
+from core.errors import (
+    IdempotencyConflict,
+    InsufficientFunds,
+    InvalidAmount,
+    InvalidState,
+    MemberFrozen,
+    MerchantFrozen,
+    ValidationFailed,
+)
 from core.models import AuditEvent
 from ledger.models import EntryType, Payment, Refund
 from ledger.selectors import account_balances, member_balance, prove_merchant
 from ledger.services import deposits
-from ledger.services.payments import FEE, payment_create, payment_refund, payment_release, pro_rata_shares
-from merchants import services as merchant_services
+from ledger.services.payments import (
+    FEE,
+    payment_create,
+    payment_refund,
+    payment_release,
+    pro_rata_shares,
+)
+from merchants.services.lifecycle import merchant_freeze
+from merchants.services.members import member_freeze, member_unfreeze
 from tests import factories as f
 
 pytestmark = pytest.mark.django_db
@@ -176,11 +190,11 @@ def test_a_payee_lacking_the_money_stops_the_whole_refund(shop):
 def test_a_frozen_payee_gives_nothing_back_but_a_frozen_payer_still_receives(shop):
     merchant, buyer, seller, _other = shop
     payment = pay(shop, mode="direct")
-    merchant_services.member_freeze(member=seller, actor=f.risk(), reason="court order")
+    member_freeze(member=seller, actor=f.risk(), reason="court order")
     with pytest.raises(MemberFrozen):
         refund(payment, "10.00")
-    merchant_services.member_unfreeze(member=seller, actor=f.risk(), reason="lifted")
-    merchant_services.member_freeze(member=buyer, actor=f.risk(), reason="suspected fraud")
+    member_unfreeze(member=seller, actor=f.risk(), reason="lifted")
+    member_freeze(member=buyer, actor=f.risk(), reason="suspected fraud")
     refund(payment, "10.00")
     assert available(buyer) == D("910.00")
     assert prove_merchant(merchant).ok
@@ -234,7 +248,7 @@ def test_malformed_refunds_are_refused(shop, kwargs, error):
 def test_a_frozen_merchant_refunds_nothing(shop):
     merchant, _buyer, _seller, _other = shop
     payment = pay(shop, mode="guaranteed")
-    merchant_services.merchant_freeze(merchant=merchant, actor=f.risk(), reason="investigation")
+    merchant_freeze(merchant=merchant, actor=f.risk(), reason="investigation")
     with pytest.raises(MerchantFrozen):
         refund(payment, "1.00")
     assert not Refund.objects.exists()

@@ -5,7 +5,13 @@ from decimal import Decimal
 
 import pytest
 
-from core.errors import AccountFrozen, InsufficientFunds, InvalidState, PermissionRefused, ValidationFailed
+from core.errors import (
+    AccountFrozen,
+    InsufficientFunds,
+    InvalidState,
+    PermissionRefused,
+    ValidationFailed,
+)
 from core.models import AuditEvent
 from ledger.accounts import member_accounts
 from ledger.models import EntryType, JournalEntry
@@ -16,7 +22,7 @@ from ledger.services.holds import hold_create, hold_release
 from ledger.services.reversal import entry_reverse, reversal_blocker
 from ledger.services.withdrawals import withdrawal_reject, withdrawal_request
 from merchants.models import Merchant
-from merchants.services import bank_card_add
+from merchants.services.members import bank_card_add
 from tests import factories as f
 
 pytestmark = pytest.mark.django_db

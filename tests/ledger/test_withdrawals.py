@@ -8,8 +8,16 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from core.errors import (
-    AccountFrozen, CardNotVerified, DuplicateOrder, InsufficientFunds, InvalidState, MemberFrozen,
-    MerchantFrozen, NotFound, PermissionRefused, ValidationFailed,
+    AccountFrozen,
+    CardNotVerified,
+    DuplicateOrder,
+    InsufficientFunds,
+    InvalidState,
+    MemberFrozen,
+    MerchantFrozen,
+    NotFound,
+    PermissionRefused,
+    ValidationFailed,
 )
 from core.models import AuditEvent
 from ledger import calendar
@@ -19,8 +27,9 @@ from ledger.selectors import account_balances, member_balance, prove_merchant
 from ledger.services import deposits
 from ledger.services import withdrawals as w
 from ledger.services.accounts import account_freeze
-from merchants import services as merchant_services
 from merchants.models import Merchant
+from merchants.services.lifecycle import merchant_freeze
+from merchants.services.members import bank_card_add, member_freeze
 from tests import factories as f
 
 pytestmark = pytest.mark.django_db
@@ -36,7 +45,7 @@ def fund(member, amount):
 
 
 def card_for(member, *, verified=True):
-    return merchant_services.bank_card_add(member=member, actor=None, account_number="6222020200001234567",
+    return bank_card_add(member=member, actor=None, account_number="6222020200001234567",
                                            account_name=member.name if verified else "Somebody Else",
                                            bank_name="ICBC Jinan")
 
@@ -135,12 +144,12 @@ def test_a_member_of_another_merchant_is_not_found():
 
 def test_a_frozen_member_or_merchant_cannot_request():
     merchant, seller, card = funded()
-    merchant_services.member_freeze(member=seller, actor=f.risk(), reason="Court order")
+    member_freeze(member=seller, actor=f.risk(), reason="Court order")
     seller.refresh_from_db()
     with pytest.raises(MemberFrozen):
         request(merchant, seller, card, "10.00")
     other_merchant, other_seller, other_card = funded()
-    merchant_services.merchant_freeze(merchant=other_merchant, actor=f.risk(), reason="Investigation")
+    merchant_freeze(merchant=other_merchant, actor=f.risk(), reason="Investigation")
     other_merchant.refresh_from_db()
     with pytest.raises(MerchantFrozen):
         request(other_merchant, other_seller, other_card, "10.00")
@@ -322,7 +331,7 @@ def test_a_frozen_members_withdrawal_in_flight_can_be_rejected_or_failed_but_not
     processing, _ = request(merchant, seller, card, "50.00")
     w.withdrawal_process(withdrawal=processing, actor=f.ops())
     # when risk freezes the member
-    merchant_services.member_freeze(member=seller, actor=f.risk(), reason="Fraud report")
+    member_freeze(member=seller, actor=f.risk(), reason="Fraud report")
     # then nothing moves towards the bank
     with pytest.raises(MemberFrozen):
         w.withdrawal_approve(withdrawal=waiting, actor=f.risk())
@@ -338,7 +347,7 @@ def test_a_frozen_members_withdrawal_in_flight_can_be_rejected_or_failed_but_not
 def test_a_frozen_merchant_sends_nothing_to_the_bank():
     merchant, seller, card = funded()
     withdrawal, _ = request(merchant, seller, card, "100.00")
-    merchant_services.merchant_freeze(merchant=merchant, actor=f.risk(), reason="Investigation")
+    merchant_freeze(merchant=merchant, actor=f.risk(), reason="Investigation")
     with pytest.raises(MerchantFrozen):
         w.withdrawal_process(withdrawal=withdrawal, actor=f.ops())
     withdrawal.refresh_from_db()

@@ -61,7 +61,7 @@ def test_draft_to_active_through_the_buttons_as_different_users(client):
     merchant.refresh_from_db()
     assert merchant.status == Merchant.Status.ACTIVE
     body = response.content.decode()
-    from merchants.services import valid_secrets
+    from merchants.services.credentials import valid_secrets
 
     assert valid_secrets(merchant)[0] in body and "no-store" in response["Cache-Control"]
     # and the timeline shows every step
@@ -133,7 +133,7 @@ def test_rotation_in_the_admin_shows_the_new_secret_once(client):
     merchant, old = f.active_merchant(with_secret=True)
     client.force_login(f.ops())
     response = client.post(reverse("admin:merchants_merchant_rotate_secret", args=[merchant.pk]))
-    from merchants.services import valid_secrets
+    from merchants.services.credentials import valid_secrets
 
     new = valid_secrets(merchant)[0]
     assert new != old and new in response.content.decode()

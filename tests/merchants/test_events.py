@@ -1,9 +1,9 @@
-"""merchants.events: the transactional outbox every app tells platforms through."""
+"""merchants.services.events: the transactional outbox every app tells platforms through."""
 import pytest
 from django.db import transaction
 
-from merchants import events
 from merchants.models import WebhookDelivery
+from merchants.services import events
 from tests import factories as f
 
 pytestmark = pytest.mark.django_db
@@ -25,7 +25,7 @@ def test_the_sender_is_only_nudged_after_commit(django_capture_on_commit_callbac
     merchant = f.active_merchant()
     f.listening(merchant)
     nudged = []
-    monkeypatch.setattr("merchants.webhooks.schedule", nudged.append)
+    monkeypatch.setattr("merchants.services.webhooks.schedule", nudged.append)
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         delivery = events.emit(merchant, "member.frozen", {"user_id": "u-1", "reason": "court order"})
     assert nudged == [] and len(callbacks) == 1

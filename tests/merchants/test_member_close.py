@@ -4,8 +4,8 @@ import pytest
 from core.errors import InvalidState
 from credit import services as credit_services
 from ledger.services import deposits
-from merchants import services
 from merchants.models import Member
+from merchants.services.members import member_close
 from tests import factories as f
 from tests.credit.helpers import fund, open_line
 
@@ -19,7 +19,7 @@ def shop():
 
 
 def close(member):
-    return services.member_close(member=member, actor=f.risk(), reason="Left the platform")
+    return member_close(member=member, actor=f.risk(), reason="Left the platform")
 
 
 def test_a_member_with_a_balance_is_not_closed_and_is_told_why(shop):

@@ -1,9 +1,21 @@
 import pytest
 from django.db import connection
 
-from core.errors import Duplicate, InvalidAmount, InvalidState, PermissionRefused, ValidationFailed
-from merchants import services
+from core.errors import (
+    Duplicate,
+    InvalidAmount,
+    InvalidState,
+    PermissionRefused,
+    ValidationFailed,
+)
 from merchants.models import Member
+from merchants.services.members import (
+    bank_card_add,
+    bank_card_verify,
+    member_close,
+    member_freeze,
+    member_unfreeze,
+)
 from tests import factories as f
 
 pytestmark = pytest.mark.django_db
@@ -32,10 +44,10 @@ def test_user_id_is_unique_per_merchant_only():
 def test_individual_card_with_matching_name_verifies_at_once():
     merchant = f.active_merchant()
     m = f.member(merchant, name="张三")
-    card = services.bank_card_add(member=m, actor=merchant.relationship_manager, account_number="6222 0202 0011 2233 445",
+    card = bank_card_add(member=m, actor=merchant.relationship_manager, account_number="6222 0202 0011 2233 445",
                                   account_name="张三", bank_name="ICBC")
     assert card.verified and card.masked_number == "6222***********3445"
-    other = services.bank_card_add(member=m, actor=merchant.relationship_manager, account_number="6222020200112233999",
+    other = bank_card_add(member=m, actor=merchant.relationship_manager, account_number="6222020200112233999",
                                    account_name="李四", bank_name="ICBC")
     assert not other.verified
 
@@ -45,17 +57,17 @@ def test_business_member_verifies_by_micro_deposit():
     merchant = f.active_merchant()
     m = f.member(merchant, kind="business", name="Shandong Grain Co Ltd")
     assert m.status == Member.Status.PENDING_VERIFICATION
-    card = services.bank_card_add(member=m, actor=merchant.relationship_manager, account_number="37001618801050012345",
+    card = bank_card_add(member=m, actor=merchant.relationship_manager, account_number="37001618801050012345",
                                   account_name="Shandong Grain Co Ltd", bank_name="CCB")
     assert not card.verified and card.micro_deposit_amount is not None
     # when the wrong amount is given, then it is refused and counted
     wrong = "0.99" if card.micro_deposit_amount != __import__("decimal").Decimal("0.99") else "0.98"
     with pytest.raises(InvalidAmount):
-        services.bank_card_verify(card=card, actor=merchant.relationship_manager, amount=wrong)
+        bank_card_verify(card=card, actor=merchant.relationship_manager, amount=wrong)
     card.refresh_from_db()
     assert card.verify_attempts == 1 and not card.verified
     # when the right amount is given, then the card and the member are verified
-    services.bank_card_verify(card=card, actor=merchant.relationship_manager, amount=str(card.micro_deposit_amount))
+    bank_card_verify(card=card, actor=merchant.relationship_manager, amount=str(card.micro_deposit_amount))
     card.refresh_from_db(); m.refresh_from_db()
     assert card.verified and m.status == Member.Status.ACTIVE
 
@@ -63,21 +75,21 @@ def test_business_member_verifies_by_micro_deposit():
 def test_micro_deposit_guessing_stops_after_the_limit():
     merchant = f.active_merchant()
     m = f.member(merchant, kind="business", name="Co")
-    card = services.bank_card_add(member=m, actor=None, account_number="37001618801050012345", account_name="Co",
+    card = bank_card_add(member=m, actor=None, account_number="37001618801050012345", account_name="Co",
                                   bank_name="CCB")
     wrong = "0.99" if str(card.micro_deposit_amount) != "0.99" else "0.98"
     for _ in range(card.MAX_VERIFY_ATTEMPTS):
         with pytest.raises(InvalidAmount):
-            services.bank_card_verify(card=card, actor=None, amount=wrong)
+            bank_card_verify(card=card, actor=None, amount=wrong)
     with pytest.raises(InvalidState):
-        services.bank_card_verify(card=card, actor=None, amount=str(card.micro_deposit_amount))
+        bank_card_verify(card=card, actor=None, amount=str(card.micro_deposit_amount))
 
 
 def test_bad_card_input_is_refused_clearly():
     merchant = f.active_merchant()
     m = f.member(merchant)
     with pytest.raises(ValidationFailed) as err:
-        services.bank_card_add(member=m, actor=None, account_number="12ab", account_name="x", bank_name="y")
+        bank_card_add(member=m, actor=None, account_number="12ab", account_name="x", bank_name="y")
     assert "account_number" in err.value.details
 
 
@@ -86,15 +98,15 @@ def test_member_freeze_unfreeze_close_by_risk_with_reasons():
     m = f.member(merchant)
     officer = f.risk()
     with pytest.raises(PermissionRefused):
-        services.member_freeze(member=m, actor=f.rm(), reason="x")
+        member_freeze(member=m, actor=f.rm(), reason="x")
     with pytest.raises(ValidationFailed):
-        services.member_freeze(member=m, actor=officer, reason="")
-    services.member_freeze(member=m, actor=officer, reason="Fraud report")
+        member_freeze(member=m, actor=officer, reason="")
+    member_freeze(member=m, actor=officer, reason="Fraud report")
     m.refresh_from_db()
     assert m.status == Member.Status.FROZEN
-    services.member_unfreeze(member=m, actor=officer, reason="Cleared")
-    services.member_close(member=m, actor=officer, reason="Account closed at request")
+    member_unfreeze(member=m, actor=officer, reason="Cleared")
+    member_close(member=m, actor=officer, reason="Account closed at request")
     m.refresh_from_db()
     assert m.status == Member.Status.CLOSED
     with pytest.raises(InvalidState):
-        services.member_freeze(member=m, actor=officer, reason="again")
+        member_freeze(member=m, actor=officer, reason="again")

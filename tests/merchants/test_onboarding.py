@@ -3,8 +3,19 @@ import pytest
 
 from core.errors import InvalidState, PermissionRefused, ValidationFailed
 from core.models import AuditEvent
-from merchants import services
 from merchants.models import Merchant
+from merchants.services.credentials import valid_secrets
+from merchants.services.lifecycle import (
+    merchant_activate,
+    merchant_approve,
+    merchant_close,
+    merchant_freeze,
+    merchant_reject,
+    merchant_start_closing,
+    merchant_submit,
+    merchant_unfreeze,
+    merchant_update,
+)
 from tests import factories as f
 
 pytestmark = pytest.mark.django_db
@@ -15,7 +26,7 @@ def test_rm_creates_a_draft_and_submits_it():
     manager = f.rm()
     # when they create and submit a merchant
     merchant = f.draft_merchant(manager=manager)
-    services.merchant_submit(merchant=merchant, actor=manager)
+    merchant_submit(merchant=merchant, actor=manager)
     # then it waits for a risk officer, and both steps are audited
     merchant.refresh_from_db()
     assert merchant.status == Merchant.Status.SUBMITTED
@@ -27,16 +38,16 @@ def test_rm_creates_a_draft_and_submits_it():
 def test_risk_officer_approves_and_operations_activate():
     # given a submitted merchant
     merchant = f.draft_merchant()
-    services.merchant_submit(merchant=merchant, actor=merchant.relationship_manager)
+    merchant_submit(merchant=merchant, actor=merchant.relationship_manager)
     # when risk approves and operations activate
-    services.merchant_approve(merchant=merchant, actor=f.risk())
-    merchant, secret = services.merchant_activate(merchant=merchant, actor=f.ops())
+    merchant_approve(merchant=merchant, actor=f.risk())
+    merchant, secret = merchant_activate(merchant=merchant, actor=f.ops())
     # then the merchant is active with an account number, an app id and a secret
     assert merchant.status == Merchant.Status.ACTIVE
     assert merchant.supervision_account_number.startswith("6228480")
     assert merchant.app_id.startswith("jg")
     assert len(secret) >= 32
-    assert services.valid_secrets(merchant) == [secret]
+    assert valid_secrets(merchant) == [secret]
 
 
 def test_the_submitter_can_never_approve_even_with_the_permission():
@@ -46,13 +57,13 @@ def test_the_submitter_can_never_approve_even_with_the_permission():
     maker = f.rm()
     maker.groups.add(Group.objects.get(name="risk_officer"))
     merchant = f.draft_merchant(manager=maker)
-    services.merchant_submit(merchant=merchant, actor=maker)
+    merchant_submit(merchant=merchant, actor=maker)
     # when they try to approve or reject it
     # then both are refused
     with pytest.raises(PermissionRefused):
-        services.merchant_approve(merchant=merchant, actor=maker)
+        merchant_approve(merchant=merchant, actor=maker)
     with pytest.raises(PermissionRefused):
-        services.merchant_reject(merchant=merchant, actor=maker, reason="no")
+        merchant_reject(merchant=merchant, actor=maker, reason="no")
     merchant.refresh_from_db()
     assert merchant.status == Merchant.Status.SUBMITTED
 
@@ -60,25 +71,25 @@ def test_the_submitter_can_never_approve_even_with_the_permission():
 @pytest.mark.parametrize("role", ["rm", "ops", "auditor"])
 def test_only_risk_officers_approve(role):
     merchant = f.draft_merchant()
-    services.merchant_submit(merchant=merchant, actor=merchant.relationship_manager)
+    merchant_submit(merchant=merchant, actor=merchant.relationship_manager)
     with pytest.raises(PermissionRefused):
-        services.merchant_approve(merchant=merchant, actor=getattr(f, role)())
+        merchant_approve(merchant=merchant, actor=getattr(f, role)())
 
 
 def test_reject_needs_a_reason_and_the_rm_can_resubmit():
     merchant = f.draft_merchant()
-    services.merchant_submit(merchant=merchant, actor=merchant.relationship_manager)
+    merchant_submit(merchant=merchant, actor=merchant.relationship_manager)
     officer = f.risk()
     # when risk rejects without a reason, then it is refused with a clear error
     with pytest.raises(ValidationFailed) as err:
-        services.merchant_reject(merchant=merchant, actor=officer, reason="  ")
+        merchant_reject(merchant=merchant, actor=officer, reason="  ")
     assert "reason" in err.value.details
     # when with a reason, then it is rejected and the reason is kept
-    services.merchant_reject(merchant=merchant, actor=officer, reason="Licence expired")
+    merchant_reject(merchant=merchant, actor=officer, reason="Licence expired")
     merchant.refresh_from_db()
     assert (merchant.status, merchant.rejection_reason) == (Merchant.Status.REJECTED, "Licence expired")
     # and the RM may fix and submit again
-    services.merchant_submit(merchant=merchant, actor=merchant.relationship_manager)
+    merchant_submit(merchant=merchant, actor=merchant.relationship_manager)
     merchant.refresh_from_db()
     assert merchant.status == Merchant.Status.SUBMITTED and merchant.rejection_reason == ""
 
@@ -86,36 +97,36 @@ def test_reject_needs_a_reason_and_the_rm_can_resubmit():
 def test_states_refuse_steps_out_of_order():
     merchant = f.draft_merchant()
     with pytest.raises(InvalidState):
-        services.merchant_approve(merchant=merchant, actor=f.risk())
+        merchant_approve(merchant=merchant, actor=f.risk())
     with pytest.raises(InvalidState):
-        services.merchant_activate(merchant=merchant, actor=f.ops())
+        merchant_activate(merchant=merchant, actor=f.ops())
     with pytest.raises(InvalidState):
-        services.merchant_freeze(merchant=merchant, actor=f.risk(), reason="x")
+        merchant_freeze(merchant=merchant, actor=f.risk(), reason="x")
 
 
 def test_only_operations_activate():
     merchant = f.draft_merchant()
-    services.merchant_submit(merchant=merchant, actor=merchant.relationship_manager)
-    services.merchant_approve(merchant=merchant, actor=f.risk())
+    merchant_submit(merchant=merchant, actor=merchant.relationship_manager)
+    merchant_approve(merchant=merchant, actor=f.risk())
     for who in (f.rm(), f.risk(), f.auditor()):
         with pytest.raises(PermissionRefused):
-            services.merchant_activate(merchant=merchant, actor=who)
+            merchant_activate(merchant=merchant, actor=who)
 
 
 def test_freeze_and_unfreeze_need_a_reason_and_a_risk_officer():
     merchant = f.active_merchant()
     officer = f.risk()
     with pytest.raises(ValidationFailed):
-        services.merchant_freeze(merchant=merchant, actor=officer, reason="")
+        merchant_freeze(merchant=merchant, actor=officer, reason="")
     with pytest.raises(PermissionRefused):
-        services.merchant_freeze(merchant=merchant, actor=f.ops(), reason="court order")
-    services.merchant_freeze(merchant=merchant, actor=officer, reason="Court order 2026-88")
+        merchant_freeze(merchant=merchant, actor=f.ops(), reason="court order")
+    merchant_freeze(merchant=merchant, actor=officer, reason="Court order 2026-88")
     merchant.refresh_from_db()
     assert merchant.status == Merchant.Status.FROZEN and merchant.freeze_reason == "Court order 2026-88"
     assert merchant.frozen_at is not None
     with pytest.raises(ValidationFailed):
-        services.merchant_unfreeze(merchant=merchant, actor=officer, reason="")
-    services.merchant_unfreeze(merchant=merchant, actor=officer, reason="Order lifted")
+        merchant_unfreeze(merchant=merchant, actor=officer, reason="")
+    merchant_unfreeze(merchant=merchant, actor=officer, reason="Order lifted")
     merchant.refresh_from_db()
     assert merchant.status == Merchant.Status.ACTIVE and merchant.freeze_reason == ""
 
@@ -125,15 +136,15 @@ def test_closing_runs_the_close_checks():
 
     merchant = f.active_merchant()
     officer = f.risk()
-    services.merchant_start_closing(merchant=merchant, actor=officer, reason="Platform shut down")
+    merchant_start_closing(merchant=merchant, actor=officer, reason="Platform shut down")
     hooks.close_checks.append(lambda m: ["balance is not zero"])
     try:
         with pytest.raises(InvalidState) as err:
-            services.merchant_close(merchant=merchant, actor=officer)
+            merchant_close(merchant=merchant, actor=officer)
         assert "balance is not zero" in str(err.value.message)
     finally:
         hooks.close_checks.pop()
-    services.merchant_close(merchant=merchant, actor=officer)
+    merchant_close(merchant=merchant, actor=officer)
     merchant.refresh_from_db()
     assert merchant.status == Merchant.Status.CLOSED
 
@@ -150,10 +161,10 @@ def test_credit_code_with_a_wrong_check_character_is_refused():
 
 def test_legal_identity_is_locked_after_submission():
     merchant = f.draft_merchant()
-    services.merchant_submit(merchant=merchant, actor=merchant.relationship_manager)
+    merchant_submit(merchant=merchant, actor=merchant.relationship_manager)
     with pytest.raises(InvalidState):
-        services.merchant_update(merchant=merchant, actor=merchant.relationship_manager, legal_name="Other Co")
-    services.merchant_update(merchant=merchant, actor=merchant.relationship_manager, contact_name="Zhao Liu")
+        merchant_update(merchant=merchant, actor=merchant.relationship_manager, legal_name="Other Co")
+    merchant_update(merchant=merchant, actor=merchant.relationship_manager, contact_name="Zhao Liu")
     merchant.refresh_from_db()
     assert merchant.contact_name == "Zhao Liu"
     event = AuditEvent.objects.filter(object_id=str(merchant.pk), action="update").get()

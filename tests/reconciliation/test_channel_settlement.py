@@ -16,7 +16,7 @@ from ledger.services import deposits as deposit_services
 from ledger.services.channels import payment_channel_create, payment_channel_update
 from ledger.selectors import channel_in_transit
 from reconciliation.models import EodDifference, StatementLine
-from reconciliation.services import matching
+from reconciliation.services import exception_queue, line_outcomes
 from reconciliation.services.eod import eod_run
 from reconciliation.services.imports import statement_import
 from tests import factories as f
@@ -72,7 +72,7 @@ def test_a_settlement_that_adds_up_settles_the_deposits_and_books_nothing(mercha
     result = do_import(merchant, [settlement_row("S-1", day, "350.00")])
     # then the line is matched as a channel settlement, and nothing new is booked
     assert (result.matched, result.unmatched) == (1, 0)
-    assert result.outcomes[matching.OUTCOME_CHANNEL] == 1
+    assert result.outcomes[line_outcomes.OUTCOME_CHANNEL] == 1
     line = StatementLine.objects.get(bank_reference="S-1")
     assert line.status == StatementLine.Status.MATCHED and line.suspense_entry_id is None and line.entry_id is None
     assert "channel settlement" in line.note.lower() and "fastpay" in line.note
@@ -99,7 +99,7 @@ def test_a_settlement_that_does_not_add_up_waits_in_the_queue_without_suspense(m
     result = do_import(merchant, [settlement_row("S-1", day, "400.00")])
     # then the line waits in the exception queue with a clear note, and is NOT parked in suspense
     assert (result.matched, result.unmatched) == (0, 1)
-    assert result.outcomes[matching.OUTCOME_CHANNEL_QUEUE] == 1
+    assert result.outcomes[line_outcomes.OUTCOME_CHANNEL_QUEUE] == 1
     line = StatementLine.objects.get(bank_reference="S-1")
     assert line.status == StatementLine.Status.UNMATCHED and line.suspense_entry_id is None
     assert "does not add up" in line.note and "400.00" in line.note and "suspense" in line.note
@@ -107,13 +107,13 @@ def test_a_settlement_that_does_not_add_up_waits_in_the_queue_without_suspense(m
     assert Deposit.objects.filter(settled_at__isnull=False).count() == 0
     # and the suspense actions of the queue refuse it (they would take money suspense never got)
     with pytest.raises(InvalidState):
-        matching.statement_line_return(line=line, actor=f.ops(), reason="payer asked")
+        exception_queue.statement_line_return(line=line, actor=f.ops(), reason="payer asked")
     with pytest.raises(InvalidState):
-        matching.statement_line_match_to_member(line=line, member=member, actor=f.ops(), reason="x")
+        exception_queue.statement_line_match_to_member(line=line, member=member, actor=f.ops(), reason="x")
     # when the late notification arrives, operations settle the line by hand
     channel_notification_accept(channel=channel, amount="50.00", transaction_id="T-C-3",
                                 payment_code=late.payment_code)
-    line = matching.statement_line_settle_channel(line=line, actor=f.ops(), reason="late notification arrived")
+    line = exception_queue.statement_line_settle_channel(line=line, actor=f.ops(), reason="late notification arrived")
     # then the three deposits are settled by it, still without booking anything
     assert line.status == StatementLine.Status.MATCHED
     assert set(Deposit.objects.filter(settlement_reference="S-1").values_list("order_no", flat=True)) == {

@@ -9,7 +9,7 @@ from ledger.accounts import member_accounts
 from ledger.models import Deposit
 from ledger.selectors import account_balances, prove_merchant
 from reconciliation.models import StatementLine
-from reconciliation.services import matching
+from reconciliation.services import exception_queue
 from reconciliation.services.imports import statement_import
 from tests import factories as f
 
@@ -36,6 +36,39 @@ def available(member):
 @pytest.fixture
 def merchant():
     return f.active_merchant()
+
+
+def test_the_batch_matcher_returns_each_line_s_outcome_for_the_caller_to_fold(merchant):
+    import datetime
+
+    from reconciliation.models import StatementBatch
+    from reconciliation.services.batch_matcher import BatchMatcher
+    from reconciliation.services.line_outcomes import (
+        OUTCOME_DEPOSIT,
+        OUTCOME_OUT_QUEUE,
+        OUTCOME_SUSPENSE,
+        NewLine,
+    )
+
+    # given a batch being imported with a proven deposit, unexplained money in and money out
+    member = f.member(merchant)
+    deposit = announce(merchant, member, "100.00", "D-1")
+    batch = StatementBatch.objects.create(merchant=merchant, account_number=merchant.supervision_account_number)
+    day = datetime.date(2026, 11, 24)
+
+    def new(no, amount, remark):
+        return NewLine(no, f"R{no}", day, day, D(amount), "A", "1", "B", remark, None)
+
+    lines = [new(1, "100.00", f"code {deposit.payment_code}"), new(2, "5.00", "no code"), new(3, "-7.00", "out")]
+    # when the matcher decides the chunk
+    outcomes = BatchMatcher(batch, actor=None).match(lines)
+    # then it returns one outcome per line (the lines carry what is to be stored), and books the deposit
+    assert sorted((o.line.line_no, o.outcome) for o in outcomes) == [
+        (1, OUTCOME_DEPOSIT), (2, OUTCOME_SUSPENSE), (3, OUTCOME_OUT_QUEUE)]
+    assert lines[0].deposit_id == deposit.pk and lines[1].suspense_entry_id is not None
+    assert all(o.detail for o in outcomes)
+    deposit.refresh_from_db()
+    assert deposit.status == Deposit.Status.SUCCEEDED
 
 
 def test_money_in_that_no_deposit_explains_waits_in_suspense_with_the_reason(merchant):
@@ -122,7 +155,7 @@ def test_operations_match_parked_money_to_a_deposit(merchant, parked):
     deposit = announce(merchant, member, "80.00", "D-5")
     ops = f.ops()
     sent = f.listening(merchant)
-    done = matching.statement_line_match_to_deposit(line=parked, deposit=deposit, actor=ops,
+    done = exception_queue.statement_line_match_to_deposit(line=parked, deposit=deposit, actor=ops,
                                                     reason="Payer mistyped the code")
     assert (done.status, done.deposit_id, done.resolved_by_id) == ("posted", deposit.pk, ops.pk)
     assert available(member) == D("80.00") and account_balances(merchant)["suspense"] == 0
@@ -139,20 +172,20 @@ def test_operations_match_parked_money_to_a_deposit(merchant, parked):
 def test_a_deposit_with_another_amount_can_t_take_the_line(merchant, parked):
     deposit = announce(merchant, f.member(merchant), "81.00", "D-6")
     with pytest.raises(OrderMismatch):
-        matching.statement_line_match_to_deposit(line=parked, deposit=deposit, actor=f.ops(), reason="x")
+        exception_queue.statement_line_match_to_deposit(line=parked, deposit=deposit, actor=f.ops(), reason="x")
     assert line("R1").status == "unmatched"
 
 
 def test_operations_match_parked_money_to_a_member(merchant, parked):
     member = f.member(merchant)
-    done = matching.statement_line_match_to_member(line=parked, member=member, actor=f.ops(), reason="Phoned in")
+    done = exception_queue.statement_line_match_to_member(line=parked, member=member, actor=f.ops(), reason="Phoned in")
     assert (done.status, done.member_id) == ("posted", member.pk)
     assert available(member) == D("80.00")
     assert AuditEvent.objects.filter(action="match_to_member", to_state="posted").exists()
 
 
 def test_operations_return_parked_money_to_the_payer(merchant, parked):
-    done = matching.statement_line_return(line=parked, actor=f.ops(), reason="Unknown payer")
+    done = exception_queue.statement_line_return(line=parked, actor=f.ops(), reason="Unknown payer")
     assert done.status == "returned" and done.entry_id
     balances = account_balances(merchant)
     assert balances["suspense"] == balances["supervision"] == 0
@@ -162,16 +195,16 @@ def test_operations_return_parked_money_to_the_payer(merchant, parked):
 def test_a_reason_is_required_and_a_line_is_resolved_once(merchant, parked):
     ops = f.ops()
     with pytest.raises(ValidationFailed):
-        matching.statement_line_return(line=parked, actor=ops, reason=" ")
-    matching.statement_line_return(line=parked, actor=ops, reason="Unknown payer")
+        exception_queue.statement_line_return(line=parked, actor=ops, reason=" ")
+    exception_queue.statement_line_return(line=parked, actor=ops, reason="Unknown payer")
     with pytest.raises(InvalidState):
-        matching.statement_line_match_to_member(line=parked, member=f.member(merchant), actor=ops, reason="again")
+        exception_queue.statement_line_match_to_member(line=parked, member=f.member(merchant), actor=ops, reason="again")
     assert account_balances(merchant)["supervision"] == 0
 
 
 def test_only_operations_may_work_the_queue(merchant, parked):
     with pytest.raises(PermissionRefused):
-        matching.statement_line_return(line=parked, actor=f.auditor(), reason="I should not")
+        exception_queue.statement_line_return(line=parked, actor=f.auditor(), reason="I should not")
     assert line("R1").status == "unmatched"
     assert account_balances(merchant)["suspense"] == D("80.00")
 
@@ -180,8 +213,8 @@ def test_money_out_can_be_ignored_with_a_reason_but_money_in_cannot(merchant, pa
     do_import(merchant, [("R9", "2026-11-24", "-3.00", "Bank", "1", "B", "account fee", "")])
     ops = f.ops()
     with pytest.raises(InvalidState):
-        matching.statement_line_ignore(line=parked, actor=ops, reason="no")
-    done = matching.statement_line_ignore(line=line("R9"), actor=ops, reason="Bank fee, charged back by the bank")
+        exception_queue.statement_line_ignore(line=parked, actor=ops, reason="no")
+    done = exception_queue.statement_line_ignore(line=line("R9"), actor=ops, reason="Bank fee, charged back by the bank")
     assert done.status == "ignored" and done.reason.startswith("Bank fee")
     assert AuditEvent.objects.filter(action="ignore").exists()
 
@@ -191,6 +224,6 @@ def test_a_money_out_line_is_matched_by_hand_once_the_withdrawal_is_paid(merchan
     funded(merchant, seller, "100.00")
     do_import(merchant, [("R1", "2026-11-24", "-60.00", "Li", "1", "B", "payout", "")])
     w = withdrawal(merchant, seller, "60.00", "WD-9")
-    done = matching.statement_line_match_to_withdrawal(line=line("R1"), withdrawal=w, actor=f.ops(),
+    done = exception_queue.statement_line_match_to_withdrawal(line=line("R1"), withdrawal=w, actor=f.ops(),
                                                        reason="Bank reference missing on the withdrawal")
     assert (done.status, done.withdrawal_id, done.entry_id) == ("matched", w.pk, w.final_entry_id)

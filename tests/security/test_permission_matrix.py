@@ -6,8 +6,13 @@ from django.apps import apps
 from django.urls import reverse
 
 from ledger.services import deposits, withdrawals
-from merchants import services as merchant_services
 from merchants.models import Member, Merchant
+from merchants.services.lifecycle import (
+    merchant_activate,
+    merchant_approve,
+    merchant_submit,
+)
+from merchants.services.members import bank_card_add
 from tests import factories as f
 
 from .permission_matrix import ACTIONS, PAGES
@@ -40,13 +45,13 @@ def _merchant_in(status, manager):
     merchant = f.draft_merchant(manager=manager)
     if status == "draft":
         return merchant
-    merchant_services.merchant_submit(merchant=merchant, actor=manager)
+    merchant_submit(merchant=merchant, actor=manager)
     if status == "submitted":
         return merchant
-    merchant_services.merchant_approve(merchant=merchant, actor=f.risk())
+    merchant_approve(merchant=merchant, actor=f.risk())
     if status == "approved":
         return merchant
-    merchant, _ = merchant_services.merchant_activate(merchant=merchant, actor=f.ops())
+    merchant, _ = merchant_activate(merchant=merchant, actor=f.ops())
     return merchant
 
 
@@ -56,7 +61,7 @@ def _withdrawal(status, manager):
     d = deposits.deposit_announce(merchant=merchant, actor=None, member=member, amount="90000.00", order_no="D1",
                                   method="offline_transfer")
     deposits.deposit_credit(deposit=d, actor=None, amount="90000.00", proof_kind="statement_line", proof_reference="R1")
-    card = merchant_services.bank_card_add(member=member, actor=None, account_number="6222020200112233445",
+    card = bank_card_add(member=member, actor=None, account_number="6222020200112233445",
                                            account_name="Zhang San", bank_name="ICBC")
     amount = Decimal("60000.00") if status == "pending_approval" else Decimal("100.00")
     w, _ = withdrawals.withdrawal_request(merchant=merchant, actor=None, member=member, amount=amount,

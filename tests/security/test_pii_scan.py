@@ -207,9 +207,9 @@ def test_values_stored_in_encrypted_fields_are_collected(session_scan):
     # when a member and a bank card are stored
     merchant = f.active_merchant()
     member = f.member(merchant, phone="15987654321", id_number="370102198501230712")
-    from merchants import services
+    from merchants.services.members import bank_card_add
 
-    services.bank_card_add(member=member, actor=f.ops(), account_number="6217000011112222333",
+    bank_card_add(member=member, actor=f.ops(), account_number="6217000011112222333",
                            account_name=member.name, bank_name="Bank")
 
     # then the session's scan knows their raw values
@@ -260,12 +260,12 @@ def test_audit_records_are_read_one_by_one_and_in_bulk(session_scan):
 def test_the_database_holds_only_ciphertext_and_masks():
     from django.db import connection
 
-    from merchants import services
     from merchants.models import BankCard, Member
+    from merchants.services.members import bank_card_add
 
     # given a member with an identity number, a phone and a bank card
     member = f.member(f.active_merchant(), phone="15987654321", id_number="370102198501230712")
-    card = services.bank_card_add(member=member, actor=f.ops(), account_number="6217000011112222333",
+    card = bank_card_add(member=member, actor=f.ops(), account_number="6217000011112222333",
                                   account_name=member.name, bank_name="Bank")
 
     # when the rows are read behind the app's back

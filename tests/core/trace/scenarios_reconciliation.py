@@ -8,7 +8,7 @@ from ledger.calendar import business_date_for
 from ledger.channels import channel_notification_accept
 from ledger.services import channels, deposits
 from reconciliation.models import DiscrepancyCase, StatementLayout, StatementLine
-from reconciliation.services import cases, eod, imports, layouts, matching, orders
+from reconciliation.services import cases, eod, exception_queue, imports, layouts, orders
 from tests import factories as f
 from tests.core.trace import AUDIT, BOTH, NOT_SERVICES, STEPS, refusal, scenario
 from tests.reconciliation.builders import announce, english, funded, withdrawal
@@ -22,9 +22,17 @@ NOT_SERVICES.update({
     "reconciliation.services.eod.bank_closing_balance": "read: the bank's closing balance from imported lines",
     "reconciliation.services.imports.merchant_for_account": "query: the merchant of a supervision account",
     "reconciliation.services.line_store.already_imported": "query: the bank references an account already has",
-    "reconciliation.services.matching.payment_codes_in": "parses the payment codes a remark may carry",
-    "reconciliation.services.matching.suspense_reference": "builds a parked line's idempotency key",
-    "reconciliation.services.matching.settling_channels": "query: payment channels by settlement account",
+    "reconciliation.services.money_in.payment_codes_in": "parses the payment codes a remark may carry",
+    "reconciliation.services.money_in.suspense_reference": "builds a parked line's idempotency key",
+    "reconciliation.services.money_in.settling_channels": "query: payment channels by settlement account",
+    "reconciliation.services.money_in.account_key": "normalises an account number for comparison",
+    "reconciliation.services.money_in.settled_note": "formats a settled channel line's note",
+    # The automatic matcher's steps book inside statement_import's transaction, whose entries
+    # and audit record are the trace.
+    "reconciliation.services.money_in.match_channel_settlements": "a step of statement_import: settles channels",
+    "reconciliation.services.money_in.match_money_in": "a step of statement_import: credits proven deposits",
+    "reconciliation.services.money_in.park_in_suspense": "a step of statement_import: parks unexplained money in",
+    "reconciliation.services.money_out.match_money_out": "a step of statement_import: matches paid withdrawals",
     "reconciliation.services.orders.parse_business_date": "parses a business date",
     # A file between its preview and its confirm lives on disk and in a signed token, not in the
     # database; the import the job then runs (statement_import) leaves the trace.
@@ -37,7 +45,13 @@ NOT_SERVICES.update({
     "reconciliation.services.line_store.insert_lines": "writes an import's lines in statement_import's "
                                                        "transaction, whose audit record is the trace",
 })
-STEPS.update({"reconciliation.services.line_store.insert_lines": "reconciliation.services.imports.statement_import"})
+STEPS.update({name: "reconciliation.services.imports.statement_import" for name in (
+    "reconciliation.services.line_store.insert_lines",
+    "reconciliation.services.money_in.match_channel_settlements",
+    "reconciliation.services.money_in.match_money_in",
+    "reconciliation.services.money_in.park_in_suspense",
+    "reconciliation.services.money_out.match_money_out",
+)})
 
 
 def _import(merchant, *rows):
@@ -68,7 +82,7 @@ def a_statement_with_money_no_deposit_explains():
                 stream=english([("R1", DAY, "80.00", "Some Payer", "6222111122223333", "ICBC", "no code", "")]))
 
 
-@scenario(matching.statement_line_match_to_deposit, leaves=BOTH)
+@scenario(exception_queue.statement_line_match_to_deposit, leaves=BOTH)
 def operations_match_a_parked_line_to_its_deposit():
     merchant = f.active_merchant()
     line = _line(merchant, "80.00")
@@ -76,19 +90,19 @@ def operations_match_a_parked_line_to_its_deposit():
     return dict(line=line, deposit=deposit, actor=f.ops(), reason="Payer forgot the code")
 
 
-@scenario(matching.statement_line_match_to_member, leaves=BOTH)
+@scenario(exception_queue.statement_line_match_to_member, leaves=BOTH)
 def operations_match_a_parked_line_to_a_member():
     merchant = f.active_merchant()
     return dict(line=_line(merchant, "80.00"), member=f.member(merchant), actor=f.ops(), reason="Member called")
 
 
-@scenario(matching.statement_line_return, leaves=BOTH)
+@scenario(exception_queue.statement_line_return, leaves=BOTH)
 def operations_return_a_parked_line():
     merchant = f.active_merchant()
     return dict(line=_line(merchant, "80.00"), actor=f.ops(), reason="Unknown payer")
 
 
-@scenario(matching.statement_line_match_to_withdrawal, leaves=AUDIT)
+@scenario(exception_queue.statement_line_match_to_withdrawal, leaves=AUDIT)
 def operations_match_money_out_to_a_paid_withdrawal():
     merchant = f.active_merchant()
     member = f.member(merchant)
@@ -98,12 +112,12 @@ def operations_match_money_out_to_a_paid_withdrawal():
                 reason="Paid before the import")
 
 
-@scenario(matching.statement_line_ignore, leaves=AUDIT)
+@scenario(exception_queue.statement_line_ignore, leaves=AUDIT)
 def operations_ignore_the_bank_s_own_fee():
     return dict(line=_line(f.active_merchant(), "-2.00", remark="bank fee"), actor=f.ops(), reason="Bank fee")
 
 
-@scenario(matching.statement_line_settle_channel, leaves=AUDIT)
+@scenario(exception_queue.statement_line_settle_channel, leaves=AUDIT)
 def a_late_notification_makes_a_channel_settlement_add_up():
     merchant, n = f.active_merchant(), next(_seq)
     channel = channels.payment_channel_create(actor=f.ops(), code=f"rpay{n}", name="RPay", app_id=f"rpay-{n}",
@@ -175,7 +189,7 @@ def an_order_file_with_an_unreadable_amount():
                 orders=[{"order_no": "O-1", "type": "deposit", "amount": "ten"}])
 
 
-@refusal(matching.statement_line_ignore, error=InvalidState)
+@refusal(exception_queue.statement_line_ignore, error=InvalidState)
 def ignoring_money_in():
     return dict(line=_line(f.active_merchant(), "80.00"), actor=f.ops(), reason="Not ours")
 

@@ -10,7 +10,7 @@ Delivery:
 - a 2xx ends it (succeeded); anything else schedules the next attempt after the backoff
   (1 min, 5 min, 30 min, 2 h, 12 h by default) by setting `next_attempt_at` — no Celery
   countdown or self-retry, so eager mode (tests, quick start) sends once and never sleeps
-  or recurses; the beat task `merchants.webhooks.deliver_due` (every minute) sends what is due;
+  or recurses; the beat task `merchants.webhooks.deliver_due` (merchants/tasks.py) (every minute) sends what is due;
 - after the last attempt (JIANGUAN["WEBHOOK_MAX_ATTEMPTS"], default 6) the delivery is
   failed; operations may resend it from the admin (`webhook_resend`).
 An attempt first claims the row with a conditional UPDATE that pushes `next_attempt_at` past
@@ -23,7 +23,6 @@ from datetime import timedelta
 from urllib.parse import urlsplit
 
 import requests
-from celery import shared_task
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
@@ -31,8 +30,8 @@ from django.utils import timezone
 from core.api import signing
 from core.audit import audit_record
 
-from .models import WebhookAttempt, WebhookDelivery
-from .webhook_urls import url_allowed
+from ..models import WebhookAttempt, WebhookDelivery
+from ..webhook_urls import url_allowed
 
 logger = logging.getLogger("jianguan.webhooks")
 
@@ -58,6 +57,8 @@ def timeout_seconds() -> float:
 
 def schedule(delivery_id: int):
     """Ask a worker to send it now; never raises (the beat task sends what is due anyway)."""
+    from ..tasks import deliver  # the task module imports this one
+
     try:
         deliver.delay(delivery_id)
     except Exception:  # noqa: BLE001  broker down: deliver_due picks it up
@@ -74,7 +75,7 @@ def _claim(delivery_id: int, now) -> bool:
 
 
 def signed_request(delivery: WebhookDelivery, url: str) -> tuple[bytes, dict]:
-    from .services import valid_secrets
+    from .credentials import valid_secrets
 
     merchant = delivery.merchant
     body = json.dumps(delivery.payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
@@ -168,17 +169,3 @@ def webhook_resend(*, delivery: WebhookDelivery, actor, reason: str = "") -> Web
                  reason=reason, merchant_id=delivery.merchant_id, data={"event_id": delivery.event_id})
     transaction.on_commit(lambda: schedule(delivery.pk))
     return delivery
-
-
-# --- Celery ----------------------------------------------------------------------------------
-
-@shared_task(name="merchants.webhooks.deliver", ignore_result=True)
-def deliver(delivery_id: int) -> None:
-    attempt(delivery_id)
-
-
-@shared_task(name="merchants.webhooks.deliver_due", ignore_result=True)
-def deliver_due() -> int:
-    """Beat: every minute."""
-    return deliver_due_now()
-

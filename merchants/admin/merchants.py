@@ -6,22 +6,37 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
-from unfold.admin import ModelAdmin, TabularInline
+from unfold.admin import ModelAdmin
 
 from core.admin_display import status_badge
 from core.admin_workflow import WorkflowAdminMixin
 from core.errors import ApplicationError
 from core.roles import RELATIONSHIP_MANAGER
 
-from . import services
-from .models import BankCard, Member, Merchant
-from .selectors import can_see_all_merchants, members_visible_to, merchants_visible_to
+from .. import hooks
+from ..models import Merchant
+from ..selectors import can_see_all_merchants, merchants_visible_to
+from ..services.credentials import credentials_rotate
+from ..services.lifecycle import (
+    LOCKED_AFTER_APPROVAL,
+    PROFILE_FIELDS,
+    merchant_activate,
+    merchant_approve,
+    merchant_close,
+    merchant_create,
+    merchant_freeze,
+    merchant_reject,
+    merchant_start_closing,
+    merchant_submit,
+    merchant_unfreeze,
+    merchant_update,
+)
 
 
 class MerchantForm(forms.ModelForm):
     class Meta:
         model = Merchant
-        fields = ("code",) + services.PROFILE_FIELDS
+        fields = ("code",) + PROFILE_FIELDS
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -36,14 +51,14 @@ class MerchantAdmin(WorkflowAdminMixin, ModelAdmin):
     form = MerchantForm
     workflow_object_arg = "merchant"
     workflow = {
-        "submit": (services.merchant_submit, False),
-        "approve": (services.merchant_approve, False),
-        "reject": (services.merchant_reject, True),
-        "activate": (services.merchant_activate, False),
-        "freeze": (services.merchant_freeze, True),
-        "unfreeze": (services.merchant_unfreeze, True),
-        "start_closing": (services.merchant_start_closing, True),
-        "close": (services.merchant_close, False),
+        "submit": (merchant_submit, False),
+        "approve": (merchant_approve, False),
+        "reject": (merchant_reject, True),
+        "activate": (merchant_activate, False),
+        "freeze": (merchant_freeze, True),
+        "unfreeze": (merchant_unfreeze, True),
+        "start_closing": (merchant_start_closing, True),
+        "close": (merchant_close, False),
     }
     list_display = ("code", "legal_name", "status_badge", "relationship_manager", "risk_level", "business_type",
                     "supervision_account_number")
@@ -72,7 +87,7 @@ class MerchantAdmin(WorkflowAdminMixin, ModelAdmin):
         if obj is not None:
             fields.append("code")
             if obj.status not in (Merchant.Status.DRAFT, Merchant.Status.REJECTED):
-                fields += list(services.LOCKED_AFTER_APPROVAL)
+                fields += list(LOCKED_AFTER_APPROVAL)
             if not can_see_all_merchants(request.user):
                 fields.append("relationship_manager")
         return fields
@@ -88,13 +103,13 @@ class MerchantAdmin(WorkflowAdminMixin, ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         # The admin never writes the row itself: the services validate, lock and audit.
-        data = {name: form.cleaned_data[name] for name in form.changed_data if name in services.PROFILE_FIELDS}
+        data = {name: form.cleaned_data[name] for name in form.changed_data if name in PROFILE_FIELDS}
         try:
             if change:
-                saved = services.merchant_update(merchant=obj, actor=request.user, **data)
+                saved = merchant_update(merchant=obj, actor=request.user, **data)
             else:
-                saved = services.merchant_create(actor=request.user, code=form.cleaned_data["code"],
-                                                 **{n: form.cleaned_data[n] for n in services.PROFILE_FIELDS
+                saved = merchant_create(actor=request.user, code=form.cleaned_data["code"],
+                                                 **{n: form.cleaned_data[n] for n in PROFILE_FIELDS
                                                     if n in form.cleaned_data})
         except ApplicationError as err:
             # Form validation already ran the same checks; this is a race (e.g. state changed).
@@ -118,7 +133,7 @@ class MerchantAdmin(WorkflowAdminMixin, ModelAdmin):
 
             if not fsm.has_transition_perm(obj.activate, request.user):
                 return super().transition_view(request, object_id, name)
-            merchant, secret = services.merchant_activate(merchant=obj, actor=request.user,
+            merchant, secret = merchant_activate(merchant=obj, actor=request.user,
                                                            reason=request.POST.get("reason", ""))
         except ApplicationError as err:
             self.message_user(request, _("Refused: %(message)s") % {"message": err.message}, level=messages.ERROR)
@@ -140,7 +155,7 @@ class MerchantAdmin(WorkflowAdminMixin, ModelAdmin):
         if request.method != "POST":
             return redirect(change_url)
         try:
-            secret = services.credentials_rotate(merchant=obj, actor=request.user,
+            secret = credentials_rotate(merchant=obj, actor=request.user,
                                                  reason=request.POST.get("reason", ""))
         except ApplicationError as err:
             self.message_user(request, _("Refused: %(message)s") % {"message": err.message}, level=messages.ERROR)
@@ -170,56 +185,7 @@ class MerchantAdmin(WorkflowAdminMixin, ModelAdmin):
 
 def merchant_panels(merchant):
     """Extra facts for the merchant page, contributed by apps that build on merchants."""
-    from . import hooks
-
     panels = []
-    for fn in getattr(hooks, "admin_panels", []):
+    for fn in hooks.admin_panels:
         panels.extend(fn(merchant))
     return panels
-
-
-class BankCardInline(TabularInline):
-    model = BankCard
-    extra = 0
-    can_delete = False
-    fields = ("masked_number", "account_name", "bank_name", "verified", "verified_at", "created_at")
-    readonly_fields = fields
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-
-@admin.register(Member)
-class MemberAdmin(WorkflowAdminMixin, ModelAdmin):
-    workflow_object_arg = "member"
-    workflow = {
-        "freeze": (services.member_freeze, True),
-        "unfreeze": (services.member_unfreeze, True),
-        "close": (services.member_close, True),
-    }
-    list_display = ("user_id", "name", "merchant", "kind", "roles_display", "status_badge", "phone_masked",
-                    "created_at")
-    list_filter = ("status", "kind", "merchant")
-    list_select_related = ("merchant",)
-    search_fields = ("user_id", "name", "merchant__code")
-    status_badge = status_badge()
-    inlines = [BankCardInline]
-    fields = ("merchant", "user_id", "name", "kind", "id_number_masked", "phone_masked", "is_buyer", "is_seller",
-              "status", "freeze_reason", "frozen_at", "created_at")
-    readonly_fields = fields
-
-    @admin.display(description=_("roles"))
-    def roles_display(self, obj):
-        return ", ".join(str(_(r)) for r in obj.roles)
-
-    def get_queryset(self, request):
-        return members_visible_to(request.user)
-
-    def has_add_permission(self, request):
-        return False  # platforms register their members through the API
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
-from . import admin_webhooks  # noqa: E402,F401  webhook deliveries (merchants.webhooks)

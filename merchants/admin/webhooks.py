@@ -1,5 +1,4 @@
-"""Webhook deliveries and their attempts (read-only), with a "resend" action for operations.
-Registered from merchants/admin.py."""
+"""Webhook deliveries and their attempts (read-only), with a "resend" action for operations."""
 from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 from unfold.admin import ModelAdmin, TabularInline
@@ -7,9 +6,9 @@ from unfold.admin import ModelAdmin, TabularInline
 from core.admin_display import status_badge
 from core.errors import ApplicationError
 
-from .models import WebhookAttempt, WebhookDelivery
-from .selectors import merchants_visible_to
-from .webhooks import webhook_resend
+from ..models import WebhookAttempt, WebhookDelivery
+from ..selectors import merchants_visible_to
+from ..services.webhooks import webhook_resend
 
 
 class WebhookAttemptInline(TabularInline):

@@ -1,5 +1,5 @@
 """Webhook deliveries: one row per event sent to a merchant's webhook URL, and one attempt
-row per HTTP try (visible in the admin). Imported by merchants/models.py."""
+row per HTTP try (visible in the admin)."""
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _

@@ -2,7 +2,7 @@
 
 `emit(merchant, event_type, data)` is called by a service inside its own transaction. It writes
 the event's WebhookDelivery row (pending, due now) in that transaction, so the event commits with
-the movement or not at all; after COMMIT it only nudges the sender (merchants.webhooks). A process
+the movement or not at all; after COMMIT it only nudges the sender (merchants.services.webhooks). A process
 that dies between COMMIT and the nudge, a broker that is down or a nudge that is lost delays the
 event until the beat task `deliver_due` (every minute) sends whatever is due — it is never lost.
 Each attempt claims its row first, so the nudge and the beat never send one attempt twice.
@@ -18,14 +18,15 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from ..models import WebhookDelivery
 from . import webhooks
-from .models import WebhookDelivery
 
 # Every event a platform can receive (API.md, "Webhooks"); anything else is a programming error.
 EVENT_TYPES = {
     "deposit.succeeded": _("A deposit was credited on bank-side proof."),
     "deposit.expired": _("An announced deposit was not paid in time and can no longer be credited."),
     "payment.released": _("A guaranteed payment was released to its payees."),
+    "payment.partially_released": _("Part of a guaranteed payment was released; the rest is still held in escrow."),
     "payment.refunded": _("Part or all of a payment went back to the payer."),
     "withdrawal.rejected": _("A withdrawal was refused by the bank's staff; the money is available again."),
     "withdrawal.paid": _("The bank paid a withdrawal."),
@@ -33,6 +34,7 @@ EVENT_TYPES = {
     "credit.bill.overdue": _("A credit bill passed its grace period unpaid."),
     "merchant.frozen": _("The bank froze the platform: nothing may leave its accounts."),
     "member.frozen": _("The bank froze a member."),
+    "balance.alert": _("A balance monitor of the bank's risk office was crossed (once per crossing)."),
 }
 
 

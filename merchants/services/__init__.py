@@ -1,0 +1,1 @@
+"""Merchants services, one module per topic; import from the module (merchants.services.members)."""
