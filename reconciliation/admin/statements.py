@@ -20,8 +20,9 @@ from core.errors import ApplicationError
 from core.masking import mask_card
 
 from ..models import ExceptionQueueItem, StatementBatch, StatementLine
-from ..services import matching, uploads
+from ..services import exception_queue, uploads
 from ..services.imports import statement_import
+from ..services.line_outcomes import OUTCOME_LABELS
 from . import forms
 from .base import ReadOnlyScopedMixin, VisibleMerchantFilter, money_column
 
@@ -132,7 +133,7 @@ class StatementBatchAdmin(ReadOnlyScopedMixin, ModelAdmin):
                 result = statement_import(account_number=form.cleaned_data["account"], stream=stream,
                                           file_name=upload.name, actor=request.user, dry_run=True)
             for item in result.preview:
-                item["outcome_label"] = matching.OUTCOME_LABELS.get(item["outcome"], item["outcome"])
+                item["outcome_label"] = OUTCOME_LABELS.get(item["outcome"], item["outcome"])
                 item["where"] = _where(item)
             for error in result.errors:
                 error["where"] = _where(error)
@@ -158,16 +159,16 @@ def _count_by(qs, field):
 
 QUEUE_ACTIONS = {
     # name: (label, form, service, keyword of the chosen object, money in?)
-    "match_deposit": (_("Match to a deposit"), forms.MatchDepositForm, matching.statement_line_match_to_deposit,
-                      "deposit", True),
-    "match_member": (_("Match to a member"), forms.MatchMemberForm, matching.statement_line_match_to_member,
-                     "user_id", True),
-    "return": (_("Return to payer"), forms.ReasonOnlyForm, matching.statement_line_return, None, True),
+    "match_deposit": (_("Match to a deposit"), forms.MatchDepositForm,
+                      exception_queue.statement_line_match_to_deposit, "deposit", True),
+    "match_member": (_("Match to a member"), forms.MatchMemberForm,
+                     exception_queue.statement_line_match_to_member, "user_id", True),
+    "return": (_("Return to payer"), forms.ReasonOnlyForm, exception_queue.statement_line_return, None, True),
     "match_withdrawal": (_("Match to a withdrawal"), forms.MatchWithdrawalForm,
-                         matching.statement_line_match_to_withdrawal, "withdrawal", False),
-    "ignore": (_("Ignore"), forms.ReasonOnlyForm, matching.statement_line_ignore, None, False),
+                         exception_queue.statement_line_match_to_withdrawal, "withdrawal", False),
+    "ignore": (_("Ignore"), forms.ReasonOnlyForm, exception_queue.statement_line_ignore, None, False),
     "settle_channel": (_("Settle against the channel's deposits"), forms.ReasonOnlyForm,
-                       matching.statement_line_settle_channel, None, True),
+                       exception_queue.statement_line_settle_channel, None, True),
 }
 
 

@@ -3,8 +3,11 @@
 - imports: statement_import — read, validate, store and match a statement file (line_store:
   the duplicate look-up and the COPY of new lines);
 - uploads: a file between its preview and its confirm (the kept file, the signed token);
-- matching: automatic matching of an imported batch, and the exception queue's manual
-  operations (match to a deposit or member, return, ignore);
+- batch_matcher: automatic matching of an imported batch, chunk by chunk, returning each line's
+  outcome (line_outcomes) for the import to fold into its result; money_in (deposits proven by
+  their payment code, channel settlements, suspense) and money_out (paid withdrawals) are its steps;
+- exception_queue: the queue's manual operations (match to a deposit or member, return, ignore,
+  settle a channel's settlement);
 - orders: the platform's order files (API and CSV);
 - eod: the end-of-day run (日末批量勾对);
 - cases: the discrepancy-case workflow;

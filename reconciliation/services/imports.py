@@ -11,7 +11,8 @@ receipts), read with reconciliation.parsing and stored and matched in one transa
   and the active StatementLayout rows); an account number in its preamble must be the chosen
   supervision account's. Zero-amount lines are skipped and reported, never booked.
 - The file is read once, in chunks of 2,000 rows: each chunk's new lines are matched and
-  booked (reconciliation.services.matching) and then written with their outcome by COPY.
+  booked (services.batch_matcher), their outcomes folded into the result, and the lines
+  written with their outcome by COPY.
   A bad row further down stops the storing and the refusal rolls back what was booked, so
   "validate first" holds without reading the file twice or holding it in memory.
 A dry run does all of it and rolls back, so the admin preview shows exactly what a confirm
@@ -41,9 +42,12 @@ from ..models import StatementBatch
 from ..parsing import CHUNK_SIZE, RowError, SkippedRow, StatementFileError, StatementReader
 from ..parsing.cells import parse_date_text
 from ..selectors import statement_layouts, statement_layouts_fingerprint
-from . import line_store, matching
+from . import line_store
+from .batch_matcher import BatchMatcher
+from .line_outcomes import MATCHED_OUTCOMES, UNMATCHED_OUTCOMES, LineOutcome, NewLine
 
 LINES_PER_CHUNK = line_store.LINES_PER_CHUNK
+PREVIEW_LIMIT = 500  # lines shown with their outcome in the preview
 _IMPORT_LOCK = int(Lock.STATEMENT_IMPORT)  # with the merchant id: one import per supervision account at a time
 
 
@@ -60,7 +64,7 @@ class ImportResult:
     dry_run: bool = False
     encoding: str = ""
     closing_balance: Decimal | None = None
-    outcomes: Counter = field(default_factory=Counter)  # matching.OUTCOME_* -> lines
+    outcomes: Counter = field(default_factory=Counter)  # line_outcomes.OUTCOME_* -> lines
     preview: list = field(default_factory=list)  # the first PREVIEW_LIMIT lines with their outcome
     # What the reader recognised, for the preview (before anything is booked) and the batch.
     file_format: str = ""
@@ -135,13 +139,13 @@ def statement_import(*, account_number: str, stream, actor, file_name: str = "",
                 with transaction.atomic():
                     # Lines are matched, booked and stored chunk by chunk as they are read; the first
                     # bad row stops the storing, and the refusal rolls back everything booked before.
-                    matcher = matching.BatchMatcher(batch, actor=actor, result=result)
+                    matcher = BatchMatcher(batch, actor=actor)
                     _load(batch, _hashed(stream, digest), result, progress, matcher, layouts, composite)
                     batch.sha256 = digest.hexdigest()
                     if result.errors:
                         raise _Refused()
                     batch.validate()
-                    matcher.finish()
+                    _count_matches(result)
                     batch.post()
                     _finish(batch, result)
                     audit_record(actor=actor, obj=batch, action="import", from_state=StatementBatch.Status.UPLOADED,
@@ -338,13 +342,13 @@ def _store(batch: StatementBatch, rows: list, seen: set, business_dates: dict, r
             _preview(result, _row_preview(row, "duplicate", gettext("Already imported: skipped.")))
             continue
         seen[row.bank_reference] = (row.line, (row.value_date, row.amount))
-        new.append(matching.NewLine(
+        new.append(NewLine(
             row.line, row.bank_reference, row.value_date, _business_date(row.value_date, business_dates),
             row.amount, row.counterparty_name[:200], row.counterparty_account[:64], row.counterparty_bank[:200],
             row.remark, row.balance))
     if not new:
         return
-    matcher.match(new)
+    _fold(result, matcher.match(new))
     line_store.insert_lines(batch, new)
     result.imported += len(new)
 
@@ -355,5 +359,21 @@ def _row_preview(row, outcome: str, detail: str) -> dict:
 
 
 def _preview(result: ImportResult, item: dict):
-    if len(result.preview) < matching.PREVIEW_LIMIT:
+    if len(result.preview) < PREVIEW_LIMIT:
         result.preview.append(item)
+
+
+def _fold(result: ImportResult, outcomes: list[LineOutcome]):
+    """The matcher's decisions for a chunk, counted and previewed."""
+    for o in outcomes:
+        result.outcomes[o.outcome] += 1
+        line = o.line
+        _preview(result, {"line": line.line_no, "reference": line.bank_reference, "value_date": line.value_date,
+                          "amount": line.amount, "counterparty": line.counterparty_name, "remark": line.remark,
+                          "outcome": o.outcome, "detail": o.detail})
+
+
+def _count_matches(result: ImportResult):
+    result.matched = sum(result.outcomes[o] for o in MATCHED_OUTCOMES)
+    result.unmatched = sum(result.outcomes[o] for o in UNMATCHED_OUTCOMES)
+    result.preview.sort(key=lambda p: p["line"] or 0)
