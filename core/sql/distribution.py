@@ -1,4 +1,6 @@
-"""Distribution by merchant (issue 8), for migrations.
+"""Distribution by merchant, for migrations: composite_fks writes the statements a migration
+runs. Migrations carry their own copy of the statements they ran (ledger 0003, credit 0003,
+reconciliation 0004); a new one may call composite_fks while this text stands.
 
 Every ledger, reconciliation and credit row carries its merchant, and a row that points at
 another row of those tables must point at one of the same merchant. Django's foreign key on

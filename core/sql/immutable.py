@@ -1,6 +1,12 @@
-"""SQL that makes a table append-only on PostgreSQL (the production database). Used by
-migrations. TRUNCATE is left to the table owner: the application's role should not own the
-tables in production (see README, Security), and test runs truncate between tests."""
+"""SQL that makes a table append-only on PostgreSQL (the production database), as it stands
+today. TRUNCATE is left to the table owner: the application's role should not own the tables in
+production (see README, Security), and test runs truncate between tests.
+
+Migrations carry their own copy of the SQL they ran (core 0002 and 0005, credit 0002, ledger
+0002), so editing this text rewrites no migration. A new migration may call append_only while
+the text stands; a change here goes with a new migration that carries the new text (and copies
+of the old text into the migrations that called append_only), and tests/core/test_migrations.py
+fails until a fresh migrate installs exactly what this module defines."""
 
 
 def forbid_update_delete_sql(vendor: str, table: str) -> list[str]:

@@ -2,11 +2,46 @@
 
 from django.db import migrations, models
 
-from core.sql.distribution import composite_fks
+SAME_MERCHANT = [
+    'ALTER TABLE "credit_creditapplication" ADD CONSTRAINT "credit_creditapplication_line_id_same_merchant" FOREIGN KEY (merchant_id, "line_id") REFERENCES "credit_creditline" (merchant_id, id) DEFERRABLE INITIALLY DEFERRED;',
+    'ALTER TABLE "credit_creditbill" ADD CONSTRAINT "credit_creditbill_line_id_same_merchant" FOREIGN KEY (merchant_id, "line_id") REFERENCES "credit_creditline" (merchant_id, id) DEFERRABLE INITIALLY DEFERRED;',
+    'ALTER TABLE "credit_creditbill" ADD CONSTRAINT "credit_creditbill_entry_id_same_merchant" FOREIGN KEY (merchant_id, "entry_id") REFERENCES "ledger_journalentry" (merchant_id, id) DEFERRABLE INITIALLY DEFERRED;',
+    'ALTER TABLE "credit_repayment" ADD CONSTRAINT "credit_repayment_bill_id_same_merchant" FOREIGN KEY (merchant_id, "bill_id") REFERENCES "credit_creditbill" (merchant_id, id) DEFERRABLE INITIALLY DEFERRED;',
+    'ALTER TABLE "credit_repayment" ADD CONSTRAINT "credit_repayment_entry_id_same_merchant" FOREIGN KEY (merchant_id, "entry_id") REFERENCES "ledger_journalentry" (merchant_id, id) DEFERRABLE INITIALLY DEFERRED;',
+    'ALTER TABLE "credit_penaltyaccrual" ADD CONSTRAINT "credit_penaltyaccrual_bill_id_same_merchant" FOREIGN KEY (merchant_id, "bill_id") REFERENCES "credit_creditbill" (merchant_id, id) DEFERRABLE INITIALLY DEFERRED;',
+    'ALTER TABLE "credit_creditnotification" ADD CONSTRAINT "credit_creditnotification_line_id_same_merchant" FOREIGN KEY (merchant_id, "line_id") REFERENCES "credit_creditline" (merchant_id, id) DEFERRABLE INITIALLY DEFERRED;',
+    'ALTER TABLE "credit_creditnotification" ADD CONSTRAINT "credit_creditnotification_bill_id_same_merchant" FOREIGN KEY (merchant_id, "bill_id") REFERENCES "credit_creditbill" (merchant_id, id) DEFERRABLE INITIALLY DEFERRED;',
+]
+SAME_MERCHANT_REVERSE = [
+    'ALTER TABLE "credit_creditapplication" DROP CONSTRAINT IF EXISTS "credit_creditapplication_line_id_same_merchant";',
+    'ALTER TABLE "credit_creditbill" DROP CONSTRAINT IF EXISTS "credit_creditbill_line_id_same_merchant";',
+    'ALTER TABLE "credit_creditbill" DROP CONSTRAINT IF EXISTS "credit_creditbill_entry_id_same_merchant";',
+    'ALTER TABLE "credit_repayment" DROP CONSTRAINT IF EXISTS "credit_repayment_bill_id_same_merchant";',
+    'ALTER TABLE "credit_repayment" DROP CONSTRAINT IF EXISTS "credit_repayment_entry_id_same_merchant";',
+    'ALTER TABLE "credit_penaltyaccrual" DROP CONSTRAINT IF EXISTS "credit_penaltyaccrual_bill_id_same_merchant";',
+    'ALTER TABLE "credit_creditnotification" DROP CONSTRAINT IF EXISTS "credit_creditnotification_line_id_same_merchant";',
+    'ALTER TABLE "credit_creditnotification" DROP CONSTRAINT IF EXISTS "credit_creditnotification_bill_id_same_merchant";',
+]
+
+
+def run(statements):
+    """On PostgreSQL only, executed without parameters."""
+
+    def operation(apps, schema_editor):
+        if schema_editor.connection.vendor != "postgresql":
+            return
+        with schema_editor.connection.cursor() as cursor:
+            for statement in statements:
+                cursor.execute(statement)
+
+    return operation
 
 
 class Migration(migrations.Migration):
-    """Distribution by merchant (issue 8): unique keys and foreign keys include the merchant."""
+    """Distribution by merchant: unique keys and foreign keys include the merchant. On PostgreSQL,
+    a row that points at another row of the merchant's tables points at one of the same merchant:
+    (merchant_id, <column>) -> <target> (merchant_id, id), DEFERRABLE INITIALLY DEFERRED (checked
+    at commit). The statements are this migration's own copy, as they ran."""
 
     dependencies = [
         ('credit', '0002_append_only_repayments_and_accruals'),
@@ -23,11 +58,5 @@ class Migration(migrations.Migration):
             model_name='creditline',
             constraint=models.UniqueConstraint(fields=('merchant', 'id'), name='credit_line_merchant_id_key'),
         ),
-        migrations.RunPython(*composite_fks({
-            "credit.CreditApplication": ["line"],
-            "credit.CreditBill": ["line", "entry"],
-            "credit.Repayment": ["bill", "entry"],
-            "credit.PenaltyAccrual": ["bill"],
-            "credit.CreditNotification": ["line", "bill"],
-        })),
+        migrations.RunPython(run(SAME_MERCHANT), run(SAME_MERCHANT_REVERSE)),
     ]

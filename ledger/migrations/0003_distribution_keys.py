@@ -4,11 +4,52 @@ import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
 
-from core.sql.distribution import composite_fks
+SAME_MERCHANT = [
+    'ALTER TABLE "ledger_journalentry" ADD CONSTRAINT "ledger_journalentry_reverses_id_same_merchant" FOREIGN KEY (merchant_id, "reverses_id") REFERENCES "ledger_journalentry" (merchant_id, id) DEFERRABLE INITIALLY DEFERRED;',
+    'ALTER TABLE "ledger_deposit" ADD CONSTRAINT "ledger_deposit_entry_id_same_merchant" FOREIGN KEY (merchant_id, "entry_id") REFERENCES "ledger_journalentry" (merchant_id, id) DEFERRABLE INITIALLY DEFERRED;',
+    'ALTER TABLE "ledger_hold" ADD CONSTRAINT "ledger_hold_entry_id_same_merchant" FOREIGN KEY (merchant_id, "entry_id") REFERENCES "ledger_journalentry" (merchant_id, id) DEFERRABLE INITIALLY DEFERRED;',
+    'ALTER TABLE "ledger_hold" ADD CONSTRAINT "ledger_hold_release_entry_id_same_merchant" FOREIGN KEY (merchant_id, "release_entry_id") REFERENCES "ledger_journalentry" (merchant_id, id) DEFERRABLE INITIALLY DEFERRED;',
+    'ALTER TABLE "ledger_payment" ADD CONSTRAINT "ledger_payment_entry_id_same_merchant" FOREIGN KEY (merchant_id, "entry_id") REFERENCES "ledger_journalentry" (merchant_id, id) DEFERRABLE INITIALLY DEFERRED;',
+    'ALTER TABLE "ledger_payment" ADD CONSTRAINT "ledger_payment_release_entry_id_same_merchant" FOREIGN KEY (merchant_id, "release_entry_id") REFERENCES "ledger_journalentry" (merchant_id, id) DEFERRABLE INITIALLY DEFERRED;',
+    'ALTER TABLE "ledger_paymentsplit" ADD CONSTRAINT "ledger_paymentsplit_payment_id_same_merchant" FOREIGN KEY (merchant_id, "payment_id") REFERENCES "ledger_payment" (merchant_id, id) DEFERRABLE INITIALLY DEFERRED;',
+    'ALTER TABLE "ledger_refund" ADD CONSTRAINT "ledger_refund_payment_id_same_merchant" FOREIGN KEY (merchant_id, "payment_id") REFERENCES "ledger_payment" (merchant_id, id) DEFERRABLE INITIALLY DEFERRED;',
+    'ALTER TABLE "ledger_refund" ADD CONSTRAINT "ledger_refund_entry_id_same_merchant" FOREIGN KEY (merchant_id, "entry_id") REFERENCES "ledger_journalentry" (merchant_id, id) DEFERRABLE INITIALLY DEFERRED;',
+    'ALTER TABLE "ledger_withdrawal" ADD CONSTRAINT "ledger_withdrawal_request_entry_id_same_merchant" FOREIGN KEY (merchant_id, "request_entry_id") REFERENCES "ledger_journalentry" (merchant_id, id) DEFERRABLE INITIALLY DEFERRED;',
+    'ALTER TABLE "ledger_withdrawal" ADD CONSTRAINT "ledger_withdrawal_final_entry_id_same_merchant" FOREIGN KEY (merchant_id, "final_entry_id") REFERENCES "ledger_journalentry" (merchant_id, id) DEFERRABLE INITIALLY DEFERRED;',
+]
+SAME_MERCHANT_REVERSE = [
+    'ALTER TABLE "ledger_journalentry" DROP CONSTRAINT IF EXISTS "ledger_journalentry_reverses_id_same_merchant";',
+    'ALTER TABLE "ledger_deposit" DROP CONSTRAINT IF EXISTS "ledger_deposit_entry_id_same_merchant";',
+    'ALTER TABLE "ledger_hold" DROP CONSTRAINT IF EXISTS "ledger_hold_entry_id_same_merchant";',
+    'ALTER TABLE "ledger_hold" DROP CONSTRAINT IF EXISTS "ledger_hold_release_entry_id_same_merchant";',
+    'ALTER TABLE "ledger_payment" DROP CONSTRAINT IF EXISTS "ledger_payment_entry_id_same_merchant";',
+    'ALTER TABLE "ledger_payment" DROP CONSTRAINT IF EXISTS "ledger_payment_release_entry_id_same_merchant";',
+    'ALTER TABLE "ledger_paymentsplit" DROP CONSTRAINT IF EXISTS "ledger_paymentsplit_payment_id_same_merchant";',
+    'ALTER TABLE "ledger_refund" DROP CONSTRAINT IF EXISTS "ledger_refund_payment_id_same_merchant";',
+    'ALTER TABLE "ledger_refund" DROP CONSTRAINT IF EXISTS "ledger_refund_entry_id_same_merchant";',
+    'ALTER TABLE "ledger_withdrawal" DROP CONSTRAINT IF EXISTS "ledger_withdrawal_request_entry_id_same_merchant";',
+    'ALTER TABLE "ledger_withdrawal" DROP CONSTRAINT IF EXISTS "ledger_withdrawal_final_entry_id_same_merchant";',
+]
+
+
+def run(statements):
+    """On PostgreSQL only, executed without parameters."""
+
+    def operation(apps, schema_editor):
+        if schema_editor.connection.vendor != "postgresql":
+            return
+        with schema_editor.connection.cursor() as cursor:
+            for statement in statements:
+                cursor.execute(statement)
+
+    return operation
 
 
 class Migration(migrations.Migration):
-    """Distribution by merchant (issue 8): unique keys and foreign keys include the merchant."""
+    """Distribution by merchant: unique keys and foreign keys include the merchant. On PostgreSQL,
+    a row that points at another row of the merchant's tables points at one of the same merchant:
+    (merchant_id, <column>) -> <target> (merchant_id, id), DEFERRABLE INITIALLY DEFERRED (checked
+    at commit). The statements are this migration's own copy, as they ran."""
 
     dependencies = [
         ('ledger', '0002_database_invariants'),
@@ -35,13 +76,5 @@ class Migration(migrations.Migration):
             model_name='journalentry',
             constraint=models.UniqueConstraint(fields=('merchant', 'reverses'), name='entry_reversed_once_per_merchant'),
         ),
-        migrations.RunPython(*composite_fks({
-            "ledger.JournalEntry": ["reverses"],
-            "ledger.Deposit": ["entry"],
-            "ledger.Hold": ["entry", "release_entry"],
-            "ledger.Payment": ["entry", "release_entry"],
-            "ledger.PaymentSplit": ["payment"],
-            "ledger.Refund": ["payment", "entry"],
-            "ledger.Withdrawal": ["request_entry", "final_entry"],
-        })),
+        migrations.RunPython(run(SAME_MERCHANT), run(SAME_MERCHANT_REVERSE)),
     ]

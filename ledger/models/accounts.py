@@ -131,7 +131,7 @@ class JournalEntry(models.Model):
 
 class Posting(models.Model):
     # On PostgreSQL the composite keys (merchant_id, entry_id) → entry and (merchant_id,
-    # account_id) → account (ledger/sql/integrity.py) prove all three references, and the
+    # account_id) → account (ledger migration 0002) prove all three references, and the
     # same merchant besides; the single-column constraints would only repeat those checks
     # for every posting at commit, so they are not created (db_constraint=False).
     merchant = models.ForeignKey("merchants.Merchant", on_delete=models.PROTECT, related_name="+",

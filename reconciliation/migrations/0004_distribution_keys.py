@@ -3,11 +3,52 @@
 from django.conf import settings
 from django.db import migrations, models
 
-from core.sql.distribution import composite_fks
+SAME_MERCHANT = [
+    'ALTER TABLE "reconciliation_orderfileline" ADD CONSTRAINT "reconciliation_orderfileline_order_file_id_same_merchant" FOREIGN KEY (merchant_id, "order_file_id") REFERENCES "reconciliation_orderfile" (merchant_id, id) DEFERRABLE INITIALLY DEFERRED;',
+    'ALTER TABLE "reconciliation_eodrun" ADD CONSTRAINT "reconciliation_eodrun_order_file_id_same_merchant" FOREIGN KEY (merchant_id, "order_file_id") REFERENCES "reconciliation_orderfile" (merchant_id, id) DEFERRABLE INITIALLY DEFERRED;',
+    'ALTER TABLE "reconciliation_eoddifference" ADD CONSTRAINT "reconciliation_eoddifference_run_id_same_merchant" FOREIGN KEY (merchant_id, "run_id") REFERENCES "reconciliation_eodrun" (merchant_id, id) DEFERRABLE INITIALLY DEFERRED;',
+    'ALTER TABLE "reconciliation_eoddifference" ADD CONSTRAINT "reconciliation_eoddifference_case_id_same_merchant" FOREIGN KEY (merchant_id, "case_id") REFERENCES "reconciliation_discrepancycase" (merchant_id, id) DEFERRABLE INITIALLY DEFERRED;',
+    'ALTER TABLE "reconciliation_discrepancycase" ADD CONSTRAINT "reconciliation_discrepancycase_run_id_same_merchant" FOREIGN KEY (merchant_id, "run_id") REFERENCES "reconciliation_eodrun" (merchant_id, id) DEFERRABLE INITIALLY DEFERRED;',
+    'ALTER TABLE "reconciliation_statementline" ADD CONSTRAINT "reconciliation_statementline_batch_id_same_merchant" FOREIGN KEY (merchant_id, "batch_id") REFERENCES "reconciliation_statementbatch" (merchant_id, id) DEFERRABLE INITIALLY DEFERRED;',
+    'ALTER TABLE "reconciliation_statementline" ADD CONSTRAINT "reconciliation_statementline_candidate_deposit_id_same_merchant" FOREIGN KEY (merchant_id, "candidate_deposit_id") REFERENCES "ledger_deposit" (merchant_id, id) DEFERRABLE INITIALLY DEFERRED;',
+    'ALTER TABLE "reconciliation_statementline" ADD CONSTRAINT "reconciliation_statementline_deposit_id_same_merchant" FOREIGN KEY (merchant_id, "deposit_id") REFERENCES "ledger_deposit" (merchant_id, id) DEFERRABLE INITIALLY DEFERRED;',
+    'ALTER TABLE "reconciliation_statementline" ADD CONSTRAINT "reconciliation_statementline_withdrawal_id_same_merchant" FOREIGN KEY (merchant_id, "withdrawal_id") REFERENCES "ledger_withdrawal" (merchant_id, id) DEFERRABLE INITIALLY DEFERRED;',
+    'ALTER TABLE "reconciliation_statementline" ADD CONSTRAINT "reconciliation_statementline_suspense_entry_id_same_merchant" FOREIGN KEY (merchant_id, "suspense_entry_id") REFERENCES "ledger_journalentry" (merchant_id, id) DEFERRABLE INITIALLY DEFERRED;',
+    'ALTER TABLE "reconciliation_statementline" ADD CONSTRAINT "reconciliation_statementline_entry_id_same_merchant" FOREIGN KEY (merchant_id, "entry_id") REFERENCES "ledger_journalentry" (merchant_id, id) DEFERRABLE INITIALLY DEFERRED;',
+]
+SAME_MERCHANT_REVERSE = [
+    'ALTER TABLE "reconciliation_orderfileline" DROP CONSTRAINT IF EXISTS "reconciliation_orderfileline_order_file_id_same_merchant";',
+    'ALTER TABLE "reconciliation_eodrun" DROP CONSTRAINT IF EXISTS "reconciliation_eodrun_order_file_id_same_merchant";',
+    'ALTER TABLE "reconciliation_eoddifference" DROP CONSTRAINT IF EXISTS "reconciliation_eoddifference_run_id_same_merchant";',
+    'ALTER TABLE "reconciliation_eoddifference" DROP CONSTRAINT IF EXISTS "reconciliation_eoddifference_case_id_same_merchant";',
+    'ALTER TABLE "reconciliation_discrepancycase" DROP CONSTRAINT IF EXISTS "reconciliation_discrepancycase_run_id_same_merchant";',
+    'ALTER TABLE "reconciliation_statementline" DROP CONSTRAINT IF EXISTS "reconciliation_statementline_batch_id_same_merchant";',
+    'ALTER TABLE "reconciliation_statementline" DROP CONSTRAINT IF EXISTS "reconciliation_statementline_candidate_deposit_id_same_merchant";',
+    'ALTER TABLE "reconciliation_statementline" DROP CONSTRAINT IF EXISTS "reconciliation_statementline_deposit_id_same_merchant";',
+    'ALTER TABLE "reconciliation_statementline" DROP CONSTRAINT IF EXISTS "reconciliation_statementline_withdrawal_id_same_merchant";',
+    'ALTER TABLE "reconciliation_statementline" DROP CONSTRAINT IF EXISTS "reconciliation_statementline_suspense_entry_id_same_merchant";',
+    'ALTER TABLE "reconciliation_statementline" DROP CONSTRAINT IF EXISTS "reconciliation_statementline_entry_id_same_merchant";',
+]
+
+
+def run(statements):
+    """On PostgreSQL only, executed without parameters."""
+
+    def operation(apps, schema_editor):
+        if schema_editor.connection.vendor != "postgresql":
+            return
+        with schema_editor.connection.cursor() as cursor:
+            for statement in statements:
+                cursor.execute(statement)
+
+    return operation
 
 
 class Migration(migrations.Migration):
-    """Distribution by merchant (issue 8): unique keys and foreign keys include the merchant."""
+    """Distribution by merchant: unique keys and foreign keys include the merchant. On PostgreSQL,
+    a row that points at another row of the merchant's tables points at one of the same merchant:
+    (merchant_id, <column>) -> <target> (merchant_id, id), DEFERRABLE INITIALLY DEFERRED (checked
+    at commit). The statements are this migration's own copy, as they ran."""
 
     dependencies = [
         ('merchants', '0002_webhook_deliveries'),
@@ -28,11 +69,5 @@ class Migration(migrations.Migration):
             model_name='orderfileline',
             constraint=models.UniqueConstraint(fields=('merchant', 'order_file', 'order_type', 'order_no'), name='orderfileline_order_once_per_file'),
         ),
-        migrations.RunPython(*composite_fks({
-            "reconciliation.OrderFileLine": ["order_file"],
-            "reconciliation.EodRun": ["order_file"],
-            "reconciliation.EodDifference": ["run", "case"],
-            "reconciliation.DiscrepancyCase": ["run"],
-            "reconciliation.StatementLine": ["batch", "candidate_deposit", "deposit", "withdrawal", "suspense_entry", "entry"],
-        })),
+        migrations.RunPython(run(SAME_MERCHANT), run(SAME_MERCHANT_REVERSE)),
     ]

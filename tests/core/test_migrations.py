@@ -1,0 +1,88 @@
+"""Migrations stand still, and a fresh migrate yields the current schema.
+
+Each migration carries its own copy of the SQL it ran; the live modules (core.sql.immutable,
+ledger.sql.integrity, reconciliation.sql.line_guard) hold the definitions as they stand today.
+The test database was built by a fresh `migrate`: no model change may be left without its
+migration, and applying the live modules' SQL on top of it (in the test's transaction, rolled
+back) must change no function and no trigger, so each one the live modules define is there with
+the same definition."""
+import pytest
+from django.core.management import call_command
+from django.db import connection
+
+from core.sql import immutable
+from ledger.sql import integrity
+from reconciliation.sql import line_guard
+
+APPEND_ONLY = {"core_auditevent", "credit_repayment", "credit_penaltyaccrual", "ledger_posting",
+               "ledger_journalentry"}
+
+
+def normalised(definition):
+    """Whitespace-insensitive: a migration may hold the same SQL indented otherwise."""
+    return " ".join(definition.split())
+
+
+def functions_and_triggers(cursor):
+    cursor.execute("""
+        SELECT p.proname, pg_get_functiondef(p.oid)
+        FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+        WHERE n.nspname = current_schema() AND p.prokind = 'f'""")
+    functions = {name: normalised(definition) for name, definition in cursor.fetchall()}
+    cursor.execute("""
+        SELECT c.relname, t.tgname, pg_get_triggerdef(t.oid)
+        FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
+             JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE n.nspname = current_schema() AND NOT t.tgisinternal""")
+    triggers = {(table, name): normalised(definition) for table, name, definition in cursor.fetchall()}
+    return functions, triggers
+
+
+def live_sql(append_only_tables):
+    statements = []
+    for table in sorted(append_only_tables):
+        statements += immutable.forbid_update_delete_sql("postgresql", table)
+    statements += line_guard.FORWARD
+    statements += ["DROP TRIGGER IF EXISTS ledger_posting_entries_balance ON ledger_posting;",
+                   *integrity.ENTRIES_BALANCE]
+    return statements
+
+
+@pytest.mark.django_db
+def test_no_model_change_is_left_without_its_migration():
+    # given the models as they stand, when makemigrations checks them, then it finds nothing to write
+    call_command("makemigrations", "--check", "--dry-run", verbosity=0)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_a_fresh_migrate_installs_every_function_and_trigger_the_live_modules_define():
+    with connection.cursor() as cursor:
+        # given the database a fresh migrate built
+        functions, triggers = functions_and_triggers(cursor)
+        append_only = {table for table, name in triggers if name == f"{table}_append_only"}
+        assert APPEND_ONLY <= append_only
+
+        # when the live modules' SQL is applied on top of it
+        for statement in live_sql(append_only | APPEND_ONLY):
+            cursor.execute(statement)
+
+        # then no function or trigger changed, appeared or went
+        functions_after, triggers_after = functions_and_triggers(cursor)
+        assert functions_after == functions
+        assert triggers_after == triggers
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_the_append_only_function_fires_only_from_append_only_triggers():
+    # given the database a fresh migrate built (an old migration also refused TRUNCATE)
+    with connection.cursor() as cursor:
+        _functions, triggers = functions_and_triggers(cursor)
+
+    # then every trigger of the append-only function is a table's UPDATE/DELETE guard
+    forbidding = {(table, name) for (table, name), definition in triggers.items()
+                  if "jianguan_forbid_change" in definition}
+    assert forbidding
+    assert {(table, name) for table, name in forbidding if name != f"{table}_append_only"} == set()
+    assert all("BEFORE DELETE OR UPDATE" in triggers[key] for key in forbidding)
