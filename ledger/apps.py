@@ -9,7 +9,8 @@ class LedgerConfig(AppConfig):
     def ready(self):
         from merchants import hooks
 
-        from . import accounts, selectors
+        from . import selectors
+        from .services import accounts
 
         hooks.on_activate.append(accounts.open_platform_accounts)
         hooks.on_member_created.append(accounts.open_member_accounts)

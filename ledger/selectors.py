@@ -133,6 +133,12 @@ def account_balances(merchant) -> dict[str, Decimal]:
     return result
 
 
+def member_account_ids(member) -> list[int]:
+    """Ids of the member's accounts (available, frozen); none for a member whose accounts are not
+    open yet — a read never opens them (merchants.hooks.on_member_created does, or a writer)."""
+    return list(Account.objects.filter(member=member).values_list("pk", flat=True))
+
+
 def member_balance(member) -> dict[str, Decimal]:
     rows = dict(Account.objects.filter(member=member).values_list("kind", "balance"))
     return {"available": rows.get(AccountKind.MEMBER_AVAILABLE, ZERO),

@@ -35,10 +35,10 @@ from core.errors import (CreditLimitExceeded, CreditLineInactive, DuplicateOrder
                          ValidationFailed)
 from core.money import parse_amount
 from ledger import guards
-from ledger.accounts import members_accounts, platform_account
 from ledger.calendar import business_date_for
 from ledger.models import AccountKind, EntryType
 from ledger.posting import Leg, Order, post_entry
+from ledger.services.accounts import members_accounts, platform_account
 from merchants.models import Member
 
 from ..models import CreditBill, CreditLine

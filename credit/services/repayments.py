@@ -19,9 +19,9 @@ from core.errors import IdempotencyConflict, InvalidAmount, InvalidState, Valida
 from core.money import parse_amount
 from core.workflow import transition
 from ledger import guards
-from ledger.accounts import members_accounts, platform_account
 from ledger.models import AccountKind, EntryType
 from ledger.posting import Leg, Order, post_entry
+from ledger.services.accounts import members_accounts, platform_account
 from merchants.models import Member
 
 from ..models import CreditBill, CreditLine, Repayment

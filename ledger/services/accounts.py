@@ -1,14 +1,74 @@
-"""Account-level freezes (只进不出): a frozen account still receives credits, but nothing
+"""An account's life: opening (the platform's accounts when a merchant is activated, a
+member's when the member is created — merchants.hooks — or on first use by a writer), and
+account-level freezes (只进不出): a frozen account still receives credits, but nothing
 leaves it — the posting engine refuses every debit from it (AccountFrozen) unless the leg
-returns money to its owner (a released hold, a rejected or failed withdrawal)."""
-from django.db import transaction
+returns money to its owner (a released hold, a rejected or failed withdrawal).
+
+Everything here may write; reads (balances, a member's account ids) are in ledger.selectors."""
+from django.db import IntegrityError, transaction
 from django.utils.translation import gettext_lazy as _
 
 from core.actors import as_actor
 from core.audit import audit_record
 from core.errors import InvalidState, PermissionRefused, ValidationFailed
 
-from ..models import Account
+from ..models import Account, AccountKind
+from ..models.accounts import HOT_KINDS, MEMBER_KINDS, PLATFORM_KINDS
+
+
+def open_platform_accounts(*, merchant, actor=None) -> None:
+    """Called when a merchant is activated: the supervision account record and the
+    platform-level virtual accounts. Idempotent."""
+    existing = set(Account.objects.filter(merchant=merchant, member__isnull=True).values_list("kind", flat=True))
+    Account.objects.bulk_create([
+        Account(merchant=merchant, kind=kind, is_hot=kind in HOT_KINDS)
+        for kind in PLATFORM_KINDS if kind not in existing
+    ])
+
+
+def open_member_accounts(*, member, actor=None) -> None:
+    existing = set(Account.objects.filter(member=member).values_list("kind", flat=True))
+    Account.objects.bulk_create([
+        Account(merchant_id=member.merchant_id, member=member, kind=kind)
+        for kind in MEMBER_KINDS if kind not in existing
+    ])
+
+
+def platform_account(merchant, kind: str) -> Account:
+    try:
+        return Account.objects.get(merchant=merchant, member__isnull=True, kind=kind)
+    except Account.DoesNotExist:
+        open_platform_accounts(merchant=merchant)
+        return Account.objects.get(merchant=merchant, member__isnull=True, kind=kind)
+
+
+def member_accounts(member) -> tuple[Account, Account]:
+    """(available, frozen) of a member, opened on first use if the member predates the ledger."""
+    accounts = {a.kind: a for a in Account.objects.filter(member=member)}
+    if len(accounts) < 2:
+        try:
+            with transaction.atomic():
+                open_member_accounts(member=member)
+        except IntegrityError:
+            pass  # opened concurrently
+        accounts = {a.kind: a for a in Account.objects.filter(member=member)}
+    return accounts[AccountKind.MEMBER_AVAILABLE], accounts[AccountKind.MEMBER_FROZEN]
+
+
+def members_accounts(members) -> dict[int, tuple[Account, Account]]:
+    """Accounts of several members in one query (payments with splits)."""
+    ids = [m.pk for m in members]
+    found: dict[int, dict] = {}
+    for account in Account.objects.filter(member_id__in=ids):
+        found.setdefault(account.member_id, {})[account.kind] = account
+    result = {}
+    for m in members:
+        kinds = found.get(m.pk, {})
+        if len(kinds) < 2:
+            result[m.pk] = member_accounts(m)
+        else:
+            result[m.pk] = (kinds[AccountKind.MEMBER_AVAILABLE], kinds[AccountKind.MEMBER_FROZEN])
+    return result
 
 
 def _checked(actor, reason):

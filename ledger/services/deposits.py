@@ -23,9 +23,9 @@ from core.workflow import transition
 from merchants.services import events
 
 from .. import guards
-from ..accounts import member_accounts, platform_account
 from ..models import AccountKind, Deposit, EntryType
 from ..posting import Leg, Order, post_entry
+from .accounts import member_accounts, platform_account
 
 # No 0/O, 1/I: a payer copies the code into a transfer remark by hand.
 CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"

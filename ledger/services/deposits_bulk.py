@@ -22,10 +22,10 @@ from core.errors import ApplicationError, NotFound
 from core.sql.arrays import pg_array
 
 from .. import guards
-from ..accounts import members_accounts, platform_account
 from ..models import AccountKind, Deposit, EntryType
 from ..posting import Leg, Order
 from ..posting_bulk import BulkBooked, BulkEntry, post_credits_bulk
+from .accounts import members_accounts, platform_account
 from .deposits import deposit_legs, emit_succeeded, ensure_creditable
 
 

@@ -13,7 +13,6 @@ from core.errors import PermissionRefused, ValidationFailed
 from core.money import parse_amount
 from core.workflow import transition
 
-from ..accounts import member_accounts
 from ..models import EntryType, Hold
 from ..posting import Leg, Order, post_entry
 
@@ -23,6 +22,7 @@ def _require_staff(actor, perm: str):
     if actor.user is None or not actor.user.is_active or not actor.user.has_perm(perm):
         raise PermissionRefused()
     return actor
+from .accounts import member_accounts
 
 
 @transaction.atomic

@@ -45,7 +45,6 @@ from core.sql.arrays import pg_array
 from merchants.models import Member, Merchant
 
 from .. import guards
-from ..accounts import members_accounts, platform_account
 from ..calendar import business_date_for
 from ..models import (
     Account,
@@ -57,6 +56,7 @@ from ..models import (
     PaymentSplit,
     Posting,
 )
+from .accounts import members_accounts, platform_account
 from .payments import _fingerprint, _validated_request, payment_create
 
 MAX_ITEMS = 1000

@@ -37,12 +37,12 @@ from merchants.services import events
 from merchants.models import Member, Merchant
 
 from .. import guards
-from ..accounts import members_accounts, platform_account
 from ..models import AccountKind, EntryType, Payment, PaymentSplit, Refund
 from ..posting import Leg, Order, post_entry
 
 logger = logging.getLogger(__name__)
 
+from .accounts import members_accounts, platform_account
 REF_MAX = 120  # Refund.idempotency_ref is 128 long, and the entry's reference adds "refund:"
 FEE = "fee"  # the fee's key among the components a refund is shared between
 

@@ -37,10 +37,10 @@ from merchants.services import events
 from merchants.services.members import member_close
 
 from .. import guards
-from ..accounts import member_accounts, platform_account
 from ..calendar import value_date_for
 from ..models import AccountKind, EntryType, Withdrawal
 from ..posting import Leg, Order, post_entry
+from .accounts import member_accounts, platform_account
 
 FINAL_STATES = (Withdrawal.Status.PAID, Withdrawal.Status.FAILED, Withdrawal.Status.REJECTED)
 

@@ -11,11 +11,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from core.errors import ApplicationError
-from ledger.accounts import platform_account
 from ledger.models import AccountKind, Payment, Posting
 from ledger.posting import balance_of
 from ledger.selectors import prove_merchant
 from ledger.services import deposits, payment_batch
+from ledger.services.accounts import platform_account
 from ledger.services.payment_batch import BatchItem, BatchItemRefused
 from merchants.models import Member
 from merchants.services.members import member_freeze

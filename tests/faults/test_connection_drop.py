@@ -12,10 +12,10 @@ import pytest
 from django.db import OperationalError, transaction
 
 from core.models import IdempotencyRecord
-from ledger.accounts import member_accounts
 from ledger.models import EntryType, JournalEntry, Payment
 from ledger.selectors import member_balance
 from ledger.services import deposits
+from ledger.services.accounts import member_accounts
 from ledger.services.payments import payment_create
 from tests import factories as f
 

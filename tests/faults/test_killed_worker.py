@@ -14,10 +14,10 @@ import pytest
 from backoffice import jobs
 from backoffice.models import BackgroundJob
 from core.audit import chain_lock_ids
-from ledger.accounts import member_accounts
 from ledger.models import EntryType, JournalEntry, Payment, PaymentSplit
 from ledger.selectors import account_balances, member_balance
 from ledger.services import deposits
+from ledger.services.accounts import member_accounts
 from reconciliation.models import DiscrepancyCase, EodDifference, EodRun, StatementBatch, StatementLine
 from tests import factories as f
 from tests.reconciliation.builders import english

@@ -9,7 +9,6 @@ from django.db import connection
 from django.urls import reverse
 
 from core.models import AuditEvent
-from ledger.accounts import member_accounts
 from ledger.models import (
     Deposit,
     Hold,
@@ -22,6 +21,7 @@ from ledger.models import (
 )
 from ledger.selectors import member_balance, prove_merchant
 from ledger.services import deposits
+from ledger.services.accounts import member_accounts
 from ledger.services.channels import payment_channel_create
 from ledger.services.holds import hold_create
 from ledger.services.withdrawals import withdrawal_request

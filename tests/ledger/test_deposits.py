@@ -3,10 +3,10 @@ from decimal import Decimal
 import pytest
 
 from core.errors import DuplicateOrder, InvalidState, MerchantInactive, OrderMismatch
-from ledger.accounts import member_accounts
 from ledger.models import Deposit
 from ledger.selectors import account_balances, prove_merchant
 from ledger.services import deposits
+from ledger.services.accounts import member_accounts
 from tests import factories as f
 
 pytestmark = pytest.mark.django_db

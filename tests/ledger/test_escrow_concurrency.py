@@ -3,10 +3,9 @@ another wait, while a freeze of the escrow waits for those in flight and stops e
 import pytest
 
 from core.errors import AccountFrozen
-from ledger.accounts import platform_account
 from ledger.models import AccountKind, Payment
 from ledger.selectors import prove_merchant
-from ledger.services.accounts import account_freeze
+from ledger.services.accounts import account_freeze, platform_account
 from ledger.services.payments import payment_create, payment_release
 from tests import factories as f
 from tests.faults.helpers import holding, in_thread

@@ -12,11 +12,10 @@ from core.errors import (
     ValidationFailed,
 )
 from core.models import AuditEvent
-from ledger.accounts import member_accounts
 from ledger.models import EntryType, Hold
 from ledger.selectors import member_balance, prove_merchant
 from ledger.services import deposits
-from ledger.services.accounts import account_freeze, account_unfreeze
+from ledger.services.accounts import account_freeze, account_unfreeze, member_accounts
 from ledger.services.holds import hold_create, hold_release
 from tests import factories as f
 

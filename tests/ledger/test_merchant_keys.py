@@ -4,11 +4,11 @@ import pytest
 from django.db import IntegrityError, connection, transaction
 
 from core.errors import DuplicateOrder, NotFound
-from ledger.accounts import member_accounts, platform_account
 from ledger.channels import channel_notification_accept
 from ledger.models import AccountKind, Deposit, EntryType, JournalEntry
 from ledger.posting import Leg, post_entry
 from ledger.services import deposits
+from ledger.services.accounts import member_accounts, platform_account
 from ledger.services.channels import payment_channel_create
 from ledger.services.reversal import entry_reverse
 from tests import factories as f

@@ -13,11 +13,10 @@ from core.errors import (
     ValidationFailed,
 )
 from core.models import AuditEvent
-from ledger.accounts import member_accounts
 from ledger.models import EntryType, JournalEntry
 from ledger.selectors import account_balances, member_balance, prove_merchant
 from ledger.services import deposits
-from ledger.services.accounts import account_freeze
+from ledger.services.accounts import account_freeze, member_accounts
 from ledger.services.holds import hold_create, hold_release
 from ledger.services.reversal import entry_reverse, reversal_blocker
 from ledger.services.withdrawals import withdrawal_reject, withdrawal_request

@@ -21,12 +21,11 @@ from core.errors import (
 )
 from core.models import AuditEvent
 from ledger import calendar
-from ledger.accounts import member_accounts
 from ledger.models import EntryType, JournalEntry, Withdrawal
 from ledger.selectors import account_balances, member_balance, prove_merchant
 from ledger.services import deposits
 from ledger.services import withdrawals as w
-from ledger.services.accounts import account_freeze
+from ledger.services.accounts import account_freeze, member_accounts
 from merchants.models import Merchant
 from merchants.services.lifecycle import merchant_freeze
 from merchants.services.members import bank_card_add, member_freeze
@@ -423,9 +422,8 @@ def test_a_frozen_account_stops_the_payout_at_the_bank_gate_but_not_a_recorded_o
     ops, risk = f.ops(), f.risk()
     w.withdrawal_process(withdrawal=sent, actor=ops)
     # when risk freezes the supervision account, nothing more is sent to the bank
-    from ledger.accounts import platform_account
     from ledger.models import AccountKind
-    from ledger.services.accounts import account_unfreeze
+    from ledger.services.accounts import account_unfreeze, platform_account
 
     supervision = platform_account(merchant, AccountKind.SUPERVISION)
     account_freeze(account=supervision, actor=risk, reason="Regulator inquiry")

@@ -66,9 +66,9 @@ def withdrawal(merchant, member, amount, order_no, *, status="paid", bank_refere
 
     from django.db import transaction
 
-    from ledger.accounts import member_accounts, platform_account
     from ledger.models import AccountKind, EntryType, Withdrawal
     from ledger.posting import Leg, Order, post_entry
+    from ledger.services.accounts import member_accounts, platform_account
 
     amount = Decimal(amount)
     card = verified_card(member, number="6217000010012345678")
@@ -94,8 +94,8 @@ def payment(merchant, payer, payee, amount, order_no, business_date, entry_type=
 
     from django.db import transaction
 
-    from ledger.accounts import member_accounts
     from ledger.posting import Leg, Order, post_entry
+    from ledger.services.accounts import member_accounts
 
     amount = Decimal(amount)
     with transaction.atomic():

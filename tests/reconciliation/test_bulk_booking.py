@@ -8,10 +8,10 @@ import pytest
 from core.audit import verify_chain
 from core.errors import InvalidState, OrderMismatch
 from core.models import AuditEvent
-from ledger.accounts import member_accounts, platform_account
 from ledger.models import AccountKind, Deposit, EntryType, HotBalanceDelta, JournalEntry, Posting
 from ledger.selectors import prove_merchant
 from ledger.services import deposits_bulk
+from ledger.services.accounts import member_accounts, platform_account
 from reconciliation.models import StatementLine
 from reconciliation.services.imports import statement_import
 from tests import factories as f

@@ -313,9 +313,9 @@ def book_on_day(merchant, amount):
     """Plain setup: money in to a member on DAY, outside any order (an adjustment)."""
     from django.db import transaction
 
-    from ledger.accounts import member_accounts, platform_account
     from ledger.models import AccountKind, EntryType
     from ledger.posting import Leg, post_entry
+    from ledger.services.accounts import member_accounts, platform_account
 
     with transaction.atomic():
         post_entry(merchant=merchant, entry_type=EntryType.ADJUSTMENT, idempotency_ref=f"test-adjust:{amount}",

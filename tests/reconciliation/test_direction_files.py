@@ -6,9 +6,9 @@ import json
 import pytest
 from django.core.management import call_command
 
-from ledger.accounts import member_accounts
 from ledger.models import Deposit, JournalEntry
 from ledger.selectors import account_balances, prove_merchant
+from ledger.services.accounts import member_accounts
 from reconciliation.models import StatementBatch, StatementLine
 from reconciliation.services.imports import statement_import
 from tests import factories as f

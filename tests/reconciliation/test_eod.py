@@ -241,9 +241,9 @@ def test_the_postings_proof_fails_on_its_own_when_balances_drift_in_step(day):
 def test_a_reversed_entry_is_not_the_order_and_partial_refunds_add_up(day):
     from django.db import transaction
 
-    from ledger.accounts import member_accounts
     from ledger.models import JournalEntry
     from ledger.posting import Leg, Order, post_entry
+    from ledger.services.accounts import member_accounts
     from ledger.services.reversal import entry_reverse
 
     # given P-2 reversed (冲正), refund R-1 booked in two parts (100.00 + 20.00) and refund R-1b

@@ -5,9 +5,9 @@ import pytest
 
 from core.errors import InvalidState, OrderMismatch, PermissionRefused, ValidationFailed
 from core.models import AuditEvent
-from ledger.accounts import member_accounts
 from ledger.models import Deposit
 from ledger.selectors import account_balances, prove_merchant
+from ledger.services.accounts import member_accounts
 from reconciliation.models import StatementLine
 from reconciliation.services import exception_queue
 from reconciliation.services.imports import statement_import

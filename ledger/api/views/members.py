@@ -4,9 +4,8 @@ from core.api.schema import endpoint
 from core.api.views import PlatformAPIView
 from merchants.api.lookups import member_or_404
 
-from ...accounts import member_accounts
 from ...models import Posting
-from ...selectors import member_balance
+from ...selectors import member_account_ids, member_balance
 from .. import serializers as s
 from ..extensions import credit_summary
 
@@ -30,8 +29,7 @@ class MemberEntries(PlatformAPIView):
     def get(self, request, user_id):
         query = self.parse_query(s.EntriesQuery)
         member = member_or_404(self.merchant, user_id)
-        accounts = [a.pk for a in member_accounts(member)]
-        qs = (Posting.objects.filter(merchant=self.merchant, account_id__in=accounts)
+        qs = (Posting.objects.filter(merchant=self.merchant, account_id__in=member_account_ids(member))
               .select_related("entry", "entry__payer", "entry__payee", "account"))
         if query.get("from"):
             qs = qs.filter(entry__business_date__gte=query["from"])

@@ -7,11 +7,11 @@ from decimal import Decimal
 from django.utils import timezone
 
 from core.errors import InsufficientFunds, InvalidAmount, PermissionRefused, ValidationFailed
-from ledger.accounts import member_accounts
 from ledger.channels import channel_notification_accept
 from ledger.models import Deposit, Withdrawal
 from ledger.services import (accounts, calendar, channel_settlement, channels, deposits, deposits_bulk, holds, payment_batch, payments,
                              reversal, withdrawals)
+from ledger.services.accounts import member_accounts
 from merchants.models import Merchant
 from tests import factories as f
 from tests.core.trace import AUDIT, BOTH, ENTRY, NOT_SERVICES, STEPS, refusal, scenario
