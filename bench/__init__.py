@@ -12,7 +12,9 @@ the same cluster, reported as ratios to that reference (issue 8).
 - api.py       signed POST /api/v1/payments through gunicorn;
 - measure.py   the timed part: every figure in interleaved rounds;
 - sampler.py   what the backends wait for (row locks, WAL, Python), and CPU per call;
-- recon.py     statement import (CSV, and .xlsx in a process of its own) and end of day
-               (reconciliation.benchmarks);
+- recon.py     statement import (CSV, and .xlsx in a process of its own) and end of day,
+               each in a fresh process;
+- recon_timers.py  their data loaded set-based, the reconciliation services timed;
 - report.py    the table, the targets and the JSON;
-- runner.py    the order of things."""
+- runner.py    the order of things;
+- management/commands/bench.py  the command's arguments (bench is an installed app for it)."""

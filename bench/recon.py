@@ -1,5 +1,6 @@
 """Statement import and end of day, through the reconciliation app's own benchmark helpers
-(`reconciliation.benchmarks`: they load their data set-based and time the real services).
+(`bench.recon_timers`: they load their data set-based and time the reconciliation app's real
+services).
 
 They run in a fresh process, the import first, so the peak memory reported for the import is
 the import's (plus Django's own footprint), not whatever the benchmark process holds."""
@@ -9,13 +10,13 @@ import traceback
 
 
 def available() -> str | None:
-    """None when reconciliation.benchmarks offers what the benchmark calls, else why not."""
+    """None when bench.recon_timers offers what the benchmark calls, else why not."""
     try:
-        from reconciliation import benchmarks
+        from bench import recon_timers
     except ImportError as error:
-        return f"reconciliation.benchmarks is missing ({error})"
-    missing = [name for name in ("time_statement_import", "time_eod") if not hasattr(benchmarks, name)]
-    return f"reconciliation.benchmarks has no {', '.join(missing)}" if missing else None
+        return f"bench.recon_timers is missing ({error})"
+    missing = [name for name in ("time_statement_import", "time_eod") if not hasattr(recon_timers, name)]
+    return f"bench.recon_timers has no {', '.join(missing)}" if missing else None
 
 
 def run_both(*, lines: int, orders: int, env: dict, timeout: float = 3600) -> tuple[dict, dict]:
@@ -54,9 +55,9 @@ def _xlsx_child(lines: int, env: dict, results):
         import django
 
         django.setup()
-        from reconciliation import benchmarks
+        from bench import recon_timers
 
-        results.put(benchmarks.time_statement_import(lines=lines, file_format="xlsx"))
+        results.put(recon_timers.time_statement_import(lines=lines, file_format="xlsx"))
     except BaseException:  # noqa: BLE001 - the parent reports it in the table
         results.put({"error": _last_line(traceback.format_exc()), "traceback": traceback.format_exc(limit=8)})
 
@@ -68,14 +69,14 @@ def _child(lines: int, orders: int, env: dict, results):
         import django
 
         django.setup()
-        from reconciliation import benchmarks
+        from bench import recon_timers
     except BaseException:  # noqa: BLE001 - the parent reports it in the table
         error = {"error": _last_line(traceback.format_exc()), "traceback": traceback.format_exc(limit=8)}
         results.put((error, error))
         return
     for function, kwargs in (("time_statement_import", {"lines": lines}), ("time_eod", {"orders": orders})):
         try:
-            out.append(getattr(benchmarks, function)(**kwargs))
+            out.append(getattr(recon_timers, function)(**kwargs))
         except BaseException:  # noqa: BLE001
             out.append({"error": _last_line(traceback.format_exc()), "traceback": traceback.format_exc(limit=8)})
     results.put(tuple(out))

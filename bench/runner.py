@@ -16,7 +16,7 @@ rate limit out of the way):
    worker processes; the signed API through gunicorn with 8 client processes;
 6. rolls up the hot balances and proves the merchant again (total = sum of parts after all
    that concurrency);
-7. times the statement import and end of day (reconciliation.benchmarks);
+7. times the statement import and end of day (recon_timers.py);
 8. prints the table (bench.report) and writes the JSON.
 A part that can't run (pgbench missing, a helper not there) is reported as "not available";
 the others still run. A CHECKPOINT before each measurement keeps one run's dirty pages from

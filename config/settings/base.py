@@ -63,6 +63,8 @@ INSTALLED_APPS = [
     "ledger",
     "credit",
     "reconciliation",
+    "demo",  # seed_demo (no models)
+    "bench",  # the benchmark command (no models)
     "backoffice",  # last: it builds on every other app (and core syncs the roles after it)
 ]
 

@@ -1,5 +1,5 @@
-"""Benchmark helpers for the reconciliation targets (called by the project's benchmark
-command; nothing here runs in the test suite's timed paths):
+"""The reconciliation figures of the benchmark (run by bench/recon.py in a process of their own;
+nothing here runs in the test suite's timed paths):
 
 - `time_eod(orders=1_000_000)`: one merchant-day of N platform orders against N ledger
   entries (a few differences of every kind mixed in), loaded set-based with
@@ -42,10 +42,9 @@ from merchants.services.lifecycle import (
 )
 from merchants.services.members import member_create
 from merchants.uscc import make_uscc
-
-from .models import EodRun, OrderFile
-from .services.eod import eod_run
-from .services.imports import statement_import
+from reconciliation.models import EodRun, OrderFile
+from reconciliation.services.eod import eod_run
+from reconciliation.services.imports import statement_import
 
 ORDER_TYPES = (("deposit", "deposit"), ("payment", "payment"), ("refund", "refund"),
                ("withdrawal_request", "withdrawal"))

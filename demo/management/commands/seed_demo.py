@@ -14,7 +14,7 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         if not settings.DEBUG:
             raise CommandError(_("seed_demo refuses to run with DJANGO_DEBUG off: demo passwords are public."))
-        from merchants.demo import seed
+        from demo.seed import seed
 
         result = seed()
         if options["json"]:

@@ -7,17 +7,18 @@ from django.contrib.auth.models import Group
 from django.db import transaction
 
 from core.roles import AUDITOR, OPERATIONS, RELATIONSHIP_MANAGER, RISK_OFFICER
-
-from .models import BusinessType, Member, Merchant, RiskLevel
-from .services.credentials import valid_secrets
-from .services.lifecycle import (
+from merchants.models import BusinessType, Member, Merchant, RiskLevel
+from merchants.services.credentials import valid_secrets
+from merchants.services.lifecycle import (
     merchant_activate,
     merchant_approve,
     merchant_create,
     merchant_submit,
 )
-from .services.members import bank_card_add, bank_card_verify, member_create
-from .uscc import make_uscc
+from merchants.services.members import bank_card_add, bank_card_verify, member_create
+from merchants.uscc import make_uscc
+
+from .history import add_history
 
 STAFF = [
     ("rm_wang", RELATIONSHIP_MANAGER, "王经理"),
@@ -87,8 +88,6 @@ def seed() -> dict:
 
 
 def _populate(merchant, spec, users):
-    from .demo_history import add_history
-
     members = {}
     for i, (user_id, name, kind, roles) in enumerate(spec["members"]):
         member = member_create(merchant=merchant, actor=users[spec["rm"]], user_id=user_id, name=name,
