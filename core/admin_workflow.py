@@ -1,14 +1,21 @@
-"""django-fsm-2's admin mixin, made safe for a bank.
+"""One admin mixin for a record's buttons, made safe for a bank: its workflow transitions
+(django-fsm-2) and its service buttons (steps that are not transitions: freeze an account,
+reverse an entry).
 
-The upstream FSMAdminMixin lists only the transitions a user may take, but applies a posted
-transition without checking its permission and calls the model method directly. Here:
-- a button exists only where `has_transition_perm` is true (permission and maker-checker);
-- a posted transition is refused with a plain message unless it is;
+django-fsm-2's own FSMAdminMixin lists only the transitions a user may take, but applies a
+posted transition without checking its permission and calls the model method directly. Here:
+- a button exists only where the user may press it: a transition where `has_transition_perm`
+  is true (permission, conditions, maker-checker), a service button where the user holds its
+  permission and the record's state allows it;
+- a posted button is refused with a plain message unless the user holds its permission;
 - the work goes through the app's service (which locks, audits and runs side effects),
   never `model.save()` from the admin;
-- a transition that needs a reason shows a reason form first.
+- a step that needs a reason (or more) shows its form first.
 Buttons post to their own URL, so a user with view-only access (a risk officer approving)
-can take the transitions they are allowed to without change permission on the record."""
+can take the steps they are allowed to without change permission on the record."""
+from collections.abc import Callable
+from dataclasses import dataclass
+
 import django_fsm as fsm
 from django import forms
 from django.contrib import messages
@@ -21,6 +28,8 @@ from unfold.widgets import UnfoldAdminTextareaWidget
 from .audit import timeline_for
 from .errors import ApplicationError
 
+DANGEROUS_TRANSITIONS = ("reject", "freeze", "close", "start_closing", "fail")
+
 
 class ReasonForm(forms.Form):
     reason = forms.CharField(label=_("Reason"), widget=UnfoldAdminTextareaWidget(attrs={"rows": 3}), required=True)
@@ -31,16 +40,43 @@ class OptionalReasonForm(forms.Form):
                              required=False)
 
 
+@dataclass(frozen=True)
+class ServiceButton:
+    """A button on a record that is not an FSM transition (freeze an account, reverse an entry)."""
+
+    label: str
+    service: Callable  # called as service(<service_object_arg>=obj, actor=request.user, reason=...)
+    permission: str
+    needs_reason: bool = True
+    danger: bool = False
+    available: Callable = lambda obj: True
+    form_class: type | None = None  # a step that asks for more than a reason (its fields go to the service)
+
+
+@dataclass(frozen=True)
+class _Step:
+    """A pressed button, resolved: what to call, and whether this user may."""
+
+    label: str
+    needs_reason: bool
+    form_class: type | None
+    permitted: bool
+    call: Callable
+
+
 class WorkflowAdminMixin:
-    """Declare `workflow = {"transition_name": (service_fn, needs_reason)}`; the service is
-    called as service_fn(obj=..., actor=request.user, reason=...). The keyword naming the
-    object is `workflow_object_arg` (e.g. "merchant"). A step that asks for more than a reason
-    names its form as a third item, `(service_fn, needs_reason, FormClass)`: the service then
-    gets every cleaned field as a keyword."""
+    """Declare `workflow = {"transition_name": (service_fn, needs_reason)}` for FSM transitions
+    and/or `service_buttons = {"name": ServiceButton(...)}` for other steps. A transition's service
+    is called as service_fn(<workflow_object_arg>=obj, actor=request.user, reason=...), a button's
+    as service(<service_object_arg>=obj, ...). A transition that asks for more than a reason names
+    its form as a third item, `(service_fn, needs_reason, FormClass)` (a button: `form_class=`):
+    the service then gets every cleaned field as a keyword."""
 
     workflow: dict = {}
     workflow_object_arg = "obj"
     workflow_state_field = "status"
+    service_buttons: dict = {}
+    service_object_arg = "obj"
     change_form_template = "admin/workflow_change_form.html"
 
     def get_urls(self):
@@ -48,60 +84,91 @@ class WorkflowAdminMixin:
         return [
             path("<path:object_id>/transition/<str:name>/", self.admin_site.admin_view(self.transition_view),
                  name=f"{meta.app_label}_{meta.model_name}_transition"),
+            path("<path:object_id>/do/<str:name>/", self.admin_site.admin_view(self.service_view),
+                 name=f"{meta.app_label}_{meta.model_name}_do"),
             *super().get_urls(),
         ]
 
     # --- what the user may do ---------------------------------------------------------------
     def allowed_transitions(self, request, obj):
-        if obj is None:
+        if obj is None or not self.workflow:
             return []
         available = getattr(obj, f"get_available_user_{self.workflow_state_field}_transitions")(user=request.user)
-        meta = self.model._meta
         return [
-            {
-                "name": t.name,
-                "label": t.custom.get("label") or t.name,
-                "needs_reason": self.workflow[t.name][1],
-                "url": reverse(f"admin:{meta.app_label}_{meta.model_name}_transition", args=[obj.pk, t.name]),
-                "danger": t.name in ("reject", "freeze", "close", "start_closing", "fail"),
-            }
+            {"name": t.name, "label": t.custom.get("label") or t.name, "needs_reason": self.workflow[t.name][1],
+             "url": self._button_url("transition", obj, t.name), "danger": t.name in DANGEROUS_TRANSITIONS}
             for t in available
             if t.name in self.workflow
+        ]
+
+    def allowed_buttons(self, request, obj):
+        if obj is None:
+            return []
+        return [
+            {"name": name, "label": b.label, "needs_reason": b.needs_reason, "danger": b.danger,
+             "url": self._button_url("do", obj, name)}
+            for name, b in self.service_buttons.items()
+            if request.user.has_perm(b.permission) and b.available(obj)
         ]
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         obj = self.get_object(request, object_id)
         context = {
-            "workflow_transitions": self.allowed_transitions(request, obj),
+            "workflow_transitions": self.allowed_transitions(request, obj) + self.allowed_buttons(request, obj),
             "audit_timeline": list(timeline_for(obj)) if obj is not None else [],
             **(extra_context or {}),
         }
         return super().change_view(request, object_id, form_url, extra_context=context)
 
-    # --- taking a transition ------------------------------------------------------------
+    # --- pressing a button ------------------------------------------------------------------
     def transition_view(self, request, object_id, name):
+        return self._press(request, object_id, name, self._transition_step)
+
+    def service_view(self, request, object_id, name):
+        return self._press(request, object_id, name, self._service_step)
+
+    def _transition_step(self, request, obj, name) -> _Step | None:
+        method = getattr(obj, name, None)
+        if name not in self.workflow or method is None or not hasattr(method, "_django_fsm"):
+            return None
+        label = {t["name"]: t["label"] for t in self.allowed_transitions(request, obj)}.get(name, name)
+        service, needs_reason, *form_class = self.workflow[name]
+        return _Step(label, needs_reason, form_class[0] if form_class else None,
+                     permitted=fsm.has_transition_perm(method, request.user),
+                     call=lambda **data: service(**{self.workflow_object_arg: obj}, actor=request.user, **data))
+
+    def _service_step(self, request, obj, name) -> _Step | None:
+        button = self.service_buttons.get(name)
+        if button is None:
+            return None
+        return _Step(button.label, button.needs_reason, button.form_class,
+                     permitted=request.user.has_perm(button.permission),
+                     call=lambda **data: button.service(**{self.service_object_arg: obj}, actor=request.user,
+                                                        **data))
+
+    def _press(self, request, object_id, name, resolve):
         obj = self.get_object(request, object_id)
         meta = self.model._meta
         if obj is None:
             self.message_user(request, _("Not found, or not yours to see."), level=messages.ERROR)
             return redirect(f"admin:{meta.app_label}_{meta.model_name}_changelist")
         change_url = reverse(f"admin:{meta.app_label}_{meta.model_name}_change", args=[obj.pk])
-        method = getattr(obj, name, None)
-        if name not in self.workflow or method is None or not hasattr(method, "_django_fsm"):
+        step = resolve(request, obj, name)
+        if step is None:
             self.message_user(request, _("Unknown action."), level=messages.ERROR)
             return redirect(change_url)
-        label = dict((t["name"], t["label"]) for t in self.allowed_transitions(request, obj)).get(name, name)
-        if not fsm.has_transition_perm(method, request.user):
+        if not step.permitted:
             self.message_user(
-                request, _("Refused: you may not take “%(action)s” on this record now.") % {"action": label},
+                request, _("Refused: you may not take “%(action)s” on this record now.") % {"action": step.label},
                 level=messages.ERROR,
             )
             return redirect(change_url)
-        service, needs_reason, *form_class = self.workflow[name]
-        return reason_step(self, request, obj, label=label, needs_reason=needs_reason, change_url=change_url,
-                           form_class=form_class[0] if form_class else None,
-                           call=lambda **data: service(**{self.workflow_object_arg: obj}, actor=request.user,
-                                                       **data))
+        return reason_step(self, request, obj, label=step.label, needs_reason=step.needs_reason,
+                           change_url=change_url, form_class=step.form_class, call=step.call)
+
+    def _button_url(self, kind, obj, name):
+        meta = self.model._meta
+        return reverse(f"admin:{meta.app_label}_{meta.model_name}_{kind}", args=[obj.pk, name])
 
 
 def reason_step(model_admin, request, obj, *, label, needs_reason, change_url, call, form_class=None):

@@ -10,11 +10,12 @@ from unfold.admin import ModelAdmin, TabularInline
 from unfold.decorators import display
 
 from core.admin_display import money
+from core.admin_workflow import ServiceButton, WorkflowAdminMixin
 
 from ..models import Account, HotBalanceDelta, JournalEntry, Posting
 from ..services.accounts import account_freeze, account_unfreeze
 from ..services.reversal import entry_reverse, reversal_blocker
-from .base import MerchantScopedMixin, ReadOnlyAdminMixin, ServiceButton, ServiceButtonsMixin, VisibleMerchantFilter
+from .base import MerchantScopedMixin, ReadOnlyAdminMixin, VisibleMerchantFilter
 
 RECENT_POSTINGS = 20
 
@@ -28,7 +29,7 @@ def _pending_hot_total():
 
 
 @admin.register(Account)
-class AccountAdmin(ServiceButtonsMixin, MerchantScopedMixin, ReadOnlyAdminMixin, ModelAdmin):
+class AccountAdmin(WorkflowAdminMixin, MerchantScopedMixin, ReadOnlyAdminMixin, ModelAdmin):
     service_object_arg = "account"
     service_buttons = {
         "freeze": ServiceButton(_("Freeze"), account_freeze, "ledger.freeze_account", danger=True,
@@ -98,7 +99,7 @@ def _entry_link(entry_id):
 
 
 @admin.register(JournalEntry)
-class JournalEntryAdmin(ServiceButtonsMixin, MerchantScopedMixin, ReadOnlyAdminMixin, ModelAdmin):
+class JournalEntryAdmin(WorkflowAdminMixin, MerchantScopedMixin, ReadOnlyAdminMixin, ModelAdmin):
     service_object_arg = "entry"
     service_buttons = {
         "reverse": ServiceButton(_("Reverse"), entry_reverse, "ledger.reverse_entry", danger=True,
