@@ -200,3 +200,18 @@ class JianguanClient:
 
     def get_reconciliation_run(self, business_date):
         return self.request("GET", f"/reconciliation/runs/{business_date}")
+
+    def list_reconciliation_differences(self, business_date, *, category=None, cursor=None, limit=None):
+        """One page of the day's differing orders: {"results": [...], "next": cursor | None}."""
+        return self.request("GET", f"/reconciliation/runs/{_seg(business_date)}/differences",
+                            params={"category": category, "cursor": cursor, "limit": limit})
+
+    def iter_reconciliation_differences(self, business_date, *, category=None, limit=None):
+        """Every differing order of the day's end of day, following the cursors."""
+        cursor = None
+        while True:
+            page = self.list_reconciliation_differences(business_date, category=category, cursor=cursor, limit=limit)
+            yield from page["results"]
+            cursor = page["next"]
+            if not cursor:
+                return
