@@ -105,3 +105,59 @@ class MoneyFormField(forms.CharField):
 
     def prepare_value(self, value):
         return format_amount(value) if isinstance(value, Decimal) else value
+
+
+_DIGITS = "零壹贰叁肆伍陆柒捌玖"
+
+
+def amount_in_chinese_capitals(value: Decimal) -> str:
+    """人民币大写, as printed on bank receipts: 1234.50 -> 壹仟贰佰叁拾肆元伍角整."""
+    value = quantize(value)
+    if value < 0:
+        return "负" + amount_in_chinese_capitals(-value)
+    yuan = int(value)
+    cents = int((value - yuan) * 100)
+    jiao, fen = divmod(cents, 10)
+    out = _yuan_to_capitals(yuan) + "元" if yuan else ""
+    if not jiao and not fen:
+        return (out or "零元") + "整"
+    if jiao:
+        out += _DIGITS[jiao] + "角"
+    elif yuan:
+        out += "零"
+    if fen:
+        out += _DIGITS[fen] + "分"
+    else:
+        out += "整"
+    return out
+
+
+def _yuan_to_capitals(n: int) -> str:
+    units = ["", "拾", "佰", "仟"]
+    groups = ["", "万", "亿", "万亿"]
+    parts = []
+    group_index = 0
+    need_zero = False
+    while n > 0:
+        n, group = divmod(n, 10000)
+        if group:
+            text = ""
+            zero = False
+            for i in range(3, -1, -1):
+                digit = (group // 10**i) % 10
+                if digit:
+                    if zero:
+                        text += "零"
+                        zero = False
+                    text += _DIGITS[digit] + units[i]
+                elif text:
+                    zero = True
+            # The 零 between this group and a lower one that starts below its thousands
+            # (or after an all-zero group) follows this group's unit: 壹亿零壹万零壹.
+            parts.append(text + groups[group_index] + ("零" if need_zero else ""))
+            need_zero = group < 1000
+        elif parts:
+            need_zero = True
+        group_index += 1
+    result = "".join(reversed(parts))
+    return result.lstrip("零")

@@ -4,6 +4,7 @@ from django.utils.translation import gettext_lazy as _
 from core.admin_display import money
 
 from .models import DiscrepancyCase, EodRun, StatementLine
+from .models.eod import ORDER_KINDS, DifferenceKind
 
 
 def exception_queue(merchant=None):
@@ -30,12 +31,31 @@ def run_summary(run: EodRun | None) -> dict:
 
     if run is None:
         return {"status": "pending", "matched": 0, "missing_in_ledger": 0, "missing_in_orders": 0,
-                "amount_mismatches": 0, "supervision_balance": None, "virtual_total": None}
+                "amount_mismatches": 0, "party_mismatches": 0, "supervision_balance": None, "virtual_total": None}
     status = "pending" if run.status == EodRun.Status.RUNNING else run.status
     return {"status": status, "matched": run.matched, "missing_in_ledger": run.missing_in_ledger,
             "missing_in_orders": run.missing_in_orders, "amount_mismatches": run.amount_mismatches,
+            "party_mismatches": run.party_mismatches,
             "supervision_balance": format_amount(run.supervision_balance),
             "virtual_total": format_amount(run.virtual_total)}
+
+
+def run_order_differences(run: EodRun, *, category: str | None = None):
+    """The differing orders of a run (the kinds that are one order each), or of one category."""
+    qs = run.difference_rows.filter(kind__in=ORDER_KINDS)
+    return qs.filter(kind=category) if category else qs
+
+
+def difference_view(difference) -> dict:
+    """A differing order as the API shows it: the parties only for a party mismatch."""
+    parties = None
+    if difference.kind == DifferenceKind.PARTY_MISMATCH:
+        parties = {side: {"payer_user_id": payer or None, "payee_user_id": payee or None}
+                   for side, payer, payee in (("platform", difference.platform_payer, difference.platform_payee),
+                                              ("ledger", difference.ledger_payer, difference.ledger_payee))}
+    return {"order_no": difference.order_no, "order_type": difference.order_type, "kind": difference.kind,
+            "expected_amount": difference.expected_amount, "actual_amount": difference.actual_amount,
+            "parties": parties}
 
 
 def close_blockers(merchant) -> list:

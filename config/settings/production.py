@@ -21,3 +21,13 @@ if _missing:
                                + " in the environment (README, Configuration). " + _LOCAL)
 
 from .base import *  # noqa: E402,F401,F403
+from .base import JIANGUAN  # noqa: E402
+
+# One-time codes reach members' phones only through a real gateway: the console and outbox
+# senders would put live codes in a log or in memory.
+if _env.str("JIANGUAN_SMS_BACKEND", default="") == "":
+    JIANGUAN["SMS_BACKEND"] = "merchants.sms.HttpGatewayBackend"
+if JIANGUAN["SMS_BACKEND"] in ("merchants.sms.ConsoleBackend", "merchants.sms.OutboxBackend"):
+    raise ImproperlyConfigured("JIANGUAN_SMS_BACKEND " + JIANGUAN["SMS_BACKEND"] + " is for the quick start and "
+                               "tests; production sends one-time codes through merchants.sms.HttpGatewayBackend. "
+                               + _LOCAL)

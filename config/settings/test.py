@@ -16,3 +16,4 @@ SECRET_KEY = "test-only-secret-key-never-in-production-7f3c1a9e5b2d4c6e8a0f1b3d5
 JIANGUAN_FIELD_KEYS = ["Tm90LWEtcmVhbC1rZXktdGVzdHMtb25seS0wMTIzNDU="]
 
 JIANGUAN["WEBHOOK_ALLOW_HTTP"] = True  # receivers in tests are http://127.0.0.1:…
+JIANGUAN["SMS_BACKEND"] = "merchants.sms.OutboxBackend"  # tests read one-time codes from the outbox

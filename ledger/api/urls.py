@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import channels, deposits, members, payments, withdrawals
+from .views import channels, confirmations, deposits, members, payments, withdrawals
 
 urlpatterns = [
     path("members/<uid:user_id>/balance", members.MemberBalance.as_view(), name="api-member-balance"),
@@ -16,4 +16,5 @@ urlpatterns = [
     path("payments/<id:pk>/refunds", payments.PaymentRefunds.as_view(), name="api-payment-refunds"),
     path("withdrawals", withdrawals.WithdrawalCreate.as_view(), name="api-withdrawals"),
     path("withdrawals/<id:pk>", withdrawals.WithdrawalDetail.as_view(), name="api-withdrawal"),
+    path("challenges/<slug:token>/confirm", confirmations.ChallengeConfirm.as_view(), name="api-challenge-confirm"),
 ]

@@ -1,2 +1,2 @@
 """Merchants admin, one module per screen."""
-from . import members, merchants, webhooks  # noqa: F401  registers the screens
+from . import challenges, members, merchants, webhooks  # noqa: F401  registers the screens

@@ -73,10 +73,11 @@ class MerchantAdmin(WorkflowAdminMixin, ModelAdmin):
         (_("Profile"), {"fields": ("code", "legal_name", "uscc", "business_type", "contact_name", "contact_phone",
                                    "contact_email", "webhook_url")}),
         (_("Supervision"), {"fields": ("relationship_manager", "risk_level", "withdrawal_approval_threshold",
-                                       "risk_reserve_required")}),
+                                       "risk_reserve_required", "otp_for_withdrawals")}),
         (_("Status"), {"fields": ("status", "submitted_by", "decided_by", "rejection_reason", "freeze_reason",
                                   "frozen_at", "supervision_account_number", "app_id", "activated_at",
                                   "created_at", "updated_at")}),
+        (_("Guaranteed payments"), {"fields": ("guarantee_auto_release_days",)}),
     )
 
     def get_queryset(self, request):
@@ -123,6 +124,8 @@ class MerchantAdmin(WorkflowAdminMixin, ModelAdmin):
 
     # Activation and rotation show the new secret once, on the response page itself.
     def transition_view(self, request, object_id, name):
+        if name == "freeze":  # the freeze page shows what the merchant page shows (the computed risk level)
+            return with_transition_panels(super().transition_view(request, object_id, name))
         if name != "activate" or request.method != "POST":
             return super().transition_view(request, object_id, name)
         obj = self.get_object(request, object_id)
@@ -181,6 +184,12 @@ class MerchantAdmin(WorkflowAdminMixin, ModelAdmin):
             extra["merchant_panels"] = merchant_panels(obj)
         extra.update(extra_context or {})
         return super().change_view(request, object_id, form_url, extra_context=extra)
+
+
+def with_transition_panels(response):
+    if isinstance(response, TemplateResponse) and response.context_data.get("original") is not None:
+        response.context_data["transition_panels"] = merchant_panels(response.context_data["original"])
+    return response
 
 
 def merchant_panels(merchant):

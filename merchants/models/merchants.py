@@ -56,6 +56,10 @@ class Merchant(models.Model):
         help_text=_("Withdrawals above this amount need an approval (maker-checker)."),
     )
     risk_reserve_required = MoneyField(_("required risk reserve"), default=ZERO)
+    otp_for_withdrawals = models.BooleanField(
+        _("withdrawals need a one-time code"), default=False,
+        help_text=_("The member confirms each withdrawal with a code sent to their phone."),
+    )
     guarantee_auto_release_days = models.PositiveSmallIntegerField(
         _("auto-release after (days)"), null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(365)],
         help_text=_("A guaranteed payment still held this many days after payment is released automatically. "

@@ -102,7 +102,8 @@ class OrderFileLineAdmin(ReadOnlyScopedMixin, ModelAdmin):
 @admin.register(EodRun)
 class EodRunAdmin(ReadOnlyScopedMixin, ModelAdmin):
     list_display = ("business_date", "merchant", "status_badge", "orders", "matched", "missing_in_ledger",
-                    "missing_in_orders", "amount_mismatches", "differences", "supervision", "virtual",
+                    "missing_in_orders", "amount_mismatches", "party_mismatches", "differences", "supervision",
+                    "virtual",
                     "book_close", "bank_close", "finished_at")
     list_filter = (VisibleMerchantFilter, "status")
     list_select_related = ("merchant",)
@@ -115,7 +116,8 @@ class EodRunAdmin(ReadOnlyScopedMixin, ModelAdmin):
     change_list_template = "admin/reconciliation/eodrun_change_list.html"
     change_form_template = "admin/workflow_change_form.html"
     fields = ("merchant", "business_date", "status", "order_file_link", "orders", "entries", "matched",
-              "missing_in_ledger", "missing_in_orders", "amount_mismatches", "differences", "supervision_balance",
+              "missing_in_ledger", "missing_in_orders", "amount_mismatches", "party_mismatches", "differences",
+              "supervision_balance",
               "virtual_total", "totals_balance", "postings_match", "book_closing_balance", "bank_closing_balance",
               "runs", "actor_label", "started_at", "finished_at")
     readonly_fields = fields
@@ -199,7 +201,8 @@ class EodDifferenceAdmin(ReadOnlyScopedMixin, ModelAdmin):
     expected = money_column("expected_amount", _("platform / bank amount"))
     actual = money_column("actual_amount", _("ledger amount"))
     fields = ("merchant", "run_display", "kind", "key", "order_type", "order_no", "expected_amount", "actual_amount",
-              "entry_display", "detail", "case_link")
+              "platform_payer", "ledger_payer", "platform_payee", "ledger_payee", "entry_display", "detail",
+              "case_link")
     readonly_fields = fields
 
     @display(description=_("run"))

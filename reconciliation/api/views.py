@@ -5,10 +5,11 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiParameter
 from rest_framework.parsers import BaseParser, MultiPartParser
 
+from core.api.pagination import paginate
 from core.api.parsers import StrictJSONParser
 from core.api.schema import endpoint
 from core.api.views import PlatformAPIView
-from core.errors import ValidationFailed
+from core.errors import NotFound, ValidationFailed
 
 from .. import selectors
 from ..models import OrderFile
@@ -60,14 +61,44 @@ class OrderFileCreate(PlatformAPIView):
         return self.respond(s.OrderFileOutput, order_file, status=202)
 
 
+DATE_PARAMETER = OpenApiParameter("business_date", str, OpenApiParameter.PATH, description="YYYY-MM-DD")
+
+
+def _business_date(value: str) -> datetime.date:
+    try:
+        return datetime.date.fromisoformat(value)
+    except ValueError:
+        raise ValidationFailed(_("Write the business date as YYYY-MM-DD."), field="business_date") from None
+
+
 class RunDetail(PlatformAPIView):
     @endpoint(summary="The end-of-day result of a business date", response=s.RunOutput, tags=["reconciliation"],
-              parameters=[OpenApiParameter("business_date", str, OpenApiParameter.PATH,
-                                           description="YYYY-MM-DD")],
-              description="`pending` until the day has been run (and while it runs).")
+              parameters=[DATE_PARAMETER], description="`pending` until the day has been run (and while it runs).")
     def get(self, request, business_date):
-        try:
-            day = datetime.date.fromisoformat(business_date)
-        except ValueError:
-            raise ValidationFailed(_("Write the business date as YYYY-MM-DD."), field="business_date") from None
+        day = _business_date(business_date)
         return self.respond(s.RunOutput, selectors.run_summary(selectors.run_for(self.merchant, day)))
+
+
+class RunDifferences(PlatformAPIView):
+    query_serializer = s.DifferencesQuery
+
+    @endpoint(summary="The differing orders of a business date's end of day", response=s.DifferencePage,
+              tags=["reconciliation"], operation_id="reconciliation_run_differences",
+              parameters=[DATE_PARAMETER, s.DifferencesQuery],
+              description="Each order the end of day found differing, newest difference first: "
+                          "`missing_in_ledger` (in the order file, not booked), `missing_in_orders` (booked, not "
+                          "in the file), `amount_mismatch`, `party_mismatch` (same amount, but the file's payer "
+                          "or payee is not the member the ledger booked; a party is compared only where both "
+                          "sides name one). Differences of the whole day (no order file, the bank's balance) are "
+                          "in the run, not here. 404 when the date has not been run; an unknown `category` is "
+                          "400. A rerun replaces the list.")
+    def get(self, request, business_date):
+        day = _business_date(business_date)
+        query = self.parse_query(s.DifferencesQuery)
+        run = selectors.run_for(self.merchant, day)
+        if run is None:
+            raise NotFound(_("The end of day has not been run for this date."))
+        qs = selectors.run_order_differences(run, category=query.get("category"))
+        rows, next_cursor = paginate(qs, cursor=query.get("cursor"), limit=query["limit"])
+        return self.respond(s.DifferencePage, {"results": [selectors.difference_view(d) for d in rows],
+                                               "next": next_cursor})

@@ -97,6 +97,7 @@ class EodRun(models.Model):
     missing_in_ledger = models.PositiveIntegerField(_("missing in ledger"), default=0)
     missing_in_orders = models.PositiveIntegerField(_("missing in orders"), default=0)
     amount_mismatches = models.PositiveIntegerField(_("amount mismatches"), default=0)
+    party_mismatches = models.PositiveIntegerField(_("party mismatches"), default=0)
     differences = models.PositiveIntegerField(_("differences"), default=0)
     supervision_balance = MoneyField(_("supervision balance"), null=True, blank=True)
     virtual_total = MoneyField(_("sum of virtual balances"), null=True, blank=True)
@@ -147,6 +148,7 @@ class DifferenceKind(models.TextChoices):
     MISSING_IN_LEDGER = "missing_in_ledger", _("Order missing in the ledger")
     MISSING_IN_ORDERS = "missing_in_orders", _("Ledger entry missing in the order file")
     AMOUNT_MISMATCH = "amount_mismatch", _("Amounts differ")
+    PARTY_MISMATCH = "party_mismatch", _("Payer or payee differs")
     ORDER_FILE_MISSING = "order_file_missing", _("No order file for the day")
     TOTALS_UNBALANCED = "totals_unbalanced", _("Supervision ≠ Σ virtual balances")
     BALANCE_NOT_POSTINGS = "balance_not_postings", _("Account balance ≠ Σ postings")
@@ -154,7 +156,9 @@ class DifferenceKind(models.TextChoices):
     BANK_BALANCE_MISMATCH = "bank_balance_mismatch", _("Bank closing balance ≠ book balance")
 
 
-ORDER_KINDS = (DifferenceKind.MISSING_IN_LEDGER, DifferenceKind.MISSING_IN_ORDERS, DifferenceKind.AMOUNT_MISMATCH)
+# The differences that are one order each (the others are the day's or an account's).
+ORDER_KINDS = (DifferenceKind.MISSING_IN_LEDGER, DifferenceKind.MISSING_IN_ORDERS, DifferenceKind.AMOUNT_MISMATCH,
+               DifferenceKind.PARTY_MISMATCH)
 
 
 class EodDifference(models.Model):
@@ -169,6 +173,12 @@ class EodDifference(models.Model):
     expected_amount = MoneyField(_("platform / bank amount"), null=True, blank=True)
     actual_amount = MoneyField(_("ledger amount"), null=True, blank=True)
     entry_id_hint = models.BigIntegerField(_("ledger entry"), null=True, blank=True)
+    # The parties as each side names them (user ids; blank where a side names none), on the
+    # differences of orders that both sides have.
+    platform_payer = models.CharField(_("platform's payer"), max_length=64, blank=True, default="")
+    platform_payee = models.CharField(_("platform's payee"), max_length=64, blank=True, default="")
+    ledger_payer = models.CharField(_("ledger's payer"), max_length=64, blank=True, default="")
+    ledger_payee = models.CharField(_("ledger's payee"), max_length=64, blank=True, default="")
     detail = models.CharField(_("detail"), max_length=255, blank=True)
     case = models.ForeignKey("DiscrepancyCase", verbose_name=_("case"), null=True, blank=True,
                              on_delete=models.SET_NULL, related_name="differences")

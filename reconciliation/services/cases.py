@@ -8,7 +8,7 @@ every change it makes is a workflow transition by the system, with a reason:
 - an open or investigating case whose difference is gone is closed (auto_resolve);
 - a resolved or written-off case whose difference comes back (it was gone in an earlier run)
   or changes (its gap, platform/bank amount minus ledger amount, is not the one that was
-  closed) is reopened, the same case, so its history stays on one timeline. A closed case
+  closed; for a party mismatch, the parties it names) is reopened, the same case, so its history stays on one timeline. A closed case
   whose difference is still there, unchanged, stays closed: that is the difference the person
   closed it for (a write-off accepts a difference that will be found again on every rerun).
 """
@@ -88,13 +88,18 @@ def _closed_cases_coming_back(run: EodRun) -> dict[int, tuple[str, list]]:
               .filter(Exists(same), merchant_id=run.merchant_id, business_date=run.business_date,
                       status__in=CLOSED_STATES)
               .annotate(new_expected=Subquery(same.values("expected_amount")[:1]),
-                        new_actual=Subquery(same.values("actual_amount")[:1]))
+                        new_actual=Subquery(same.values("actual_amount")[:1]),
+                        new_detail=Subquery(same.values("detail")[:1]))
               .values_list("pk", "kind", "still_present", "expected_amount", "actual_amount", "new_expected",
-                           "new_actual"))
+                           "new_actual", "detail", "new_detail"))
     returning = {}
-    for pk, kind, still_present, expected, actual, new_expected, new_actual in closed:
+    for pk, kind, still_present, expected, actual, new_expected, new_actual, detail, new_detail in closed:
         if not still_present:
             returning[pk] = (gettext("The difference returned on rerun."), [expected, actual])
+        elif kind == DifferenceKind.PARTY_MISMATCH and detail != new_detail:
+            # Same amount on both sides: what can change is who the parties are.
+            returning[pk] = (gettext("The difference changed on rerun: it was “%(was)s”, it is now “%(now)s”.")
+                             % {"was": detail, "now": new_detail}, [expected, actual])
         elif kind not in _NO_GAP_KINDS and _gap(expected, actual) != _gap(new_expected, new_actual):
             returning[pk] = (gettext("The difference changed on rerun: the gap was %(was)s, it is now %(now)s.")
                              % {"was": _gap(expected, actual), "now": _gap(new_expected, new_actual)},

@@ -2,7 +2,8 @@
 
 1. The platform's order file against the ledger's journal entries of the date, set-based in
    SQL (reconciliation/sql/eod_orders.sql): matched, missing_in_ledger, missing_in_orders,
-   amount_mismatch. No order file for the date is itself a difference.
+   amount_mismatch, and party_mismatch (same amount, but the order file's payer or payee is
+   not the member the ledger booked). No order file for the date is itself a difference.
 2. 总分平衡: hot balances are rolled up, then ledger.selectors.prove_merchant proves that the
    supervision balance equals the sum of the virtual balances and that every materialised
    balance equals the sum of its postings.
@@ -81,8 +82,9 @@ def eod_run(*, merchant, business_date: datetime.date, actor) -> EodRun:
         run.missing_in_ledger = counts.get(DifferenceKind.MISSING_IN_LEDGER, 0)
         run.missing_in_orders = counts.get(DifferenceKind.MISSING_IN_ORDERS, 0)
         run.amount_mismatches = counts.get(DifferenceKind.AMOUNT_MISMATCH, 0)
-        run.matched = max(run.orders - run.missing_in_ledger - run.amount_mismatches, 0)
-        run.entries = run.matched + run.amount_mismatches + run.missing_in_orders
+        run.party_mismatches = counts.get(DifferenceKind.PARTY_MISMATCH, 0)
+        run.matched = max(run.orders - run.missing_in_ledger - run.amount_mismatches - run.party_mismatches, 0)
+        run.entries = run.matched + run.amount_mismatches + run.party_mismatches + run.missing_in_orders
         run.differences = sum(counts.values())
         run.finished_at = timezone.now()
         run.save()
@@ -90,6 +92,7 @@ def eod_run(*, merchant, business_date: datetime.date, actor) -> EodRun:
         transition(run, "finish_with_discrepancies" if run.differences else "finish_balanced", actor=actor,
                    data={"matched": run.matched, "missing_in_ledger": run.missing_in_ledger,
                          "missing_in_orders": run.missing_in_orders, "amount_mismatches": run.amount_mismatches,
+                         "party_mismatches": run.party_mismatches,
                          "differences": run.differences, "supervision_balance": run.supervision_balance,
                          "virtual_total": run.virtual_total, "bank_closing_balance": run.bank_closing_balance,
                          "book_closing_balance": run.book_closing_balance})
@@ -114,8 +117,30 @@ def _match_orders(run: EodRun):
             cursor.execute(f"SET LOCAL work_mem = '{EOD_WORK_MEM}'")
         cursor.execute(_orders_sql(), {"merchant": run.merchant_id, "run": run.pk, "day": run.business_date,
                                        "order_file": order_file.pk})
+    _describe_party_mismatches(run)
     if order_file.status != OrderFile.Status.RECONCILED:
         OrderFile.objects.filter(pk=order_file.pk).update(status=OrderFile.Status.RECONCILED)
+
+
+def _describe_party_mismatches(run: EodRun):
+    """Say which party differs, as each side names it (the SQL writes no text: it is translated
+    here). Few rows on a real day: the platform and the ledger mostly agree on who paid whom."""
+    rows = list(run.difference_rows.filter(kind=DifferenceKind.PARTY_MISMATCH).only(
+        "id", "platform_payer", "platform_payee", "ledger_payer", "ledger_payee"))
+    for row in rows:
+        row.detail = _party_detail(row)[:255]
+    EodDifference.objects.bulk_update(rows, ["detail"], batch_size=1000)
+
+
+def _party_detail(row) -> str:
+    """E.g. "payer: order file u-1, ledger u-2", for each party the two sides name differently."""
+    parts = []
+    for label, platform, ledger in ((gettext("payer"), row.platform_payer, row.ledger_payer),
+                                    (gettext("payee"), row.platform_payee, row.ledger_payee)):
+        if platform and ledger and platform != ledger:
+            parts.append(gettext("%(party)s: order file %(platform)s, ledger %(ledger)s")
+                         % {"party": label, "platform": platform, "ledger": ledger})
+    return "; ".join(parts)
 
 
 def _prove(run: EodRun):

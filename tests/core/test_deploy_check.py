@@ -71,6 +71,18 @@ def test_production_refuses_debug_even_when_asked():
     assert result.returncode != 0 and "debug never runs with the production settings" in result.stderr
 
 
+@pytest.mark.parametrize("backend", ["merchants.sms.ConsoleBackend", "merchants.sms.OutboxBackend"])
+def test_production_refuses_a_text_message_sender_that_would_keep_codes_in_a_log_or_in_memory(backend):
+    result = _manage("check", env=_bare_env(**PRODUCTION, JIANGUAN_SMS_BACKEND=backend))
+    assert result.returncode != 0 and "HttpGatewayBackend" in result.stderr
+
+
+def test_production_sends_one_time_codes_through_the_gateway_by_default():
+    code = "import django; django.setup(); from django.conf import settings; print(settings.JIANGUAN['SMS_BACKEND'])"
+    result = _python(code, env=_bare_env(**PRODUCTION, DJANGO_SETTINGS_MODULE="config.settings.production"))
+    assert result.stdout.strip() == "merchants.sms.HttpGatewayBackend", result.stderr
+
+
 def test_the_public_development_secret_is_refused_with_debug_off():
     from config.settings.base import _DEV_SECRET
 

@@ -82,7 +82,8 @@ def test_the_run_of_a_day_pending_then_its_result(api, platform):
     eod_run(merchant=platform.merchant, business_date=datetime.date(2026, 11, 24), actor=None)
     data = api.as_platform(platform, "GET", "/api/v1/reconciliation/runs/2026-11-24").json()
     assert data == {"status": "discrepancies", "matched": 0, "missing_in_ledger": 1, "missing_in_orders": 0,
-                    "amount_mismatches": 0, "supervision_balance": "0.00", "virtual_total": "0.00"}
+                    "amount_mismatches": 0, "party_mismatches": 0, "supervision_balance": "0.00",
+                    "virtual_total": "0.00"}
     # another platform never sees this merchant's run
     other = make_platform()
     assert api.as_platform(other, "GET", "/api/v1/reconciliation/runs/2026-11-24").json()["status"] == "pending"

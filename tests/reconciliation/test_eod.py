@@ -38,8 +38,13 @@ def day(db):
     return merchant, buyer, seller
 
 
+# Who pays whom in each order type, as the ledger books it (a deposit's payer is outside the books).
+PARTIES = {"deposit": ("", "buyer"), "payment": ("buyer", "seller"), "refund": ("seller", "buyer"),
+           "withdrawal": ("buyer", "")}
+
+
 def orders(*rows):
-    return [{"order_no": no, "type": t, "amount": a, "payer_user_id": "buyer", "payee_user_id": "seller"}
+    return [{"order_no": no, "type": t, "amount": a, "payer_user_id": PARTIES[t][0], "payee_user_id": PARTIES[t][1]}
             for no, t, a in rows]
 
 

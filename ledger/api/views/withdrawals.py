@@ -5,8 +5,10 @@ from core.errors import NotFound
 from merchants.api.lookups import bank_card_or_404, member_or_404
 
 from ...models import Withdrawal
+from ...services import confirmations
 from ...services import withdrawals as withdrawal_services
 from .. import serializers as s
+from .confirmations import ChallengeOutput
 
 
 class WithdrawalCreate(PlatformAPIView):
@@ -14,17 +16,25 @@ class WithdrawalCreate(PlatformAPIView):
     idempotency = "required"
 
     @endpoint(summary="Withdraw to a verified bank card", request=s.WithdrawalInput, response=s.WithdrawalOutput,
-              status=201, also={200: s.WithdrawalOutput}, errors=["invalid_amount", "duplicate_order", "member_frozen", "account_frozen",
-                                  "invalid_state", "insufficient_funds", "card_not_verified"],
+              status=201, also={200: s.WithdrawalOutput, 202: ChallengeOutput},
+              errors=["invalid_amount", "duplicate_order", "member_frozen", "account_frozen", "invalid_state",
+                      "insufficient_funds", "card_not_verified", "sms_unavailable"],
               tags=["withdrawals"],
               description="The amount moves from available to frozen at once (422 `insufficient_funds` if it "
                           "can't); status `pending_approval` above the merchant's approval threshold, else "
                           "`approved`. `value_date` is today on a working day before the cut-off, else the next "
-                          "working day.")
+                          "working day. If the merchant asks members to confirm withdrawals, a new order answers "
+                          "202 with a challenge and books nothing: the member receives a one-time code by text "
+                          "message, and `POST /challenges/{challenge_id}/confirm` with it books the withdrawal.")
     def post(self, request):
         data = self.parse(s.WithdrawalInput)
         member = member_or_404(self.merchant, data["user_id"], field="user_id")
         card = bank_card_or_404(self.merchant, data["bank_card_id"], member=member, field="bank_card_id")
+        if confirmations.withdrawal_needs_code(self.merchant, data["order_no"]):
+            challenge = confirmations.withdrawal_challenge(
+                merchant=self.merchant, actor=self.actor, member=member, amount=data["amount"], bank_card=card,
+                order_no=data["order_no"])
+            return self.respond(ChallengeOutput, challenge, status=202)
         withdrawal, created = withdrawal_services.withdrawal_request(
             merchant=self.merchant, actor=self.actor, member=member, amount=data["amount"], bank_card=card,
             order_no=data["order_no"])

@@ -42,6 +42,7 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"{merchant.code} {day.isoformat()} {run.status}: matched={run.matched} "
                 f"missing_in_ledger={run.missing_in_ledger} missing_in_orders={run.missing_in_orders} "
-                f"amount_mismatches={run.amount_mismatches} differences={run.differences}")
+                f"amount_mismatches={run.amount_mismatches} party_mismatches={run.party_mismatches} "
+                f"differences={run.differences}")
         if failed:
             raise CommandError(gettext("%(n)s run(s) failed.") % {"n": failed})

@@ -1,9 +1,15 @@
 """merchants.services: onboarding, freezes, credentials, members and bank cards. None of them
 moves money, so each leaves an audit record."""
 import itertools
+import re
+from datetime import timedelta
 
-from core.errors import PermissionRefused, ValidationFailed
-from merchants.models import BusinessType, WebhookDelivery
+from django.utils import timezone
+
+from core.errors import InvalidState, PermissionRefused, ValidationFailed
+from ledger.services.confirmations import movement_confirm, withdrawal_challenge
+from merchants.models import BusinessType, Challenge, WebhookDelivery
+from merchants.services.challenges import ChallengeClosed, challenge_issue
 from merchants.services.credentials import credentials_rotate
 from merchants.services.events import emit
 from merchants.services.lifecycle import (
@@ -28,7 +34,7 @@ from merchants.services.members import (
 )
 from merchants.services.webhooks import webhook_resend
 from tests import factories as f
-from tests.core.trace import AUDIT, NOT_SERVICES, STEPS, refusal, scenario
+from tests.core.trace import AUDIT, BOTH, NOT_SERVICES, STEPS, refusal, scenario
 
 _seq = itertools.count(1)
 
@@ -182,3 +188,65 @@ def an_auditor_may_not_resend_a_webhook():
     f.listening(merchant)
     delivery = emit(merchant, "merchant.frozen", {"reason": "test"})
     return {"delivery": delivery, "actor": f.auditor()}
+
+
+# --- one-time codes (merchants.services.challenges; the ledger's confirmed withdrawals) -----------
+
+NOT_SERVICES.update({
+    "merchants.services.challenges.new_code": "makes a random code; writes nothing",
+    "merchants.services.challenges.code_hash": "hashes a code; writes nothing",
+    "merchants.services.challenges.challenge_for": "reads a merchant's challenge",
+    "merchants.services.challenges.challenge_confirm": "checks the code and books, as a step of movement_confirm",
+    "ledger.services.confirmations.withdrawal_needs_code": "reads the merchant's setting and its orders",
+})
+STEPS.update({"merchants.services.challenges.challenge_confirm": "ledger.services.confirmations.movement_confirm"})
+
+
+def _challenged_withdrawal():
+    from merchants import sms
+    from tests.reconciliation.builders import funded, verified_card
+
+    merchant = f.active_merchant()
+    member = f.member(merchant, phone="13912345678")
+    funded(member, "100.00")
+    challenge = withdrawal_challenge(merchant=merchant, actor=None, member=member, amount="10.00",
+                                     bank_card=verified_card(member), order_no=f"W-otp-{next(_seq)}")
+    code = re.search(r"(?<!\d)(\d{6})(?!\d)", sms.OutboxBackend.outbox[-1][1]).group(1)
+    return merchant, challenge, code
+
+
+@scenario(challenge_issue, leaves=AUDIT)
+def a_member_is_sent_a_code_to_confirm_a_withdrawal():
+    member = f.member(f.active_merchant(), phone="13912345678")
+    return dict(member=member, purpose="withdrawal", actor=None,
+                payload={"bank_card_id": 1, "amount": "10.00", "order_no": "W-otp"})
+
+
+@refusal(challenge_issue, error=InvalidState)
+def a_member_without_a_phone_is_sent_no_code():
+    member = f.member(f.active_merchant(), phone="")
+    return dict(member=member, purpose="withdrawal", actor=None, payload={})
+
+
+@scenario(withdrawal_challenge, leaves=AUDIT)
+def a_platform_asks_for_a_withdrawal_the_member_must_confirm():
+    from tests.reconciliation.builders import funded, verified_card
+
+    merchant = f.active_merchant()
+    member = f.member(merchant, phone="13912345678")
+    funded(member, "100.00")
+    return dict(merchant=merchant, actor=None, member=member, amount="10.00", bank_card=verified_card(member),
+                order_no="W-otp")
+
+
+@scenario(movement_confirm, leaves=BOTH)
+def the_members_code_books_the_withdrawal():
+    merchant, challenge, code = _challenged_withdrawal()
+    return dict(merchant=merchant, token=challenge.token, code=code, actor=None)
+
+
+@refusal(movement_confirm, error=ChallengeClosed)
+def an_expired_code_books_nothing():
+    merchant, challenge, code = _challenged_withdrawal()
+    Challenge.objects.filter(pk=challenge.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
+    return dict(merchant=merchant, token=challenge.token, code=code, actor=None)

@@ -1,0 +1,44 @@
+"""One-time-code challenges: the 202 answer of a movement the member must confirm, and its confirmation."""
+from rest_framework import serializers
+
+from core.api.fields import PlainCharField
+from core.api.schema import endpoint
+from core.api.views import PlatformAPIView
+from merchants.models import Challenge
+
+from ...services import confirmations
+from .. import serializers as s
+
+
+class ChallengeOutput(serializers.Serializer):
+    challenge_id = serializers.CharField(source="token")
+    status = serializers.ChoiceField(choices=Challenge.Status.values)
+    purpose = serializers.ChoiceField(choices=Challenge.Purpose.values)
+    user_id = serializers.CharField(source="member.user_id")
+    sent_to = serializers.CharField(help_text="The member's phone, masked, that the code was sent to.")
+    expires_at = serializers.DateTimeField()
+
+
+class ConfirmInput(serializers.Serializer):
+    code = PlainCharField(max_length=12)
+
+
+class ChallengeConfirm(PlatformAPIView):
+    moves_money = True
+    idempotency = "required"
+
+    @endpoint(summary="Confirm a movement with the member's one-time code", request=ConfirmInput,
+              response=s.WithdrawalOutput, status=201,
+              errors=["invalid_code", "challenge_closed", "insufficient_funds", "member_frozen", "account_frozen",
+                      "invalid_state", "card_not_verified", "duplicate_order"],
+              tags=["withdrawals"],
+              description="Books what the challenge holds (a withdrawal) and answers it. A wrong code answers 400 "
+                          "`invalid_code` with `attempts_left`; after the last one, or once the code has expired "
+                          "(5 minutes) or been used, 409 `challenge_closed` with `reason` (`locked`, `expired`, "
+                          "`used`). A refused booking (e.g. 422 `insufficient_funds`) leaves the challenge open "
+                          "until it expires.")
+    def post(self, request, token):
+        data = self.parse(ConfirmInput)
+        withdrawal = confirmations.movement_confirm(merchant=self.merchant, token=token, code=data["code"],
+                                                    actor=self.actor)
+        return self.respond(s.WithdrawalOutput, withdrawal, status=201)

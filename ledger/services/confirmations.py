@@ -1,0 +1,59 @@
+"""Outflows a member confirms with a one-time code (merchants.services.challenges).
+
+When the merchant asks for codes (`Merchant.otp_for_withdrawals`), a withdrawal request is
+checked as far as it can be without booking (order number, amount, card, freezes) and answered
+with a challenge; the code texted to the member confirms it, and the confirmation books the
+withdrawal in the same transaction. A request whose order is already booked is not challenged
+again: it replays (or is refused as a duplicate) like any withdrawal request."""
+from django.utils.translation import gettext_lazy as _
+
+from core.errors import CardNotVerified, NotFound, ValidationFailed
+from core.money import parse_amount
+from merchants.models import BankCard, Challenge
+from merchants.services.challenges import (
+    challenge_confirm,
+    challenge_for,
+    challenge_issue,
+)
+
+from .. import guards
+from ..models import Withdrawal
+from .withdrawals import withdrawal_request
+
+
+def withdrawal_needs_code(merchant, order_no: str) -> bool:
+    order_no = (order_no or "").strip()
+    return merchant.otp_for_withdrawals and not Withdrawal.objects.filter(merchant=merchant, order_no=order_no).exists()
+
+
+def withdrawal_challenge(*, merchant, actor, member, amount, bank_card, order_no) -> Challenge:
+    """Refuse what withdrawal_request would refuse before the member is bothered, then text the code."""
+    amount = parse_amount(amount)
+    order_no = (order_no or "").strip()
+    if not order_no or len(order_no) > 64:
+        raise ValidationFailed(_("An order number of 1 to 64 characters is required."), field="order_no")
+    guards.ensure_member_of(merchant, member)
+    if bank_card is None or bank_card.member_id != member.pk:
+        raise NotFound(_("No such bank card for this member."), field="bank_card_id")
+    guards.ensure_merchant_can_move_money(merchant)
+    guards.ensure_member_can_pay(member)
+    if not bank_card.verified:
+        raise CardNotVerified()
+    return challenge_issue(member=member, purpose=Challenge.Purpose.WITHDRAWAL, actor=actor,
+                           payload={"bank_card_id": bank_card.pk, "amount": str(amount), "order_no": order_no})
+
+
+def movement_confirm(*, merchant, token: str, code: str, actor):
+    """Confirm a challenge with its code and book what it holds; answers the booked withdrawal."""
+    challenge = challenge_for(merchant, token)
+
+    def book(challenge: Challenge) -> int:
+        payload = challenge.payload
+        card = BankCard.objects.filter(pk=payload["bank_card_id"], member_id=challenge.member_id).first()
+        withdrawal, _created = withdrawal_request(
+            merchant=merchant, actor=actor, member=challenge.member, amount=payload["amount"], bank_card=card,
+            order_no=payload["order_no"])
+        return withdrawal.pk
+
+    challenge = challenge_confirm(challenge=challenge, code=code, actor=actor, book=book)
+    return Withdrawal.objects.select_related("member", "bank_card").get(pk=challenge.result_id)
