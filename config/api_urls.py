@@ -10,7 +10,7 @@ from django.urls import include, path, re_path
 
 from core.api.views import RouteNotFound  # importing it registers the <uid:...> and <id:...> converters
 
-API_APPS = ["merchants", "ledger", "credit", "reconciliation"]
+API_APPS = ["merchants", "ledger", "credit", "reconciliation", "receipts"]
 
 
 def _has_api(app: str) -> bool:

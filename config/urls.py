@@ -8,8 +8,8 @@ urlpatterns = [
     path("api/v1/", include("config.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
-    path("ledger/", include("ledger.urls")),
     path("backoffice/", include("backoffice.urls")),
+    path("receipts/", include("receipts.urls")),
 ]
 
 # Paths under /api/ get the JSON error envelope from core.api.middleware; the portal keeps Django's pages.

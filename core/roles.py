@@ -76,3 +76,8 @@ def sync_roles(apps=None, **kwargs):
     for role, perms in role_permissions(apps).items():
         group, _ = GroupModel.objects.get_or_create(name=role)
         group.permissions.set(perms)
+
+# Receipts: every role lists the receipts issued for the merchants it may see (downloads are
+# checked against the ledger's view permission of the movement).
+for _role in ROLES:
+    ROLE_PERMISSIONS[_role] += ["receipts.*view"]

@@ -83,6 +83,23 @@ class JianguanClient:
     def _post(self, path, body=None, idempotency_key=None):
         return self.request("POST", path, body=body or {}, idempotency_key=idempotency_key, idempotent=True)
 
+    def download(self, path: str, *, params: dict | None = None, accept: str = "application/pdf") -> bytes:
+        """A GET answering a file (a receipt's PDF): its bytes; errors raise JianguanError as usual."""
+        params = {k: v for k, v in (params or {}).items() if v is not None} or None
+        response = self.session.request("GET", f"{self.base_url}/api/v1{path}", params=params,
+                                        headers={"Accept": accept}, auth=self.auth, timeout=self.timeout)
+        self.last_response = response  # e.g. last_response.headers["X-Receipt-Number"]
+        if response.status_code >= 400:
+            try:
+                error = response.json().get("error")
+            except (ValueError, AttributeError):
+                error = None
+            if not isinstance(error, dict):
+                raise JianguanError(response.status_code, "http_error", response.text[:200])
+            raise JianguanError(response.status_code, error.get("code", "error"), error.get("message", ""),
+                                error.get("details"))
+        return response.content
+
     # --- members ---
     def create_member(self, *, user_id, name, kind, id_number=None, phone=None, roles=None, idempotency_key=None):
         return self._post("/members", {"user_id": user_id, "name": name, "kind": kind, "id_number": id_number,
@@ -183,6 +200,21 @@ class JianguanClient:
 
     def get_withdrawal(self, withdrawal_id):
         return self.request("GET", f"/withdrawals/{int(withdrawal_id)}")
+
+    # --- receipts (电子回单, PDF bytes; the number is in last_response.headers["X-Receipt-Number"]) ---
+    def payment_receipt(self, payment_id, *, kind="payment", part=None) -> bytes:
+        """The payment's receipt; `kind="release"` for its release (`part`: one of a staged release)."""
+        return self.download(f"/payments/{int(payment_id)}/receipt",
+                             params={"kind": kind if kind != "payment" else None, "part": part})
+
+    def refund_receipt(self, payment_id, refund_id) -> bytes:
+        return self.download(f"/payments/{int(payment_id)}/refunds/{int(refund_id)}/receipt")
+
+    def deposit_receipt(self, deposit_id) -> bytes:
+        return self.download(f"/deposits/{int(deposit_id)}/receipt")
+
+    def withdrawal_receipt(self, withdrawal_id) -> bytes:
+        return self.download(f"/withdrawals/{int(withdrawal_id)}/receipt")
 
     def confirm_challenge(self, challenge_id, code, *, idempotency_key=None):
         """Book what a 202 challenge holds with the member's one-time code; answers the withdrawal."""

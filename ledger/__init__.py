@@ -1,1 +1,1 @@
-"""Supervision and virtual accounts, double-entry journal, deposits, payments, withdrawals, holds, calendar, receipts."""
+"""Supervision and virtual accounts, double-entry journal, deposits, payments, withdrawals, holds, calendar."""

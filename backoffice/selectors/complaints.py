@@ -222,20 +222,28 @@ def _stories(visible, pairs, entry_ids, line_ids) -> list:
         s.orders.append(StoryOrder(kind, label, obj, obj.amount, obj.status, obj.get_status_display(), url))
         return s
 
+    def receipt(kind, pk, part=None):  # the receipts app's PDF, downloaded in the admin
+        url = reverse("admin:receipts_receipt_download", args=[kind, pk])
+        return f"{url}?part={part}" if part else url
+
     for d in deposits:
-        add("deposit", _("Deposit"), d, _url("ledger_deposit", d.pk))
+        s = add("deposit", _("Deposit"), d, _url("ledger_deposit", d.pk))
+        if d.status == Deposit.Status.SUCCEEDED and d.entry_id:
+            s.receipts.append((_("Deposit receipt (PDF)"), receipt("deposit", d.pk)))
     for p in payments:
         s = add("payment", _("Payment"), p, _url("ledger_payment", p.pk))
-        if p.entry_id and (p.mode == Payment.Mode.DIRECT or p.release_entry_id):
-            s.receipts.append((_("Payment receipt"), reverse("ledger:payment-receipt", args=[p.pk])))
+        if p.entry_id:
+            s.receipts.append((_("Payment receipt (PDF)"), receipt("payment", p.pk)))
+        if p.release_entry_id:
+            s.receipts.append((_("Release receipt (PDF)"), receipt("release", p.pk)))
         for r in refunds:
             if r.payment_id == p.pk:
-                s.receipts.append((_("Refund receipt %(amount)s") % {"amount": r.amount},
-                                   reverse("ledger:refund-receipt", args=[r.pk])))
+                s.receipts.append((_("Refund receipt %(amount)s (PDF)") % {"amount": r.amount},
+                                   receipt("refund", r.pk)))
     for w in withdrawals:
         s = add("withdrawal", _("Withdrawal"), w, _url("ledger_withdrawal", w.pk))
         if w.status == Withdrawal.Status.PAID and w.final_entry_id:
-            s.receipts.append((_("Withdrawal receipt"), reverse("ledger:withdrawal-receipt", args=[w.pk])))
+            s.receipts.append((_("Withdrawal receipt (PDF)"), receipt("withdrawal", w.pk)))
     for b in bills:
         add("credit_bill", _("Credit bill"), b, _url("credit_creditbill", b.pk))
     entry_story = {}

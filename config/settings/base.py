@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "ledger",
     "credit",
     "reconciliation",
+    "receipts",
     "demo",  # seed_demo (no models)
     "bench",  # the benchmark command (no models)
     "backoffice",  # last: it builds on every other app (and core syncs the roles after it)
@@ -219,6 +220,13 @@ JIANGUAN = {
     "API_MAX_BODY_BYTES": env.int("JIANGUAN_API_MAX_BODY_BYTES", default=2_621_440),
     "WEBHOOK_ALLOW_HTTP": DEBUG,  # outside debug, webhooks go to https:// URLs only
     "DEPOSIT_EXPIRY_DAYS": env.int("JIANGUAN_DEPOSIT_EXPIRY_DAYS", default=7),
+    # Receipts (receipts/): the verification code's key (set it so printed receipts outlive a
+    # SECRET_KEY rotation), the public address their QR codes point at, the CJK font, and the
+    # verification page's allowance per client address and minute.
+    "RECEIPT_KEY": env.str("JIANGUAN_RECEIPT_KEY", default=""),
+    "PUBLIC_BASE_URL": env.str("JIANGUAN_PUBLIC_BASE_URL", default=""),
+    "RECEIPT_FONT": env.str("JIANGUAN_RECEIPT_FONT", default="/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"),
+    "RECEIPT_VERIFY_PER_MINUTE": env.int("JIANGUAN_RECEIPT_VERIFY_PER_MINUTE", default=10),
     # One-time codes for members' outflows (merchants/sms.py, merchants/services/challenges.py):
     # the sender (an outbox in memory, the console, or an HTTP gateway at SMS_GATEWAY_URL with
     # SMS_GATEWAY_KEY as its bearer token), how long a code lives, how many wrong codes lock it.

@@ -28,7 +28,7 @@ def test_an_order_number_shows_order_entries_postings_and_receipt(world, django_
     assert [o.kind for o in story.orders] == ["payment"]
     assert [e.entry_type for e in story.entries] == ["payment"]
     assert sorted(str(p.amount) for p in story.entries[0].postings.all()) == ["-300.00", "300.00"]
-    assert [label for label, _url in story.receipts] and "/ledger/receipts/payments/" in story.receipts[0][1]
+    assert [label for label, _url in story.receipts] and "/admin/receipts/receipt/download/payment/" in story.receipts[0][1]
 
 
 def test_a_payment_code_finds_the_deposit_and_its_statement_line(world):

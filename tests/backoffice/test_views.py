@@ -84,7 +84,7 @@ def test_the_complaint_page_finds_an_order_and_audits_the_look_up(world, client)
     before = AuditEvent.objects.filter(action="complaint_lookup").count()
     html = page(client, world.alice, reverse("backoffice:complaints"), q="ORD-8842").content.decode()
     assert 'data-order="ORD-8842"' in html and "300.00" in html
-    assert "/ledger/receipts/payments/" in html
+    assert "/admin/receipts/receipt/download/payment/" in html
     assert AuditEvent.objects.filter(action="complaint_lookup").count() == before + 1
     # Bob finds nothing of Alice's
     html = page(client, world.bob, reverse("backoffice:complaints"), q="ORD-8842").content.decode()
