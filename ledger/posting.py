@@ -162,14 +162,6 @@ def _frozen_for_share(account_id: int) -> bool:
         return bool(cursor.fetchone()[0])
 
 
-def balance_of(account: Account) -> Decimal:
-    """The account's balance now, hot deltas included."""
-    balance = Account.objects.filter(pk=account.pk).values_list("balance", flat=True).get()
-    if account.is_hot:
-        balance += HotBalanceDelta.objects.filter(account_id=account.pk).aggregate(s=Sum("change"))["s"] or 0
-    return balance
-
-
 def roll_up_hot_balances(account_ids=None) -> int:
     """Fold pending hot-account deltas into the materialised balances. Deltas committed after
     the DELETE's snapshot stay for the next run, so nothing is counted twice or lost."""

@@ -12,10 +12,8 @@ from hypothesis import strategies as st
 
 from core.errors import ApplicationError
 from ledger.models import AccountKind, Payment, Posting
-from ledger.posting import balance_of
-from ledger.selectors import prove_merchant
+from ledger.selectors import account_balances, prove_merchant
 from ledger.services import deposits, payment_batch
-from ledger.services.accounts import platform_account
 from ledger.services.payment_batch import BatchItem, BatchItemRefused
 from merchants.models import Member
 from merchants.services.members import member_freeze
@@ -73,7 +71,8 @@ def _books(merchant):
                               .values_list("account__kind", "amount", "balance_after"))
     payments = sorted(Payment.objects.filter(merchant=merchant).values_list(
         "order_no", "payer__user_id", "amount", "platform_fee", "status", "mode", "entry__entry_type"))
-    hot = {kind: balance_of(platform_account(merchant, kind)) for kind in (AccountKind.ESCROW, AccountKind.FEE_INCOME)}
+    balances = account_balances(merchant)
+    hot = {kind: balances[kind] for kind in (AccountKind.ESCROW, AccountKind.FEE_INCOME)}
     return lines, payments, hot
 
 
