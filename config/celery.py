@@ -52,3 +52,13 @@ app.conf.beat_schedule["backoffice-verify-integrity-nightly"] = {
     "task": "backoffice.tasks.verify_integrity_nightly",
     "schedule": crontab(hour=2, minute=0),
 }
+# Risk: balance monitors every minute (an alert and a webhook once per crossing); each live
+# merchant's risk level from its books at 03:00, after the night's end of day and checks.
+app.conf.beat_schedule["risk-evaluate-balance-monitors"] = {
+    "task": "risk.tasks.evaluate_balance_monitors",
+    "schedule": 60.0,
+}
+app.conf.beat_schedule["risk-assess-merchants-daily"] = {
+    "task": "risk.tasks.assess_merchants",
+    "schedule": crontab(hour=3, minute=0),
+}

@@ -49,6 +49,14 @@ for _role in ROLES:
 for _role in (RISK_OFFICER, OPERATIONS, AUDITOR):
     ROLE_PERMISSIONS[_role] += ["backoffice.view_rm_performance", "backoffice.*view"]
 
+# Risk: risk and operations keep the balance monitors and acknowledge their alerts; risk
+# recomputes a merchant's risk level; auditors (and everyone of those) read it all.
+for _role in (RISK_OFFICER, OPERATIONS, AUDITOR):
+    ROLE_PERMISSIONS[_role] += ["risk.*view"]
+for _role in (RISK_OFFICER, OPERATIONS):
+    ROLE_PERMISSIONS[_role] += ["risk.add_balancemonitor", "risk.change_balancemonitor",
+                                "risk.evaluate_balancemonitor", "risk.acknowledge_monitoralert"]
+ROLE_PERMISSIONS[RISK_OFFICER] += ["risk.assess_merchant"]
 
 def role_permissions(apps=None):
     """Resolve the table to Permission rows (missing ones are skipped: a later app adds them)."""

@@ -317,8 +317,24 @@ def audit_dashboard(user, *, actor: str = "", obj: str = "", action: str = "") -
 
 # --- the index ------------------------------------------------------------------------------
 
+@dataclass
+class BalanceAlerts:
+    """The open balance-monitor alerts (risk.models.MonitorAlert), newest first: one panel that
+    risk and operations share. One query (two when more are open than the panel shows)."""
+
+    alerts: list
+    count: int
+
+
+def balance_alerts(user) -> BalanceAlerts:
+    from risk.selectors import open_alerts
+
+    alerts, count = open_alerts(merchants_visible_to(user))
+    return BalanceAlerts(alerts=alerts, count=count)
+
+
 def dashboards_for(user, params=None) -> dict:
-    """{"rm": RmDashboard, "risk": ..., "ops": ..., "audit": ...} for the roles the user has."""
+    """{"rm": RmDashboard, "risk": ..., "ops": ..., "alerts": ..., "audit": ...} for the roles the user has."""
     params = params or {}
     roles = roles_of(user)
     result = {}
@@ -328,6 +344,8 @@ def dashboards_for(user, params=None) -> dict:
         result["risk"] = risk_dashboard(user)
     if OPERATIONS in roles:
         result["ops"] = ops_dashboard(user)
+    if RISK_OFFICER in roles or OPERATIONS in roles:
+        result["alerts"] = balance_alerts(user)
     if AUDITOR in roles:
         result["audit"] = audit_dashboard(user, actor=params.get("audit_actor", ""),
                                           obj=params.get("audit_object", ""), action=params.get("audit_action", ""))

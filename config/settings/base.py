@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "ledger",
     "credit",
     "reconciliation",
+    "risk",
     "receipts",
     "demo",  # seed_demo (no models)
     "bench",  # the benchmark command (no models)

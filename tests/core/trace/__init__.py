@@ -18,7 +18,7 @@ from django.db.models import Max
 
 # The modules that hold services (DESIGN.md §2): one module, or every module of a package.
 SERVICE_MODULES = ("merchants.services", "ledger.services", "credit.services", "reconciliation.services",
-                   "backoffice.services")
+                   "backoffice.services", "risk.services")
 SERVICE_MODULES += ("receipts.services",)  # receipts: issuing a receipt stores it, audited
 
 ENTRY, AUDIT = "journal entry", "audit record"
@@ -141,6 +141,7 @@ from . import (  # noqa: F401 - registers every app's scenarios
     scenarios_ledger,
     scenarios_merchants,
     scenarios_reconciliation,
+    scenarios_risk,
 )
 
 importlib.import_module(f"{__name__}.scenarios_receipts")  # the receipts app's scenarios

@@ -1,0 +1,14 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class RiskConfig(AppConfig):
+    name = "risk"
+    verbose_name = _("Risk")
+
+    def ready(self):
+        from merchants import hooks
+
+        from . import selectors
+
+        hooks.admin_panels.append(selectors.merchant_risk_panels)

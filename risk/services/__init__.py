@@ -1,0 +1,1 @@
+"""Risk services, one module per topic; import from the module (risk.services.monitors)."""
