@@ -38,6 +38,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
 # Ledger: account freezes (risk) and payment channels (operations).
 ROLE_PERMISSIONS[RISK_OFFICER] += ["ledger.freeze_account"]
 ROLE_PERMISSIONS[OPERATIONS] += ["ledger.add_paymentchannel", "ledger.change_paymentchannel"]
+# Ledger: operations release guaranteed payments (in full or in part) from the admin.
+ROLE_PERMISSIONS[OPERATIONS] += ["ledger.release_payment"]
 # Reconciliation: operations keep the statement layouts (how each bank writes its export).
 ROLE_PERMISSIONS[OPERATIONS] += ["reconciliation.add_statementlayout", "reconciliation.change_statementlayout"]
 # Platform API webhooks: operations resend failed deliveries.

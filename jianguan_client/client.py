@@ -183,8 +183,15 @@ class JianguanClient:
     def find_payments(self, *, order_no=None, cursor=None, limit=None):
         return self.request("GET", "/payments", params={"order_no": order_no, "cursor": cursor, "limit": limit})
 
-    def release_payment(self, payment_id, *, idempotency_key=None):
-        return self._post(f"/payments/{int(payment_id)}/release", None, idempotency_key)
+    def release_payment(self, payment_id, *, amount=None, splits=None, reason=None, idempotency_key=None):
+        """Release a guaranteed payment: everything still held (no amount, no splits), `amount` of
+        it spread pro rata, or per payee (`splits`: [{"user_id", "amount"}]). Several partial
+        releases are allowed until nothing is held (status `partially_released`, then `released`)."""
+        body = {"amount": _amount(amount), "reason": reason}
+        if splits is not None:
+            body["splits"] = [{"user_id": s["user_id"], "amount": _amount(s["amount"])} for s in splits]
+        return self._post(f"/payments/{int(payment_id)}/release", {k: v for k, v in body.items() if v is not None},
+                          idempotency_key)
 
     def refund_payment(self, payment_id, *, amount, reason, idempotency_key=None):
         return self._post(f"/payments/{int(payment_id)}/refunds", {"amount": _amount(amount), "reason": reason},

@@ -50,3 +50,14 @@ def business_date_for(now: datetime | None = None) -> date:
 def value_date_for(now: datetime | None = None) -> date:
     """Withdrawals: today on a working day before the cut-off, else the next working day."""
     return business_date_for(now)
+
+
+def auto_release_days(merchant) -> int:
+    """Days a guaranteed payment stays held before it is released automatically: the
+    merchant's own delay (Merchant.guarantee_auto_release_days), else the bank's default."""
+    return merchant.guarantee_auto_release_days or settings.JIANGUAN["GUARANTEE_AUTO_RELEASE_DAYS"]
+
+
+def auto_release_at(merchant, now: datetime | None = None) -> datetime:
+    """When a guaranteed payment made now is released if the buyer has not confirmed receipt."""
+    return (now or timezone.now()) + timedelta(days=auto_release_days(merchant))

@@ -42,7 +42,7 @@ def expected_ref(op) -> str | None:
     if op.kind == "payment" and "payment_id" in r:
         return f"payment:{r['payment_id']}"
     if op.kind == "release":
-        return f"payment-release:{r['payment_id']}"
+        return f"payment-release:{r['payment_id']}:1"  # the soak releases in full: one part
     if op.kind == "refund":
         return f"refund:api:{op.key}"
     if op.kind == "withdrawal" and "withdrawal_id" in r:

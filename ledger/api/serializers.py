@@ -5,6 +5,7 @@ from rest_framework import serializers
 from core.api.fields import AmountOutField, MoneyField, PlainCharField, SignedMoneyField
 from core.api.pagination import PageQuerySerializer, page_serializer
 from core.api.schema import ErrorBodySerializer
+from core.money import ZERO
 
 from ..models import Deposit, Payment, Withdrawal
 from ..models.accounts import AccountKind
@@ -151,10 +152,19 @@ class PaymentInput(serializers.Serializer):
         return attrs
 
 
+class SplitHeldField(AmountOutField):
+    """A split's money still in escrow: none for a direct payment (its splits were paid at once)."""
+
+    def get_attribute(self, split):
+        return split.held_amount if split.payment.mode == Payment.Mode.GUARANTEED else ZERO
+
+
 class SplitOutput(serializers.Serializer):
     user_id = serializers.CharField(source="payee.user_id")
     amount = MoneyField()
     refunded_amount = AmountOutField()
+    released_amount = AmountOutField(help_text="Released to this payee, less refunds taken back from them.")
+    held_amount = SplitHeldField(help_text="This payee's money still in escrow (guaranteed payments).")
 
 
 class PaymentOutput(serializers.Serializer):
@@ -166,6 +176,13 @@ class PaymentOutput(serializers.Serializer):
     amount = MoneyField()
     platform_fee = AmountOutField()
     refunded_amount = AmountOutField()
+    released_amount = AmountOutField(
+        help_text="What the payees and the fee account hold of a guaranteed payment: released (in one or "
+                  "several parts), less refunds taken back from them. \"0.00\" for direct payments.")
+    held_amount = AmountOutField(
+        help_text="Still in escrow: `amount − released_amount − refunded_amount` (what a release can pay "
+                  "out and what a refund takes first). \"0.00\" for direct payments.")
+    refundable_amount = AmountOutField(source="refundable", help_text="`amount − refunded_amount`.")
     currency = serializers.SerializerMethodField()
     description = serializers.CharField()
     splits = SplitOutput(many=True, source="splits.all")
@@ -226,6 +243,38 @@ class PaymentBatchOutput(serializers.Serializer):
     replayed = serializers.IntegerField(help_text="Items whose order was booked before (status 200).")
     failed = serializers.IntegerField(help_text="Items refused (status 4xx); none in an atomic batch.")
     results = PaymentBatchItemResult(many=True)
+
+
+class ReleaseSplitInput(serializers.Serializer):
+    user_id = PlainCharField(max_length=64, help_text="One of the payment's payees.")
+    amount = MoneyField(help_text="At most what is still held for this payee.")
+
+
+class ReleaseInput(serializers.Serializer):
+    """A release of a guaranteed payment; no body (or `{}`) releases everything still held."""
+
+    amount = MoneyField(required=False, help_text=(
+        "Release this much of what is still held, spread over the payees and the platform fee in "
+        "proportion to what each still has in escrow (largest remainder, to the cent). At most "
+        "`held_amount` (400). Omit it (and `splits`) to release everything still held."))
+    splits = ReleaseSplitInput(many=True, required=False, help_text=(
+        "Release per payee: these amounts to these payees; the platform fee's share follows in "
+        "proportion to the payee money released (the release that empties the payees' escrow takes "
+        "all the fee left). Instead of `amount`, not with it."))
+    reason = PlainCharField(max_length=255, required=False, allow_blank=True, default="",
+                            help_text="Why (e.g. \"first instalment: goods delivered\"); kept with the release.")
+
+    def validate_splits(self, value):
+        if not value:
+            raise serializers.ValidationError("At least one split is required.")
+        if len(value) > 100:
+            raise serializers.ValidationError("At most 100 splits.")
+        return value
+
+    def validate(self, attrs):
+        if "amount" in attrs and "splits" in attrs:
+            raise serializers.ValidationError({"amount": ["Give amount or splits, not both."]})
+        return attrs
 
 
 class RefundInput(serializers.Serializer):

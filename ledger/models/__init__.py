@@ -16,5 +16,5 @@ from .accounts import Account, AccountKind, HotBalanceDelta, JournalEntry, Posti
 from .calendar import BusinessDay  # noqa: F401
 from .deposits import Deposit, PaymentChannel  # noqa: F401
 from .holds import Hold  # noqa: F401
-from .payments import Payment, PaymentSplit, Refund  # noqa: F401
+from .payments import Payment, PaymentRelease, PaymentSplit, Refund  # noqa: F401
 from .withdrawals import Withdrawal  # noqa: F401

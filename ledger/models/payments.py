@@ -4,6 +4,9 @@ from django.utils.translation import gettext_lazy as _
 from django_fsm import FSMField, transition
 
 from core.money import ZERO, MoneyField
+from core.permissions import may
+
+RELEASE_PERMISSION = "ledger.release_payment"  # staff releasing in the admin; platforms release by the API
 
 
 class Payment(models.Model):
@@ -14,6 +17,7 @@ class Payment(models.Model):
     class Status(models.TextChoices):
         SETTLED = "settled", _("Settled")
         HELD = "held", _("Held in escrow")
+        PARTIALLY_RELEASED = "partially_released", _("Partially released")
         RELEASED = "released", _("Released")
         REFUNDED = "refunded", _("Refunded")
 
@@ -26,10 +30,14 @@ class Payment(models.Model):
     amount = MoneyField(_("amount"))
     platform_fee = MoneyField(_("platform fee"), default=ZERO)
     refunded_amount = MoneyField(_("refunded"), default=ZERO)
+    # What the payees hold of a guaranteed payment: released, less refunds taken back from
+    # them. amount − released − refunded is what is still in escrow (never below zero).
+    released_amount = MoneyField(_("released"), default=ZERO)
     description = models.CharField(_("description"), max_length=255, blank=True)
-    status = FSMField(_("status"), max_length=16, choices=Status.choices)
+    status = FSMField(_("status"), max_length=24, choices=Status.choices)
     fingerprint = models.CharField(max_length=64, editable=False)  # of the request, to tell a replay from a reuse
     entry = models.ForeignKey("ledger.JournalEntry", null=True, on_delete=models.PROTECT, related_name="+")
+    # The entry of the release that emptied escrow (the last part); each part is a PaymentRelease.
     release_entry = models.ForeignKey("ledger.JournalEntry", null=True, blank=True, on_delete=models.PROTECT,
                                       related_name="+")
     auto_release_at = models.DateTimeField(_("auto-release at"), null=True, blank=True, db_index=True)
@@ -48,7 +56,12 @@ class Payment(models.Model):
                                    name="payment_fee_within_amount"),
             models.CheckConstraint(condition=models.Q(refunded_amount__gte=0, refunded_amount__lte=models.F("amount")),
                                    name="payment_refunds_within_amount"),
+            models.CheckConstraint(
+                condition=models.Q(released_amount__gte=0,
+                                   released_amount__lte=models.F("amount") - models.F("refunded_amount")),
+                name="payment_released_plus_refunded_within_amount"),
         ]
+        permissions = [("release_payment", _("Can release a guaranteed payment (in full or in part)"))]
 
     def __str__(self):
         return f"{self.order_no} {self.amount}"
@@ -57,11 +70,29 @@ class Payment(models.Model):
     def refundable(self):
         return self.amount - self.refunded_amount
 
-    @transition(field=status, source=Status.HELD, target=Status.RELEASED)
+    @property
+    def held_amount(self):
+        """Still in escrow: what a release can pay out, and what a refund takes first."""
+        if self.mode != self.Mode.GUARANTEED:
+            return ZERO
+        return self.amount - self.released_amount - self.refunded_amount
+
+    @transition(field=status, source=[Status.HELD, Status.PARTIALLY_RELEASED], target=Status.PARTIALLY_RELEASED,
+                permission=may(RELEASE_PERMISSION), custom={"label": _("Release in part")})
+    def release_partially(self):
+        pass
+
+    @transition(field=status, source=[Status.HELD, Status.PARTIALLY_RELEASED], target=Status.RELEASED,
+                permission=may(RELEASE_PERMISSION), custom={"label": _("Release")})
     def release(self):
         pass
 
-    @transition(field=status, source=[Status.HELD, Status.RELEASED, Status.SETTLED], target=Status.REFUNDED)
+    @transition(field=status, source=Status.PARTIALLY_RELEASED, target=Status.RELEASED)
+    def close_escrow(self):
+        """A refund took the last of escrow; the rest of the payment is with the payees."""
+
+    @transition(field=status, source=[Status.HELD, Status.PARTIALLY_RELEASED, Status.RELEASED, Status.SETTLED],
+                target=Status.REFUNDED)
     def refund_fully(self):
         pass
 
@@ -73,11 +104,55 @@ class PaymentSplit(models.Model):
                               related_name="payments_received")
     amount = MoneyField(_("amount"))
     refunded_amount = MoneyField(_("refunded"), default=ZERO)
+    released_amount = MoneyField(_("released"), default=ZERO)  # as Payment.released_amount, for this payee
 
     class Meta:
         verbose_name = _("payment split")
         verbose_name_plural = _("payment splits")
-        constraints = [models.CheckConstraint(condition=models.Q(amount__gt=0), name="split_amount_positive")]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(amount__gt=0), name="split_amount_positive"),
+            models.CheckConstraint(
+                condition=models.Q(refunded_amount__gte=0, released_amount__gte=0,
+                                   released_amount__lte=models.F("amount") - models.F("refunded_amount")),
+                name="split_released_plus_refunded_within_amount"),
+        ]
+
+    @property
+    def held_amount(self):
+        return self.amount - self.released_amount - self.refunded_amount
+
+
+class PaymentRelease(models.Model):
+    """One release (a part or the whole remainder) of a guaranteed payment: its own journal
+    entry (escrow → payees and fee income), numbered per payment; `idempotency_ref` makes one
+    request book once."""
+
+    merchant = models.ForeignKey("merchants.Merchant", on_delete=models.PROTECT, related_name="+")
+    payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="releases")
+    sequence = models.PositiveIntegerField(_("part"))
+    amount = MoneyField(_("amount"))
+    platform_fee = MoneyField(_("platform fee"), default=ZERO)
+    shares = models.JSONField(_("payees"), default=list)  # [{"user_id", "amount"}] of this part
+    reason = models.CharField(_("reason"), max_length=255, blank=True)
+    idempotency_ref = models.CharField(max_length=128)
+    fingerprint = models.CharField(max_length=64, editable=False)  # of the request, to tell a replay from a reuse
+    entry = models.ForeignKey("ledger.JournalEntry", on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("payment release")
+        verbose_name_plural = _("payment releases")
+        ordering = ["payment", "sequence"]
+        constraints = [
+            models.UniqueConstraint(fields=["merchant", "idempotency_ref"], name="release_ref_unique_per_merchant"),
+            models.UniqueConstraint(fields=["payment", "sequence"], name="release_sequence_unique_per_payment"),
+            models.CheckConstraint(condition=models.Q(amount__gt=0, platform_fee__gte=0,
+                                                      platform_fee__lte=models.F("amount")),
+                                   name="release_amount_positive_fee_within"),
+        ]
+
+    def __str__(self):
+        return f"{self.payment_id} #{self.sequence} {self.amount}"
 
 
 class Refund(models.Model):

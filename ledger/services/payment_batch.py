@@ -25,12 +25,9 @@ items would lock accounts in the batch's order, not the ids'. The database trigg
 entries, append-only postings, composite merchant keys) check the batch's rows as they check
 a single payment's."""
 from dataclasses import dataclass
-from datetime import timedelta
 from decimal import Decimal
 
-from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core.actors import as_actor
@@ -45,7 +42,7 @@ from core.sql.arrays import pg_array
 from merchants.models import Member, Merchant
 
 from .. import guards
-from ..calendar import business_date_for
+from ..calendar import auto_release_at, business_date_for
 from ..models import (
     Account,
     AccountKind,
@@ -237,8 +234,7 @@ def _decide(*, merchant, item, members, by_pk, accounts, platform, balances, fro
         merchant=merchant, order_no=order_no, payer_id=payer.pk, mode=item.mode, amount=amount, platform_fee=fee,
         description=item.description or "", fingerprint=fingerprint,
         status=Payment.Status.HELD if guaranteed else Payment.Status.SETTLED,
-        auto_release_at=(timezone.now() + timedelta(days=settings.JIANGUAN["GUARANTEE_AUTO_RELEASE_DAYS"])
-                         if guaranteed else None))
+        auto_release_at=auto_release_at(merchant) if guaranteed else None)
     orders[order_no] = payment
     return payment, merged, sorted(legs, key=lambda leg: leg[0].pk)
 

@@ -1,12 +1,12 @@
-"""Payments (支付), escrow release and refunds.
+"""Payments (支付) and refunds; releases from escrow are in ledger.services.releases.
 
 - Direct payments settle at once: payer available → each payee's available (split amounts)
   and the platform fee → fee income. Status `settled`.
 - Guaranteed payments move the whole amount from the payer into escrow (status `held`) until
-  the buyer confirms receipt (`payment_release`) or `auto_release_at` passes; the release
-  moves escrow → payees and fee income.
-- Refunds go back to the payer: from escrow while held; after release (or for a direct
-  payment) from the payees and fee income, pro rata by split (see `pro_rata_shares`).
+  the buyer confirms receipt (`payment_release`, in full or in parts) or `auto_release_at`
+  (the merchant's delay, else the bank's) passes; a release moves escrow → payees and fee income.
+- Refunds go back to the payer: from what escrow still holds first, then (after a release, or
+  for a direct payment) from the payees and fee income, pro rata by split (see `pro_rata_shares`).
 
 Idempotency: `order_no` is unique per merchant. A fingerprint of the request (payer, amount,
 mode, splits, fee) tells a replay (the existing payment is returned, created=False) from a
@@ -18,33 +18,44 @@ Frozen parties: a frozen payer pays nothing; frozen payees still receive (只进
 nothing back; a closed member neither pays nor receives."""
 import hashlib
 import json
-import logging
-from datetime import timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from core.actors import Actor
 from core.audit import audit_record
-from core.errors import (ApplicationError, DuplicateOrder, IdempotencyConflict, InvalidState, MemberFrozen,
-                         NotFound, ValidationFailed)
+from core.errors import (
+    ApplicationError,
+    DuplicateOrder,
+    IdempotencyConflict,
+    InvalidState,
+    MemberFrozen,
+    NotFound,
+    ValidationFailed,
+)
 from core.money import CENT, ZERO, parse_amount
 from core.workflow import transition
-from merchants.services import events
 from merchants.models import Member, Merchant
+from merchants.services import events
 
 from .. import guards
+from ..calendar import auto_release_at
 from ..models import AccountKind, EntryType, Payment, PaymentSplit, Refund
 from ..posting import Leg, Order, post_entry
-
-logger = logging.getLogger(__name__)
-
 from .accounts import members_accounts, platform_account
+from .releases import (
+    FEE,
+    fee_parts,
+    locked_payment,
+    payment_release,
+    payment_splits,
+    payments_auto_release_due,
+)
+
+# payment_release and payments_auto_release_due live in releases.py and stay importable from here.
+__all__ = ["payment_create", "payment_refund", "payment_release", "payments_auto_release_due", "pro_rata_shares"]
 REF_MAX = 120  # Refund.idempotency_ref is 128 long, and the entry's reference adds "refund:"
-FEE = "fee"  # the fee's key among the components a refund is shared between
 
 
 # --- create ------------------------------------------------------------------------------
@@ -134,8 +145,7 @@ def payment_create(*, merchant: Merchant, actor, payer: Member, amount, order_no
         merchant=merchant, order_no=order_no, payer_id=payer.pk, mode=mode, amount=amount, platform_fee=fee,
         description=description or "", fingerprint=fingerprint,
         status=Payment.Status.HELD if guaranteed else Payment.Status.SETTLED,
-        auto_release_at=(timezone.now() + timedelta(days=settings.JIANGUAN["GUARANTEE_AUTO_RELEASE_DAYS"])
-                         if guaranteed else None),
+        auto_release_at=auto_release_at(merchant) if guaranteed else None,
     )
     # The row goes in first: on PostgreSQL a concurrent insert of the same order number waits
     # for this transaction and then fails, so exactly one request books the entry.
@@ -170,85 +180,6 @@ def payment_create(*, merchant: Merchant, actor, payer: Member, amount, order_no
     return payment, True
 
 
-# --- release -----------------------------------------------------------------------------
-
-def _locked(payment) -> Payment:
-    # of=self: lock the payment only, not its merchant's row (every payment of a merchant joins it).
-    return Payment.objects.select_for_update(of=("self",), no_key=True).select_related("merchant").get(pk=payment.pk)
-
-
-def _splits(payment) -> list[PaymentSplit]:
-    # Splits change only under the payment's row lock, which the caller holds.
-    return list(payment.splits.select_related("payee").only(
-        "id", "payment_id", "payee_id", "amount", "refunded_amount",
-        "payee__id", "payee__merchant_id", "payee__status", "payee__user_id").order_by("id"))
-
-
-def _fee_refunded(payment, splits) -> Decimal:
-    return payment.refunded_amount - sum((s.refunded_amount for s in splits), ZERO)
-
-
-@transaction.atomic
-def payment_release(*, payment: Payment, actor) -> Payment:
-    """Escrow → payees (each split less its share of the refunds made while held) and the
-    fee's remainder → fee income. Only from `held`."""
-    payment = _locked(payment)
-    if payment.status != Payment.Status.HELD:
-        raise InvalidState(_("Only a payment held in escrow can be released (this one is “%(status)s”).")
-                           % {"status": payment.get_status_display()})
-    guards.ensure_merchant_can_move_money(payment.merchant)
-    splits = _splits(payment)
-    for split in splits:
-        guards.ensure_member_can_receive(split.payee)
-    remaining = payment.refundable
-    accounts = members_accounts([s.payee for s in splits])
-    # check=False: this payment's remainder has been in escrow since it was held, and every
-    # debit of escrow (release, refund while held) runs under this payment's row lock against
-    # its own remainder, so escrow covers it without the hot account's overdraft lock.
-    legs = [Leg(platform_account(payment.merchant, AccountKind.ESCROW), -remaining, check=False)]
-    legs += [Leg(accounts[s.payee_id][0], s.amount - s.refunded_amount) for s in splits]
-    fee_left = payment.platform_fee - _fee_refunded(payment, splits)
-    if fee_left:
-        legs.append(Leg(platform_account(payment.merchant, AccountKind.FEE_INCOME), fee_left))
-    booked = post_entry(
-        merchant=payment.merchant, entry_type=EntryType.PAYMENT_RELEASE,
-        idempotency_ref=f"payment-release:{payment.pk}", legs=legs, actor=actor,
-        order=Order(order_no=payment.order_no, payer_id=payment.payer_id,
-                    payee_id=splits[0].payee_id if len(splits) == 1 else None, amount=remaining,
-                    description=payment.description),
-    )
-    payment.release_entry = booked.entry
-    payment.released_at = timezone.now()
-    transition(payment, "release", actor=actor, data={"entry": booked.entry.pk, "amount": str(remaining)})
-    events.emit(payment.merchant, "payment.released", {
-        "id": payment.pk, "order_no": payment.order_no, "amount": str(remaining),
-        "payees": [{"user_id": s.payee.user_id, "amount": str(s.amount - s.refunded_amount)} for s in splits],
-        "platform_fee": str(fee_left),
-    })
-    return payment
-
-
-def payments_auto_release_due(*, now=None) -> int:
-    """Release the guaranteed payments whose auto-release time has passed; returns how many.
-    Each release is its own transaction: one that can't go (a frozen merchant, a closed payee)
-    is logged and left held, and a payment released or refunded meanwhile is skipped, so a
-    second run (or a second delivery of the task) books nothing twice."""
-    now = now or timezone.now()
-    due = (Payment.objects.filter(status=Payment.Status.HELD, auto_release_at__lte=now,
-                                  merchant__status=Merchant.Status.ACTIVE)
-           .order_by("auto_release_at", "id").only("id"))
-    actor = Actor.system("auto-release")
-    released = 0
-    for payment in due:
-        try:
-            payment_release(payment=payment, actor=actor)
-        except ApplicationError as error:  # released or refunded meanwhile, a closed payee, ...
-            logger.warning("auto-release of payment %s refused (%s): %s", payment.pk, error.code, error)
-            continue
-        released += 1
-    return released
-
-
 # --- refunds -----------------------------------------------------------------------------
 
 def pro_rata_shares(amount: Decimal, components: list[tuple], total: Decimal) -> dict:
@@ -275,6 +206,33 @@ def pro_rata_shares(amount: Decimal, components: list[tuple], total: Decimal) ->
     return shares
 
 
+def _refund_shares(payment, splits, amount) -> tuple[dict, dict]:
+    """A refund's shares ({split pk or FEE: amount}) from escrow and from the payees. A guaranteed
+    payment gives back what escrow still holds first, pro rata between its components' money held;
+    only the rest comes from the payees and fee income, pro rata to what each was released (what
+    is left of it). A direct payment's refund comes from the payees and fee income."""
+    fee_refunded, fee_released, fee_held = fee_parts(payment, splits)
+    if payment.mode != Payment.Mode.GUARANTEED:
+        parts = [(s.pk, s.amount, s.amount - s.refunded_amount) for s in splits]
+        if payment.platform_fee:
+            parts.append((FEE, payment.platform_fee, payment.platform_fee - fee_refunded))
+        return {}, pro_rata_shares(amount, parts, payment.amount)
+    in_escrow = min(amount, payment.held_amount)
+    from_escrow = {}
+    if in_escrow:
+        parts = [(s.pk, s.amount, s.held_amount) for s in splits]
+        if payment.platform_fee:
+            parts.append((FEE, payment.platform_fee, fee_held))
+        from_escrow = pro_rata_shares(in_escrow, parts, payment.amount)
+    from_payees = {}
+    if amount - in_escrow:
+        parts = [(s.pk, s.amount, s.released_amount) for s in splits]
+        if payment.platform_fee:
+            parts.append((FEE, payment.platform_fee, fee_released))
+        from_payees = pro_rata_shares(amount - in_escrow, parts, payment.amount)
+    return from_escrow, from_payees
+
+
 def _validated_refund_request(amount, reason, idempotency_ref):
     amount = parse_amount(amount)
     reason = (reason or "").strip()
@@ -292,7 +250,7 @@ def payment_refund(*, payment: Payment, actor, amount, reason: str, idempotency_
     """Give part or all of a payment back to the payer. The payment row is locked, so
     concurrent refunds can never add up to more than the amount."""
     amount, reason, ref = _validated_refund_request(amount, reason, idempotency_ref)
-    payment = _locked(payment)
+    payment = locked_payment(payment)
     existing = Refund.objects.filter(merchant_id=payment.merchant_id, idempotency_ref=ref).first()
     if existing is not None:
         if existing.payment_id != payment.pk or existing.amount != amount:
@@ -306,53 +264,59 @@ def payment_refund(*, payment: Payment, actor, amount, reason: str, idempotency_
                                % {"left": payment.refundable}, field="amount")
     payer = Member.objects.only("id", "merchant_id", "status", "user_id").get(pk=payment.payer_id)
     guards.ensure_member_can_receive(payer)  # a frozen payer still receives: 只进不出
-    splits = _splits(payment)
-    fee_refunded = _fee_refunded(payment, splits)
-    components = [(s.pk, s.amount, s.amount - s.refunded_amount) for s in splits]
-    if payment.platform_fee:
-        components.append((FEE, payment.platform_fee, payment.platform_fee - fee_refunded))
-    shares = pro_rata_shares(amount, components, payment.amount)
+    splits = payment_splits(payment)
+    from_escrow, from_payees = _refund_shares(payment, splits, amount)
+    shares = {key: from_escrow.get(key, ZERO) + from_payees.get(key, ZERO) for key in [*(s.pk for s in splits), FEE]}
+    escrow_total = sum(from_escrow.values(), ZERO)
 
-    held = payment.status == Payment.Status.HELD
-    accounts = members_accounts([payer] + ([] if held else [s.payee for s in splits if shares[s.pk]]))
+    accounts = members_accounts([payer] + [s.payee for s in splits if from_payees.get(s.pk)])
     legs = [Leg(accounts[payer.pk][0], amount)]
-    if held:
-        # check=False: the money is this payment's own remainder in escrow (see payment_release).
-        legs.append(Leg(platform_account(payment.merchant, AccountKind.ESCROW), -amount, check=False))
-    else:
-        for split in splits:
-            if not shares[split.pk]:
-                continue
-            if split.payee.status == Member.Status.FROZEN:
-                raise MemberFrozen(_("Payee %(user_id)s is frozen: nothing may leave their accounts.")
-                                   % {"user_id": split.payee.user_id})
-            legs.append(Leg(accounts[split.payee_id][0], -shares[split.pk]))  # a payee lacking it: refused
-        if shares.get(FEE):
-            # check=True: fee income is hot and is spent by the platform; only this debit locks it.
-            legs.append(Leg(platform_account(payment.merchant, AccountKind.FEE_INCOME), -shares[FEE], check=True))
+    if escrow_total:
+        # check=False: the money is this payment's own remainder in escrow (see releases.payment_release).
+        legs.append(Leg(platform_account(payment.merchant, AccountKind.ESCROW), -escrow_total, check=False))
+    for split in splits:
+        if not from_payees.get(split.pk):
+            continue
+        if split.payee.status == Member.Status.FROZEN:
+            raise MemberFrozen(_("Payee %(user_id)s is frozen: nothing may leave their accounts.")
+                               % {"user_id": split.payee.user_id})
+        legs.append(Leg(accounts[split.payee_id][0], -from_payees[split.pk]))  # a payee lacking it: refused
+    if from_payees.get(FEE):
+        # check=True: fee income is hot and is spent by the platform; only this debit locks it.
+        legs.append(Leg(platform_account(payment.merchant, AccountKind.FEE_INCOME), -from_payees[FEE], check=True))
     booked = post_entry(
         merchant=payment.merchant, entry_type=EntryType.REFUND, idempotency_ref=f"refund:{ref}", legs=legs,
         actor=actor, order=Order(order_no=payment.order_no, payee_id=payment.payer_id, amount=amount,
-                                 payer_id=splits[0].payee_id if len(splits) == 1 and not held else None,
+                                 payer_id=splits[0].payee_id if len(splits) == 1 and from_payees else None,
                                  description=reason),
     )
     if not booked.created:  # the reference was taken by another refund meanwhile
         raise IdempotencyConflict()
     refund = Refund.objects.create(merchant_id=payment.merchant_id, payment=payment, amount=amount, reason=reason,
                                    idempotency_ref=ref, entry=booked.entry)
-    changed = [s for s in splits if shares[s.pk]]
+    changed = [s for s in splits if shares.get(s.pk)]
+    guaranteed = payment.mode == Payment.Mode.GUARANTEED
     for split in changed:
         split.refunded_amount += shares[split.pk]
-    PaymentSplit.objects.bulk_update(changed, ["refunded_amount"])
+        if guaranteed:  # what a payee gives back of a guaranteed payment comes out of what was released
+            split.released_amount -= from_payees.get(split.pk, ZERO)
+    PaymentSplit.objects.bulk_update(changed, ["refunded_amount", "released_amount"])
     payment.refunded_amount += amount
+    if guaranteed:
+        payment.released_amount -= amount - escrow_total
     data = {"refund": refund.pk, "amount": str(amount), "entry": booked.entry.pk,
-            "shares": {str(k): str(v) for k, v in shares.items() if v}}
-    if payment.refundable:
-        payment.save(update_fields=["refunded_amount"])
+            "shares": {str(k): str(v) for k, v in shares.items() if v},
+            "from_escrow": str(escrow_total), "from_payees": str(amount - escrow_total)}
+    if not payment.refundable:
+        transition(payment, "refund_fully", actor=actor, reason=reason, data=data)
+    elif payment.status == Payment.Status.PARTIALLY_RELEASED and not payment.held_amount:
+        payment.released_at = timezone.now()
+        payment.release_entry_id = payment.releases.order_by("-sequence").values_list("entry_id", flat=True)[0]
+        transition(payment, "close_escrow", actor=actor, reason=reason, data=data)
+    else:
+        payment.save(update_fields=["refunded_amount", "released_amount"])
         audit_record(actor=actor, obj=payment, action="refund", from_state=payment.status,
                      to_state=payment.status, reason=reason, data=data)
-    else:
-        transition(payment, "refund_fully", actor=actor, reason=reason, data=data)
     events.emit(payment.merchant, "payment.refunded", {
         "id": payment.pk, "order_no": payment.order_no, "refund": refund.pk, "amount": str(amount),
         "refunded_amount": str(payment.refunded_amount), "status": payment.status, "reason": reason,

@@ -36,7 +36,8 @@ def test_a_direct_payment_settles_at_once(shop):
     payment = shop.client.create_payment(payer_user_id="buyer", payee_user_id="seller", amount="100.00",
                                          order_no="P-1", mode="direct", platform_fee="3.00", description="tea")
     assert payment["status"] == "settled"
-    assert payment["splits"] == [{"user_id": "seller", "amount": "97.00", "refunded_amount": "0.00"}]
+    assert payment["splits"] == [{"user_id": "seller", "amount": "97.00", "refunded_amount": "0.00",
+                                  "released_amount": "0.00", "held_amount": "0.00"}]
     assert (balance(shop, "buyer"), balance(shop, "seller")) == (Decimal("900.00"), Decimal("97.00"))
     assert account_balances(shop.merchant)["fee_income"] == Decimal("3.00")
     assert shop.client.get_payment(payment["id"]) == payment

@@ -13,6 +13,7 @@ from merchants.api.lookups import member_or_404
 from ...models import Payment, PaymentSplit
 from ...services import payment_batch
 from ...services import payments as payment_services
+from ...services import releases as release_services
 from .. import serializers as s
 
 PAYMENT_ERRORS = ["invalid_amount", "duplicate_order", "member_frozen", "account_frozen", "invalid_state",
@@ -163,13 +164,28 @@ class PaymentRelease(PlatformAPIView):
     moves_money = True
     idempotency = "required"
 
-    @endpoint(summary="Release a guaranteed payment (buyer confirmed receipt)", response=s.PaymentOutput,
-              request=None, errors=["invalid_state", "member_frozen", "account_frozen"], tags=["payments"],
-              description="Escrow → payees, fee → platform fee income; status `released`. Only from `held` "
-                          "(409 `invalid_state`). No body.")
+    @endpoint(summary="Release a guaranteed payment, in full or in part (buyer confirmed receipt)",
+              response=s.PaymentOutput, request=s.ReleaseInput,
+              errors=["invalid_amount", "invalid_state", "member_frozen", "account_frozen", "idempotency_conflict"],
+              tags=["payments"],
+              description="Escrow → payees, fee → platform fee income, each release its own journal entry. "
+                          "No body (or `{}`): everything still held; status `released`. `{\"amount\"}`: that "
+                          "much, spread over the payees and the fee in proportion to what each still has in "
+                          "escrow (largest remainder, to the cent). `{\"splits\": [{\"user_id\", "
+                          "\"amount\"}]}`: per payee, the fee's share in proportion to the payee money "
+                          "released. While anything is still held the status is `partially_released`; "
+                          "release again (several times) until nothing is. More than is held answers 400; a "
+                          "payment neither `held` nor `partially_released` answers 409 `invalid_state`. "
+                          "Refunds take what is still held first.")
     def post(self, request, pk):
+        data = self.parse(s.ReleaseInput)
         payment = _payment_or_404(self.merchant, pk)
-        payment_services.payment_release(payment=payment, actor=self.actor)
+        splits = None
+        if "splits" in data:
+            splits = [(member_or_404(self.merchant, split["user_id"], field="splits"), split["amount"])
+                      for split in data["splits"]]
+        release_services.payment_release(payment=payment, actor=self.actor, amount=data.get("amount"), splits=splits,
+                                         reason=data.get("reason", ""), idempotency_ref=f"api:{self.idempotency_key}")
         return self.respond(s.PaymentOutput, _payment_or_404(self.merchant, pk))
 
 

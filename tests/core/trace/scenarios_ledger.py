@@ -10,7 +10,7 @@ from core.errors import InsufficientFunds, InvalidAmount, PermissionRefused, Val
 from ledger.channels import channel_notification_accept
 from ledger.models import Deposit, Withdrawal
 from ledger.services import (accounts, calendar, channel_settlement, channels, deposits, deposits_bulk, holds, payment_batch, payments,
-                             reversal, withdrawals)
+                             releases, reversal, withdrawals)
 from ledger.services.accounts import member_accounts
 from merchants.models import Merchant
 from tests import factories as f
@@ -27,6 +27,10 @@ NOT_SERVICES.update({
     "ledger.services.deposits.expiry_days": "reads the expiry setting",
     "ledger.services.deposits.find_open_deposit_by_code": "query: the open deposit whose code is in a remark",
     "ledger.services.payments.pro_rata_shares": "arithmetic: a refund's shares between splits and fee",
+    "ledger.services.releases.largest_remainder_shares": "arithmetic: a release's shares, to the cent",
+    "ledger.services.releases.fee_parts": "arithmetic: the platform fee's refunded, released and held parts",
+    "ledger.services.releases.payment_splits": "read: a payment's splits under its row lock",
+    "ledger.services.releases.locked_payment": "read: a payment, locked for the caller's transaction",
     "ledger.services.reversal.reversal_blocker": "read: why an entry can't be reversed now (the admin's button)",
     "ledger.services.deposits.emit_succeeded": "writes the deposit.succeeded event in a crediting service's "
                                                "transaction, whose entry is the trace",
@@ -226,6 +230,22 @@ def the_buyer_confirms_receipt_of_a_guaranteed_payment():
     return dict(payment=_payment("guaranteed"), actor=None)
 
 
+@scenario(releases.payment_release, leaves=BOTH)
+def the_platform_releases_a_first_instalment_of_a_guaranteed_payment():
+    return dict(payment=_payment("guaranteed"), actor=None, amount="40.00", idempotency_ref=f"api:{_n()}")
+
+
+@scenario(releases.payment_release_part, leaves=BOTH)
+def operations_release_part_of_a_guaranteed_payment_in_the_admin():
+    return dict(payment=_payment("guaranteed"), actor=f.ops(), amount="40.00", reason="First lot delivered")
+
+
+@scenario(payments.payment_refund, leaves=BOTH)
+def a_partly_released_payment_is_refunded_beyond_what_escrow_holds():
+    payment = releases.payment_release(payment=_payment("guaranteed"), actor=None, amount="40.00")
+    return dict(payment=payment, actor=None, amount="70.00", reason="Returned", idempotency_ref=f"RF-{_n()}")
+
+
 @scenario(payments.payments_auto_release_due, leaves=BOTH)
 def a_guaranteed_payment_s_release_time_passes():
     _payment("guaranteed")
@@ -314,6 +334,12 @@ def an_atomic_batch_whose_second_payment_overdraws():
     return dict(merchant=merchant, actor=None, atomic=True, items=[
         payment_batch.BatchItem(buyer.user_id, D("10.00"), "PB-1", "direct", payee_user_id=seller.user_id),
         payment_batch.BatchItem(buyer.user_id, D("5000.00"), "PB-2", "direct", payee_user_id=seller.user_id)])
+
+
+@refusal(releases.payment_release, error=ValidationFailed)
+def a_release_of_more_than_the_payment_still_holds():
+    payment = releases.payment_release(payment=_payment("guaranteed"), actor=None, amount="40.00")
+    return dict(payment=payment, actor=None, amount="60.01")
 
 
 @refusal(withdrawals.withdrawal_request, error=InsufficientFunds)
