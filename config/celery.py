@@ -62,3 +62,10 @@ app.conf.beat_schedule["risk-assess-merchants-daily"] = {
     "task": "risk.tasks.assess_merchants",
     "schedule": crontab(hour=3, minute=0),
 }
+# Payouts: each merchant's payout batch for the value date, built five minutes before the daily
+# cut-off (16:30, JIANGUAN_DAILY_CUTOFF: what was approved today is paid today) and at 09:25 for
+# what came in after yesterday's; operations submit, a second person approves and releases.
+app.conf.beat_schedule["payouts-build-due-batches"] = {
+    "task": "payouts.tasks.build_due_batches",
+    "schedule": crontab(hour="9,16", minute=25, day_of_week="mon-fri"),
+}

@@ -19,6 +19,7 @@ class Lock(IntEnum):
     END_OF_DAY = 0x4A47_0201  # key: the merchant — one end-of-day run per merchant at a time
     BACKGROUND_JOB = 0x4A47_0301  # key: the job — one delivery of a job's task runs at a time
     AUDIT_CHAIN = 0x4A47_0401  # key: the chain (a merchant's id, 0 for the bank's own records)
+    PAYOUT_BUILD = 0x4A47_0501  # key: the merchant — one payout batch build per merchant at a time
 
 
 def _call(function: str, ids) -> object:

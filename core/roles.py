@@ -59,6 +59,12 @@ for _role in (RISK_OFFICER, OPERATIONS):
     ROLE_PERMISSIONS[_role] += ["risk.add_balancemonitor", "risk.change_balancemonitor",
                                 "risk.evaluate_balancemonitor", "risk.acknowledge_monitoralert"]
 ROLE_PERMISSIONS[RISK_OFFICER] += ["risk.assess_merchant"]
+# Payouts: operations build, submit and release payout batches (a second operations user
+# approves and releases: maker-checker on the model) and record the bank's answer; auditors read.
+for _role in (RISK_OFFICER, OPERATIONS, AUDITOR):
+    ROLE_PERMISSIONS[_role] += ["payouts.*view"]
+ROLE_PERMISSIONS[OPERATIONS] += ["payouts.build_payoutbatch", "payouts.release_payoutbatch",
+                                 "payouts.settle_payoutbatch"]
 
 def role_permissions(apps=None):
     """Resolve the table to Permission rows (missing ones are skipped: a later app adds them)."""

@@ -29,7 +29,12 @@ from merchants.services.lifecycle import (
     merchant_create,
     merchant_submit,
 )
-from merchants.services.members import bank_card_add, bank_card_verify, member_create
+from merchants.services.members import (
+    bank_card_add,
+    bank_card_micro_deposit_paid,
+    bank_card_verify,
+    member_create,
+)
 from merchants.uscc import make_uscc
 
 FINANCIER_FUNDS = "50000000.00"
@@ -68,6 +73,7 @@ def seed(*, clients: int) -> dict:
         number = f"6222{secrets.randbelow(10**12):012d}"
         card = bank_card_add(member=created, actor=rm, account_number=number, account_name=name,
                                                bank_name="Soak Bank")
+        bank_card_micro_deposit_paid(card=card, actor=rm, bank_reference="SOAK")  # the bank paid it
         bank_card_verify(card=card, actor=rm, amount=str(card.micro_deposit_amount))
         return Member.objects.get(pk=created.pk)
 

@@ -115,3 +115,11 @@ def listening(merchant, url: str = CLOSED_PORT_URL):
         return [(d.event_type, d.payload["data"]) for d in rows if not types or d.event_type in types]
 
     return events
+
+
+def micro_deposit_paid(card):
+    """The bank has paid a corporate card's micro-deposit (as a payout batch's answer would
+    record it), so the member can read it back: bank_card_verify refuses it before."""
+    from merchants.services.members import bank_card_micro_deposit_paid
+
+    return bank_card_micro_deposit_paid(card=card, actor=None, bank_reference="TEST-MICRO")

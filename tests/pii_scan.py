@@ -69,6 +69,9 @@ EXEMPT: list[tuple[str, str]] = [
      "of random bodies, so the app rightly echoes it back as the caller's own order number or as the "
      "rejected choice; what they check is 'never a 500', and the PII fields' masking is checked by the "
      "rest of the suite"),
+    (r"^GET /admin/payouts/payoutbatch/\d+/file\.(csv|xml) ",
+     "the payout file is the instruction the bank's payment system executes: it must carry each payee's "
+     "full account number; only operations may download it, once the batch is released"),
 ]
 TEXT_TYPES = ("text/", "application/json", "+json", "application/xml", "+xml", "application/javascript",
               "application/problem")

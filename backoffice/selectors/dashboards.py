@@ -333,6 +333,13 @@ def balance_alerts(user) -> BalanceAlerts:
     return BalanceAlerts(alerts=alerts, count=count)
 
 
+def _overdue_payouts(user):
+    """Withdrawals not paid the working day after their value date (payouts.selectors)."""
+    from payouts.selectors import overdue_withdrawals
+
+    return overdue_withdrawals(merchants_visible_to(user), as_of=today())
+
+
 def dashboards_for(user, params=None) -> dict:
     """{"rm": RmDashboard, "risk": ..., "ops": ..., "alerts": ..., "audit": ...} for the roles the user has."""
     params = params or {}
@@ -344,6 +351,7 @@ def dashboards_for(user, params=None) -> dict:
         result["risk"] = risk_dashboard(user)
     if OPERATIONS in roles:
         result["ops"] = ops_dashboard(user)
+        result["overdue_payouts"] = _overdue_payouts(user)
     if RISK_OFFICER in roles or OPERATIONS in roles:
         result["alerts"] = balance_alerts(user)
     if AUDITOR in roles:

@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "receipts",
     "demo",  # seed_demo (no models)
     "bench",  # the benchmark command (no models)
+    "payouts",
     "backoffice",  # last: it builds on every other app (and core syncs the roles after it)
 ]
 

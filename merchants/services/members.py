@@ -114,6 +114,12 @@ def bank_card_verify(*, card: BankCard, actor, amount) -> BankCard:
             return card
         if card.micro_deposit_amount is None:
             raise InvalidState(_("This card is not verified by micro-deposit; the account name must match the member."))
+        if card.micro_deposit_status in (MicroDeposit.PENDING, MicroDeposit.SENT):
+            raise InvalidState(_("The micro-deposit has not reached the account yet: verify it once the bank has "
+                                 "paid it."))
+        if card.micro_deposit_status == MicroDeposit.RETURNED:
+            raise InvalidState(_("The bank returned the micro-deposit (%(reason)s): the account is wrong; add the "
+                                 "card again.") % {"reason": card.micro_deposit_return_reason or "—"})
         if card.verify_attempts >= BankCard.MAX_VERIFY_ATTEMPTS:
             raise InvalidState(_("Too many wrong amounts; add the card again."))
         card.verify_attempts += 1
@@ -128,4 +134,52 @@ def bank_card_verify(*, card: BankCard, actor, amount) -> BankCard:
             transition(member, "verify", actor=actor, reason=_("Corporate account verified by micro-deposit"))
     if not matched:
         raise InvalidAmount(_("The amount does not match the micro-deposit."), field="amount")
+    return card
+
+
+# --- the micro-deposit's way to the account (the payouts app sends it in a payout batch) -----
+
+def _micro_deposit_step(card: BankCard, actor, *, source, target, action, reason="", data=None) -> BankCard:
+    card = locked(BankCard, card.pk)
+    if card.micro_deposit_status not in source:
+        raise InvalidState(_("The micro-deposit is “%(status)s”: it can't be marked “%(target)s”.")
+                           % {"status": card.get_micro_deposit_status_display() or "—",
+                              "target": MicroDeposit(target).label})
+    before = card.micro_deposit_status
+    card.micro_deposit_status = target
+    card.micro_deposit_return_reason = reason[:200]
+    card.save(update_fields=["micro_deposit_status", "micro_deposit_return_reason"])
+    audit_record(actor=actor, obj=card, action=action, from_state=before, to_state=target, reason=reason,
+                 merchant_id=card.merchant_id, data=data)
+    return card
+
+
+@transaction.atomic
+def bank_card_micro_deposit_sent(*, card: BankCard, actor, batch_reference: str = "") -> BankCard:
+    """The micro-deposit left in a payout batch: the member waits for it to arrive."""
+    return _micro_deposit_step(card, actor, source=(MicroDeposit.PENDING,), target=MicroDeposit.SENT,
+                               action="micro_deposit_sent", data={"batch": batch_reference})
+
+
+@transaction.atomic
+def bank_card_micro_deposit_paid(*, card: BankCard, actor, bank_reference: str = "") -> BankCard:
+    """The bank paid the micro-deposit into the account: the member may now read it back (verify)."""
+    return _micro_deposit_step(card, actor, source=(MicroDeposit.PENDING, MicroDeposit.SENT),
+                               target=MicroDeposit.PAID, action="micro_deposit_paid",
+                               data={"bank_reference": bank_reference})
+
+
+@transaction.atomic
+def bank_card_micro_deposit_returned(*, card: BankCard, actor, reason: str) -> BankCard:
+    """The bank could not pay the micro-deposit (no such account, wrong name): the card can't be
+    verified, and the platform is told (bank_card.micro_deposit_returned) to ask for another."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationFailed(_("A reason is required."), field="reason")
+    card = _micro_deposit_step(card, actor, source=(MicroDeposit.SENT,), target=MicroDeposit.RETURNED,
+                               action="micro_deposit_returned", reason=reason)
+    member = Member.objects.select_related("merchant").get(pk=card.member_id)
+    events.emit(member.merchant, "bank_card.micro_deposit_returned",
+                {"user_id": member.user_id, "bank_card_id": card.pk, "masked_number": card.masked_number,
+                 "reason": reason})
     return card

@@ -37,6 +37,7 @@ class BatchMatcher:
                 outcomes += money_in.match_channel_settlements(self.batch, settlements, self.channels, self.actor)
                 incoming = [x for x in incoming if money_in.account_key(x.counterparty_account) not in self.channels]
         outcomes += money_in.match_money_in(self.batch, incoming, self.actor, self.credited, parked)
-        outcomes += money_out.match_money_out(self.batch, [x for x in lines if x.amount < 0], self.paid_out)
+        settled, outgoing = money_out.settle_by_hooks(self.batch, [x for x in lines if x.amount < 0], self.actor)
+        outcomes += settled + money_out.match_money_out(self.batch, outgoing, self.paid_out)
         money_in.park_in_suspense(self.batch, parked, self.actor)
         return outcomes

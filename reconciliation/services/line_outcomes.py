@@ -11,12 +11,14 @@ from ..models import StatementLine
 OUTCOME_DEPOSIT, OUTCOME_SUSPENSE = "deposit", "suspense"
 OUTCOME_WITHDRAWAL, OUTCOME_OUT_QUEUE = "withdrawal", "queue_out"
 OUTCOME_CHANNEL, OUTCOME_CHANNEL_QUEUE = "channel_settlement", "queue_channel"
-MATCHED_OUTCOMES = (OUTCOME_DEPOSIT, OUTCOME_WITHDRAWAL, OUTCOME_CHANNEL)
+OUTCOME_SETTLED_BY_HOOK = "settled_by_hook"  # accounted for by a hooks.money_out_settlements function
+MATCHED_OUTCOMES = (OUTCOME_DEPOSIT, OUTCOME_WITHDRAWAL, OUTCOME_CHANNEL, OUTCOME_SETTLED_BY_HOOK)
 UNMATCHED_OUTCOMES = (OUTCOME_SUSPENSE, OUTCOME_OUT_QUEUE, OUTCOME_CHANNEL_QUEUE)
 OUTCOME_LABELS = {
     OUTCOME_DEPOSIT: _("Deposit credited"),
     OUTCOME_WITHDRAWAL: _("Paid withdrawal"),
     OUTCOME_CHANNEL: _("Channel settlement"),
+    OUTCOME_SETTLED_BY_HOOK: _("Payout settled"),
     OUTCOME_SUSPENSE: _("Suspense: exception queue"),
     OUTCOME_OUT_QUEUE: _("Exception queue (not booked)"),
     OUTCOME_CHANNEL_QUEUE: _("Channel settlement that does not add up: exception queue (not booked)"),

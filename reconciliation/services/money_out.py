@@ -11,10 +11,30 @@ from django.utils.translation import gettext
 
 from ledger.models import Withdrawal
 
+from .. import hooks
 from ..models import StatementLine
-from .line_outcomes import OUTCOME_OUT_QUEUE, OUTCOME_WITHDRAWAL, LineOutcome
+from .line_outcomes import (
+    OUTCOME_OUT_QUEUE,
+    OUTCOME_SETTLED_BY_HOOK,
+    OUTCOME_WITHDRAWAL,
+    LineOutcome,
+)
 
 _TOKEN = re.compile(r"[A-Za-z0-9_\-]{1,64}")
+
+
+def settle_by_hooks(batch, lines, actor) -> tuple[list[LineOutcome], list]:
+    """Offer the lines to the apps registered in hooks.money_out_settlements (payouts: a payout
+    batch or payment named in the remark); returns their outcomes and the lines left to match."""
+    outcomes = []
+    for settle in hooks.money_out_settlements:
+        accounted = settle(merchant_id=batch.merchant_id, lines=lines, actor=actor) if lines else {}
+        for i, detail in accounted.items():
+            line = lines[i]
+            line.status, line.note = StatementLine.Status.MATCHED.value, detail[:255]
+            outcomes.append(LineOutcome(line, OUTCOME_SETTLED_BY_HOOK, detail))
+        lines = [line for i, line in enumerate(lines) if i not in accounted]
+    return outcomes, lines
 
 
 def match_money_out(batch, lines, paid_out: set) -> list[LineOutcome]:

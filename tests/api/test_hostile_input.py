@@ -73,6 +73,7 @@ class World:
     def fresh_card_path(self) -> str:
         self.last_card = card = self.platform.client.add_bank_card("b-1", account_number=f"62220202001122{next(_seq):05d}",
                                                   account_name="Acme Trading Co", bank_name="ICBC")
+        f.micro_deposit_paid(BankCard.objects.get(pk=card["id"]))
         return f"/api/v1/members/b-1/bank-cards/{card['id']}/verify"
 
     def endpoints(self) -> list[Endpoint]:

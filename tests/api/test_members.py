@@ -7,6 +7,7 @@ import pytest
 from jianguan_client import JianguanError
 from ledger.api import extensions
 from merchants.models import BankCard
+from tests import factories as f
 
 from .conftest import add_member, error_of, fund
 
@@ -127,6 +128,11 @@ def test_a_business_card_verifies_by_micro_deposit(platform):
                                          bank_name="ICBC")
     assert card["verified"] is False
     amount = BankCard.objects.get(pk=card["id"]).micro_deposit_amount
+    # (before the bank has paid the micro-deposit there is nothing to read back)
+    with pytest.raises(JianguanError) as err:
+        platform.client.verify_bank_card("b-1", card["id"], amount=amount)
+    assert (err.value.status, err.value.code) == (409, "invalid_state")
+    f.micro_deposit_paid(BankCard.objects.get(pk=card["id"]))
     wrong = Decimal("0.99") if amount != Decimal("0.99") else Decimal("0.98")
     # a wrong amount is refused (and counted)
     with pytest.raises(JianguanError) as err:

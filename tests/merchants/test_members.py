@@ -60,6 +60,7 @@ def test_business_member_verifies_by_micro_deposit():
     card = bank_card_add(member=m, actor=merchant.relationship_manager, account_number="37001618801050012345",
                                   account_name="Shandong Grain Co Ltd", bank_name="CCB")
     assert not card.verified and card.micro_deposit_amount is not None
+    f.micro_deposit_paid(card)  # the bank paid it into the account
     # when the wrong amount is given, then it is refused and counted
     wrong = "0.99" if card.micro_deposit_amount != __import__("decimal").Decimal("0.99") else "0.98"
     with pytest.raises(InvalidAmount):
@@ -77,6 +78,7 @@ def test_micro_deposit_guessing_stops_after_the_limit():
     m = f.member(merchant, kind="business", name="Co")
     card = bank_card_add(member=m, actor=None, account_number="37001618801050012345", account_name="Co",
                                   bank_name="CCB")
+    f.micro_deposit_paid(card)
     wrong = "0.99" if str(card.micro_deposit_amount) != "0.99" else "0.98"
     for _ in range(card.MAX_VERIFY_ATTEMPTS):
         with pytest.raises(InvalidAmount):
@@ -110,3 +112,28 @@ def test_member_freeze_unfreeze_close_by_risk_with_reasons():
     assert m.status == Member.Status.CLOSED
     with pytest.raises(InvalidState):
         member_freeze(member=m, actor=officer, reason="again")
+
+
+def test_a_micro_deposit_not_yet_paid_or_returned_can_t_be_read_back():
+    # given a business card whose micro-deposit the bank has not paid yet
+    from merchants.models import MicroDeposit
+    from merchants.services.members import bank_card_micro_deposit_returned, bank_card_micro_deposit_sent
+
+    merchant = f.active_merchant()
+    m = f.member(merchant, kind="business", name="Qilu Co")
+    card = bank_card_add(member=m, actor=None, account_number="37001618801050012399", account_name="Qilu Co",
+                         bank_name="CCB")
+    # when the member tries the right amount while it is to be sent or sent, then it is refused clearly
+    for step in (None, bank_card_micro_deposit_sent):
+        if step:
+            step(card=card, actor=None, batch_reference="PB1")
+        with pytest.raises(InvalidState) as err:
+            bank_card_verify(card=card, actor=None, amount=str(card.micro_deposit_amount))
+        assert "not reached the account" in str(err.value.message)
+    # and once returned, the refusal says the account is wrong, and nothing is counted
+    bank_card_micro_deposit_returned(card=card, actor=None, reason="账户不存在 no such account")
+    with pytest.raises(InvalidState) as err:
+        bank_card_verify(card=card, actor=None, amount=str(card.micro_deposit_amount))
+    assert "account is wrong" in str(err.value.message)
+    card.refresh_from_db()
+    assert card.micro_deposit_status == MicroDeposit.RETURNED and card.verify_attempts == 0 and not card.verified

@@ -19,6 +19,7 @@ from django.db.models import Max
 # The modules that hold services (DESIGN.md §2): one module, or every module of a package.
 SERVICE_MODULES = ("merchants.services", "ledger.services", "credit.services", "reconciliation.services",
                    "backoffice.services", "risk.services")
+SERVICE_MODULES += ("payouts.services",)  # payouts: batches, the bank's answer
 SERVICE_MODULES += ("receipts.services",)  # receipts: issuing a receipt stores it, audited
 
 ENTRY, AUDIT = "journal entry", "audit record"
@@ -145,3 +146,4 @@ from . import (  # noqa: F401 - registers every app's scenarios
 )
 
 importlib.import_module(f"{__name__}.scenarios_receipts")  # the receipts app's scenarios
+from . import scenarios_payouts  # noqa: E402,F401 - the payouts app's scenarios

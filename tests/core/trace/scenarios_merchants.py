@@ -165,6 +165,7 @@ def a_business_reads_back_the_micro_deposit():
     member = f.member(f.active_merchant(), kind="business", name="Trace Grain Co Ltd")
     card = bank_card_add(member=member, actor=None, account_number="6222020200112233446",
                            account_name="Trace Grain Co Ltd", bank_name="ICBC")
+    f.micro_deposit_paid(card)
     return dict(card=card, actor=None, amount=str(card.micro_deposit_amount))
 
 

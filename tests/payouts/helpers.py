@@ -1,0 +1,66 @@
+"""Payout test worlds: a merchant whose members' approved withdrawals (and a business card's
+micro-deposit) wait for a batch; operations users to build and to approve."""
+import itertools
+from decimal import Decimal
+
+from ledger.selectors import member_balance
+from ledger.services import deposits
+from ledger.services import withdrawals as w
+from merchants.services.members import bank_card_add
+from payouts.services import batches
+from tests import factories as f
+
+_n = itertools.count(1)
+
+
+def fund(member, amount):
+    n = next(_n)
+    deposit = deposits.deposit_announce(merchant=member.merchant, actor=None, member=member, amount=amount,
+                                        order_no=f"PAYFUND-{n}", method="offline_transfer")
+    deposits.deposit_credit(deposit=deposit, actor=None, amount=amount, proof_kind="statement_line",
+                            proof_reference=f"PAYFUND-{n}")
+
+
+def seller_with_card(merchant, *, name=None, amount="1000.00"):
+    seller = f.member(merchant, name=name or f"张{next(_n)}")
+    fund(seller, amount)
+    card = bank_card_add(member=seller, actor=None, account_number=f"62220202{next(_n):011d}",
+                         account_name=seller.name, bank_name="中国工商银行济南分行")
+    return seller, card
+
+
+def withdraw(merchant, seller, card, amount):
+    withdrawal, _created = w.withdrawal_request(merchant=merchant, actor=None, member=seller, amount=amount,
+                                                bank_card=card, order_no=f"WD-{next(_n)}")
+    return withdrawal
+
+
+def business_card(merchant):
+    company = f.member(merchant, kind="business", name=f"山东齐鲁商贸有限公司{next(_n)}")
+    return bank_card_add(member=company, actor=None, account_number=f"3700161880{next(_n):010d}",
+                         account_name=company.name, bank_name="中国建设银行")
+
+
+def world(amounts=("100.00", "250.50")):
+    """A merchant with approved withdrawals of `amounts` (one seller each) and one business card
+    whose micro-deposit is to be sent; returns (merchant, withdrawals, card)."""
+    merchant = f.active_merchant()
+    withdrawals = []
+    for amount in amounts:
+        seller, card = seller_with_card(merchant)
+        withdrawals.append(withdraw(merchant, seller, card, amount))
+    return merchant, withdrawals, business_card(merchant)
+
+
+def released(amounts=("100.00", "250.50")):
+    """A batch built by one operations user and released by another: (batch, withdrawals, card)."""
+    merchant, withdrawals, card = world(amounts)
+    builder, checker = f.ops(), f.ops()
+    batch = batches.payout_batch_build(merchant=merchant, actor=builder)
+    batches.payout_batch_submit(batch=batch, actor=builder)
+    batch = batches.payout_batch_release(batch=batch, actor=checker)
+    return batch, withdrawals, card
+
+
+def available(member) -> Decimal:
+    return member_balance(member)["available"]
