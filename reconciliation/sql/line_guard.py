@@ -21,7 +21,7 @@ FORWARD = [
                 USING ERRCODE = 'integrity_constraint_violation';
         END IF;
         IF {_CHANGED} THEN
-            RAISE EXCEPTION 'statement line %: only its workflow columns may be changed', OLD.id
+            RAISE EXCEPTION 'statement line %: only its workflow columns may change', OLD.id
                 USING ERRCODE = 'integrity_constraint_violation';
         END IF;
         RETURN NEW;
