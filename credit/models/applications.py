@@ -8,8 +8,9 @@ from django.utils.translation import gettext_lazy as _
 from django_fsm import RETURN_VALUE, FSMField, transition
 
 from core.money import MoneyField
+from core.permissions import may
 
-from .common import can, creditor_constraint, creditor_label, penalty_rate_field, terms_constraints
+from .common import creditor_constraint, creditor_label, penalty_rate_field, terms_constraints
 
 
 def second_approval_threshold() -> Decimal:
@@ -122,7 +123,7 @@ class CreditApplication(models.Model):
     # Transitions: state changes only; side effects (opening or changing the line) and the
     # audit live in credit.services.applications.
     @transition(field=status, source=Status.DRAFT, target=Status.SUBMITTED,
-                permission=can("credit.submit_creditapplication"), custom={"label": _("Submit")})
+                permission=may("credit.submit_creditapplication"), custom={"label": _("Submit")})
     def submit(self):
         pass
 

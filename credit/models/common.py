@@ -44,6 +44,3 @@ def _creditor_label(obj) -> str:
 # Assigned as a class attribute (not a mixin base, which migrations would have to import).
 creditor_label = property(_creditor_label, doc="Who is owed: the platform or the seller member.")
 
-
-def can(perm):
-    return lambda instance, user: user.is_active and user.has_perm(perm)

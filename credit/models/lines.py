@@ -5,8 +5,9 @@ from django.utils.translation import gettext_lazy as _
 from django_fsm import FSMField, transition
 
 from core.money import ZERO, MoneyField
+from core.permissions import may
 
-from .common import can, creditor_constraint, creditor_label, penalty_rate_field, terms_constraints
+from .common import creditor_constraint, creditor_label, penalty_rate_field, terms_constraints
 
 
 class CreditLine(models.Model):
@@ -65,16 +66,16 @@ class CreditLine(models.Model):
         return max(self.limit - self.used, ZERO)
 
     @transition(field=status, source=Status.ACTIVE, target=Status.SUSPENDED,
-                permission=can("credit.manage_creditline"), custom={"label": _("Suspend")})
+                permission=may("credit.manage_creditline"), custom={"label": _("Suspend")})
     def suspend(self):
         pass
 
     @transition(field=status, source=Status.SUSPENDED, target=Status.ACTIVE,
-                permission=can("credit.manage_creditline"), custom={"label": _("Reactivate")})
+                permission=may("credit.manage_creditline"), custom={"label": _("Reactivate")})
     def reactivate(self):
         pass
 
     @transition(field=status, source=[Status.ACTIVE, Status.SUSPENDED], target=Status.CLOSED,
-                permission=can("credit.manage_creditline"), custom={"label": _("Close")})
+                permission=may("credit.manage_creditline"), custom={"label": _("Close")})
     def close(self):
         pass

@@ -11,8 +11,9 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext_lazy as _
 
 from core.audit import audit_record
-from core.errors import Duplicate, InvalidState, NotFound, PermissionRefused, ValidationFailed
+from core.errors import Duplicate, InvalidState, NotFound, ValidationFailed
 from core.money import parse_amount
+from core.permissions import require
 from core.workflow import transition
 from ledger import guards
 from ledger.calendar import business_date_for
@@ -21,7 +22,7 @@ from merchants.selectors import merchants_visible_to
 
 from ..models import CreditApplication, CreditLine
 from ..scoring import score_member
-from .common import parse_grace, parse_rate, parse_term, staff_actor
+from .common import parse_grace, parse_rate, parse_term
 
 EDITABLE_FIELDS = ("proposed_limit", "term_days", "grace_days", "penalty_rate", "creditor_is_platform",
                    "creditor_member", "purpose")
@@ -95,9 +96,7 @@ def validate_application(*, merchant, member, kind=CreditApplication.Kind.NEW_LI
 def credit_application_create(*, merchant, actor, member, proposed_limit, term_days, penalty_rate, grace_days=0,
                               kind=CreditApplication.Kind.NEW_LINE, line=None, creditor_is_platform=False,
                               creditor_member=None, purpose: str = "") -> CreditApplication:
-    actor = staff_actor(actor)
-    if not actor.user.has_perm("credit.add_creditapplication"):
-        raise PermissionRefused(_("You may not prepare credit applications."))
+    actor = require(actor, "credit.add_creditapplication", message=_("You may not prepare credit applications."))
     cleaned = validate_application(
         merchant=merchant, member=member, kind=kind, line=line, proposed_limit=proposed_limit, term_days=term_days,
         grace_days=grace_days, penalty_rate=penalty_rate, creditor_is_platform=creditor_is_platform,
@@ -112,9 +111,7 @@ def credit_application_create(*, merchant, actor, member, proposed_limit, term_d
 @transaction.atomic
 def credit_application_update(*, application, actor, **fields) -> CreditApplication:
     """Change a draft (the RM's working copy). Member, merchant and kind are fixed."""
-    actor = staff_actor(actor)
-    if not actor.user.has_perm("credit.change_creditapplication"):
-        raise PermissionRefused(_("You may not change credit applications."))
+    actor = require(actor, "credit.change_creditapplication", message=_("You may not change credit applications."))
     unknown = set(fields) - set(EDITABLE_FIELDS)
     if unknown:
         raise ValidationFailed(_("These fields can't be changed: %(fields)s") % {"fields": ", ".join(sorted(unknown))})
@@ -140,7 +137,7 @@ def credit_application_update(*, application, actor, **fields) -> CreditApplicat
 
 @transaction.atomic
 def credit_application_submit(*, application, actor, reason: str = "") -> CreditApplication:
-    actor = staff_actor(actor)
+    actor = require(actor)
     application = _locked(application)
     if application.status == CreditApplication.Status.DRAFT:
         # The world may have moved since the draft: the member frozen, a line opened meanwhile.
@@ -158,14 +155,14 @@ def credit_application_submit(*, application, actor, reason: str = "") -> Credit
 
 @transaction.atomic
 def credit_application_review(*, application, actor, reason: str = "") -> CreditApplication:
-    actor = staff_actor(actor)
+    actor = require(actor)
     application = _locked(application)
     return transition(application, "review", actor=actor, reason=reason, by=actor.user)
 
 
 @transaction.atomic
 def credit_application_approve(*, application, actor, reason: str = "") -> CreditApplication:
-    actor = staff_actor(actor)
+    actor = require(actor)
     application = _locked(application)
     approval_no = 1 if application.first_approver_id is None else 2
     transition(application, "approve", actor=actor, reason=reason, by=actor.user,
@@ -178,7 +175,7 @@ def credit_application_approve(*, application, actor, reason: str = "") -> Credi
 
 @transaction.atomic
 def credit_application_reject(*, application, actor, reason: str) -> CreditApplication:
-    actor = staff_actor(actor)
+    actor = require(actor)
     application = _locked(application)
     application.rejection_reason = (reason or "").strip()
     return transition(application, "reject", actor=actor, reason=reason, reason_required=True, by=actor.user)

@@ -3,18 +3,9 @@ from decimal import Decimal, InvalidOperation
 
 from django.utils.translation import gettext_lazy as _
 
-from core.actors import as_actor
-from core.errors import PermissionRefused, ValidationFailed
+from core.errors import ValidationFailed
 
 from ..models.common import MAX_GRACE_DAYS, MAX_PENALTY_RATE, MAX_TERM_DAYS
-
-
-def staff_actor(actor):
-    """Credit decisions are made by named bank staff, never by a platform or the system."""
-    actor = as_actor(actor)
-    if actor.user is None:
-        raise PermissionRefused(_("Only bank staff may do this."))
-    return actor
 
 
 def parse_days(value, *, field: str, low: int, high: int) -> int:

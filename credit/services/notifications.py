@@ -5,14 +5,14 @@ from django.utils.translation import gettext_lazy as _
 
 from core.audit import audit_record
 from core.errors import PermissionRefused
+from core.permissions import require
 
 from ..models import CreditNotification
-from .common import staff_actor
 
 
 @transaction.atomic
 def credit_notification_mark_read(*, notification, actor) -> CreditNotification:
-    actor = staff_actor(actor)
+    actor = require(actor)
     notification = CreditNotification.objects.select_for_update(no_key=True).get(pk=notification.pk)
     if notification.recipient_id not in (None, actor.user.pk) and not actor.user.is_superuser:
         raise PermissionRefused(_("This notification is for someone else."))

@@ -8,9 +8,9 @@ Everything here may write; reads (balances, a member's account ids) are in ledge
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext_lazy as _
 
-from core.actors import as_actor
 from core.audit import audit_record
-from core.errors import InvalidState, PermissionRefused, ValidationFailed
+from core.errors import InvalidState, ValidationFailed
+from core.permissions import require
 
 from ..models import Account, AccountKind
 from ..models.accounts import HOT_KINDS, MEMBER_KINDS, PLATFORM_KINDS
@@ -72,9 +72,7 @@ def members_accounts(members) -> dict[int, tuple[Account, Account]]:
 
 
 def _checked(actor, reason):
-    actor = as_actor(actor)
-    if actor.user is None or not actor.user.is_active or not actor.user.has_perm("ledger.freeze_account"):
-        raise PermissionRefused()
+    actor = require(actor, "ledger.freeze_account")
     if not (reason or "").strip():
         raise ValidationFailed(_("A reason is required."), field="reason")
     return actor

@@ -6,19 +6,16 @@ from datetime import date
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
-from core.actors import as_actor
 from core.audit import audit_record
-from core.errors import PermissionRefused, ValidationFailed
+from core.errors import ValidationFailed
+from core.permissions import require
 
 from ..models import BusinessDay
 
 
 @transaction.atomic
 def business_day_set(*, actor, day: date, is_working_day: bool, note: str = "") -> BusinessDay:
-    actor = as_actor(actor)
-    if actor.user is not None and not (actor.user.has_perm("ledger.change_businessday")
-                                       and actor.user.has_perm("ledger.add_businessday")):
-        raise PermissionRefused()
+    actor = require(actor, "ledger.change_businessday", "ledger.add_businessday", people_only=False)
     if not isinstance(day, date):
         raise ValidationFailed(_("A date is required."), field="date")
     note = (note or "").strip()[:100]

@@ -3,18 +3,11 @@ secret is write-only: stored encrypted, never shown back, never written to the a
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext_lazy as _
 
-from core.actors import as_actor
 from core.audit import audit_record
-from core.errors import Duplicate, PermissionRefused, ValidationFailed
+from core.errors import Duplicate, ValidationFailed
+from core.permissions import require
 
 from ..models import PaymentChannel
-
-
-def _require(actor, perm):
-    actor = as_actor(actor)
-    if actor.user is not None and not actor.user.has_perm(perm):
-        raise PermissionRefused()
-    return actor
 
 
 def _clean(code=None, name=None, app_id=None):
@@ -26,7 +19,7 @@ def _clean(code=None, name=None, app_id=None):
 @transaction.atomic
 def payment_channel_create(*, actor, code: str, name: str, app_id: str, secret: str,
                            enabled: bool = True, settlement_account: str = "") -> PaymentChannel:
-    actor = _require(actor, "ledger.add_paymentchannel")
+    actor = require(actor, "ledger.add_paymentchannel", people_only=False)
     _clean(code, name, app_id)
     if not (secret or "").strip():
         raise ValidationFailed(_("The signing secret is required."), field="secret")
@@ -48,7 +41,7 @@ def payment_channel_update(*, channel, actor, name: str | None = None, app_id: s
                            secret: str | None = None, enabled: bool | None = None,
                            settlement_account: str | None = None) -> PaymentChannel:
     """None leaves a field as it is; a non-empty secret replaces the old one."""
-    actor = _require(actor, "ledger.change_paymentchannel")
+    actor = require(actor, "ledger.change_paymentchannel", people_only=False)
     _clean(name=name, app_id=app_id)
     channel = PaymentChannel.objects.select_for_update(no_key=True).get(pk=channel.pk)
     before = "enabled" if channel.enabled else "disabled"

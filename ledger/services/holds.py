@@ -7,27 +7,20 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from core.actors import as_actor
 from core.audit import audit_record
-from core.errors import PermissionRefused, ValidationFailed
+from core.errors import ValidationFailed
 from core.money import parse_amount
+from core.permissions import require
 from core.workflow import transition
 
 from ..models import EntryType, Hold
 from ..posting import Leg, Order, post_entry
-
-
-def _require_staff(actor, perm: str):
-    actor = as_actor(actor)
-    if actor.user is None or not actor.user.is_active or not actor.user.has_perm(perm):
-        raise PermissionRefused()
-    return actor
 from .accounts import member_accounts
 
 
 @transaction.atomic
 def hold_create(*, member, actor, amount, reason: str, legal_reference: str = "") -> Hold:
-    actor = _require_staff(actor, "ledger.add_hold")
+    actor = require(actor, "ledger.add_hold")
     reason = (reason or "").strip()
     if not reason:
         raise ValidationFailed(_("A reason is required."), field="reason")
@@ -49,7 +42,7 @@ def hold_create(*, member, actor, amount, reason: str, legal_reference: str = ""
 
 @transaction.atomic
 def hold_release(*, hold, actor, reason: str) -> Hold:
-    actor = _require_staff(actor, "ledger.release_hold")
+    actor = require(actor, "ledger.release_hold")
     hold = Hold.objects.select_for_update(of=("self",), no_key=True).select_related("member__merchant").get(pk=hold.pk)
     hold.released_at = timezone.now()
     transition(hold, "release", actor=actor, reason=reason, reason_required=True)

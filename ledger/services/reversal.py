@@ -15,9 +15,9 @@ Rules, kept simple so anyone can predict them:
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
-from core.actors import as_actor
 from core.audit import audit_record
-from core.errors import InvalidState, PermissionRefused, ValidationFailed
+from core.errors import InvalidState, ValidationFailed
+from core.permissions import require
 
 from ..models import EntryType, Hold, JournalEntry, Payment, Withdrawal
 from ..posting import Leg, Order, post_entry
@@ -67,9 +67,7 @@ def reversal_blocker(entry: JournalEntry) -> str | None:
 
 @transaction.atomic
 def entry_reverse(*, entry, actor, reason: str) -> JournalEntry:
-    actor = as_actor(actor)
-    if actor.user is None or not actor.user.is_active or not actor.user.has_perm("ledger.reverse_entry"):
-        raise PermissionRefused(_("Only operations may reverse an entry."))
+    actor = require(actor, "ledger.reverse_entry", message=_("Only operations may reverse an entry."))
     reason = (reason or "").strip()
     if not reason:
         raise ValidationFailed(_("A reason is required."), field="reason")

@@ -27,10 +27,10 @@ from core.errors import (
     DuplicateOrder,
     InvalidState,
     NotFound,
-    PermissionRefused,
     ValidationFailed,
 )
 from core.money import parse_amount
+from core.permissions import require
 from core.workflow import transition
 from merchants.models import BankCard, Member
 from merchants.services import events
@@ -65,12 +65,8 @@ def _locked(withdrawal) -> Withdrawal:
             .select_related("merchant", "member").get(pk=withdrawal.pk))
 
 
-def _require_staff(actor):
-    """Approvals are people's decisions: a platform or a system job can't take them."""
-    actor = as_actor(actor)
-    if actor.user is None:
-        raise PermissionRefused(_("Only bank staff may approve or reject a withdrawal."))
-    return actor
+# Approvals are people's decisions: a platform or a system job can't take them.
+PEOPLE_DECIDE = _("Only bank staff may approve or reject a withdrawal.")
 
 
 def _payload(w: Withdrawal) -> dict:
@@ -133,7 +129,7 @@ def withdrawal_request(*, merchant, actor, member, amount, bank_card, order_no,
 
 @transaction.atomic
 def withdrawal_approve(*, withdrawal, actor, reason: str = "") -> Withdrawal:
-    actor = _require_staff(actor)
+    actor = require(actor, message=PEOPLE_DECIDE)
     w = _locked(withdrawal)
     guards.ensure_merchant_can_move_money(w.merchant)
     guards.ensure_member_can_pay(w.member)
@@ -143,7 +139,7 @@ def withdrawal_approve(*, withdrawal, actor, reason: str = "") -> Withdrawal:
 
 @transaction.atomic
 def withdrawal_reject(*, withdrawal, actor, reason: str) -> Withdrawal:
-    actor = _require_staff(actor)
+    actor = require(actor, message=PEOPLE_DECIDE)
     w = _locked(withdrawal)
     w.decided_by = actor.user
     w.reason = (reason or "").strip()
@@ -195,9 +191,7 @@ def member_closing_payout(*, member, actor, reason: str, card_ending: str = "") 
     their verified card as a withdrawal that waits for a second person's approval (maker-checker);
     when the bank has paid it, the member is closed — unless something else still holds them (a
     credit bill, an announced deposit), which the refusal to close names on their record."""
-    actor = _require_staff(actor)
-    if not actor.user.has_perm("merchants.freeze_member"):
-        raise PermissionRefused()
+    actor = require(actor, "merchants.freeze_member")
     if not (reason or "").strip():
         raise ValidationFailed(_("A reason is required."), field="reason")
     member = Member.objects.select_for_update(no_key=True).select_related("merchant").get(pk=member.pk)

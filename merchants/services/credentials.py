@@ -13,6 +13,7 @@ from core.audit import audit_record
 from core.errors import (
     InvalidState,
 )
+from core.permissions import require
 
 from ..models import ApiSecret, Merchant
 from .rows import locked
@@ -32,11 +33,7 @@ def issue_secret(merchant: Merchant, actor) -> str:
 def credentials_rotate(*, merchant: Merchant, actor, reason: str = "") -> str:
     """Issue a new secret; the current ones stay valid for the configured overlap."""
     merchant = locked(Merchant, merchant.pk)
-    actor = as_actor(actor)
-    if actor.user is not None and not actor.user.has_perm("merchants.rotate_credentials"):
-        from core.errors import PermissionRefused
-
-        raise PermissionRefused()
+    actor = require(actor, "merchants.rotate_credentials", people_only=False)
     if merchant.status not in (Merchant.Status.ACTIVE, Merchant.Status.FROZEN):
         raise InvalidState(_("Only an active or frozen merchant has credentials to rotate."))
     overlap_ends = timezone.now() + timedelta(hours=settings.JIANGUAN["SECRET_ROTATION_OVERLAP_HOURS"])

@@ -29,6 +29,7 @@ from django.utils import timezone
 
 from core.api import signing
 from core.audit import audit_record
+from core.permissions import require
 
 from ..models import WebhookAttempt, WebhookDelivery
 from ..webhook_urls import url_allowed
@@ -154,12 +155,7 @@ def deliver_due_now(*, now=None, limit: int = 500) -> int:
 @transaction.atomic
 def webhook_resend(*, delivery: WebhookDelivery, actor, reason: str = "") -> WebhookDelivery:
     """Start a fresh series of attempts (after a failure, or to send a succeeded event again)."""
-    from core.actors import as_actor
-    from core.errors import PermissionRefused
-
-    actor = as_actor(actor)
-    if actor.user is not None and not actor.user.has_perm("merchants.resend_webhookdelivery"):
-        raise PermissionRefused()
+    actor = require(actor, "merchants.resend_webhookdelivery", people_only=False)
     delivery = WebhookDelivery.objects.select_for_update(no_key=True).get(pk=delivery.pk)
     before = delivery.status
     delivery.status, delivery.attempts = WebhookDelivery.Status.PENDING, 0

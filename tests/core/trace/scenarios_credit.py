@@ -17,7 +17,6 @@ _seq = itertools.count(1)
 NOT_SERVICES.update({
     "credit.services.applications.validate_application": "a check: cleans an application's fields or raises "
                                                          "(the services and the admin form share it)",
-    "credit.services.common.staff_actor": "a check: credit decisions are made by named staff",
     "credit.services.common.parse_days": "parses a number of days",
     "credit.services.common.parse_term": "parses a term in days",
     "credit.services.common.parse_grace": "parses grace days",
