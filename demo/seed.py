@@ -15,7 +15,12 @@ from merchants.services.lifecycle import (
     merchant_create,
     merchant_submit,
 )
-from merchants.services.members import bank_card_add, bank_card_verify, member_create
+from merchants.services.members import (
+    bank_card_add,
+    bank_card_micro_deposit_paid,
+    bank_card_verify,
+    member_create,
+)
 from merchants.uscc import make_uscc
 
 from .history import add_history
@@ -95,7 +100,9 @@ def _populate(merchant, spec, users):
                                         phone=f"1390531{i + 1:04d}", roles=roles)
         card = bank_card_add(member=member, actor=users[spec["rm"]], account_number=f"62220216020{i:08d}",
                                       account_name=name, bank_name="中国工商银行济南分行")
-        if not card.verified:
+        if not card.verified:  # a corporate card: the bank's micro-deposit arrived, the member reads it back
+            bank_card_micro_deposit_paid(card=card, actor=users["ops_chen"],
+                                         bank_reference=f"DEMO-MD-{card.pk}")
             bank_card_verify(card=card, actor=users[spec["rm"]], amount=str(card.micro_deposit_amount))
         members[user_id] = Member.objects.get(pk=member.pk)
     add_history(merchant, members, users)

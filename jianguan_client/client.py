@@ -208,6 +208,10 @@ class JianguanClient:
     def get_withdrawal(self, withdrawal_id):
         return self.request("GET", f"/withdrawals/{int(withdrawal_id)}")
 
+    def confirm_challenge(self, challenge_id, code, *, idempotency_key=None):
+        """Book what a 202 challenge holds with the member's one-time code; answers the withdrawal."""
+        return self._post(f"/challenges/{challenge_id}/confirm", {"code": str(code)}, idempotency_key)
+
     # --- receipts (电子回单, PDF bytes; the number is in last_response.headers["X-Receipt-Number"]) ---
     def payment_receipt(self, payment_id, *, kind="payment", part=None) -> bytes:
         """The payment's receipt; `kind="release"` for its release (`part`: one of a staged release)."""
@@ -222,10 +226,6 @@ class JianguanClient:
 
     def withdrawal_receipt(self, withdrawal_id) -> bytes:
         return self.download(f"/withdrawals/{int(withdrawal_id)}/receipt")
-
-    def confirm_challenge(self, challenge_id, code, *, idempotency_key=None):
-        """Book what a 202 challenge holds with the member's one-time code; answers the withdrawal."""
-        return self._post(f"/challenges/{challenge_id}/confirm", {"code": str(code)}, idempotency_key)
 
     # --- credit (the credit app's endpoints) ---
     def credit_drawdown(self, *, user_id, payee_user_id, amount, order_no, idempotency_key=None):
@@ -245,3 +245,18 @@ class JianguanClient:
 
     def get_reconciliation_run(self, business_date):
         return self.request("GET", f"/reconciliation/runs/{business_date}")
+
+    def list_reconciliation_differences(self, business_date, *, category=None, cursor=None, limit=None):
+        """One page of the day's differing orders: {"results": [...], "next": cursor | None}."""
+        return self.request("GET", f"/reconciliation/runs/{_seg(business_date)}/differences",
+                            params={"category": category, "cursor": cursor, "limit": limit})
+
+    def iter_reconciliation_differences(self, business_date, *, category=None, limit=None):
+        """Every differing order of the day's end of day, following the cursors."""
+        cursor = None
+        while True:
+            page = self.list_reconciliation_differences(business_date, category=category, cursor=cursor, limit=limit)
+            yield from page["results"]
+            cursor = page["next"]
+            if not cursor:
+                return

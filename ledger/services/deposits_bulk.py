@@ -29,8 +29,6 @@ from .accounts import members_accounts, platform_account
 from .deposits import deposit_legs, emit_succeeded, ensure_creditable
 
 
-
-
 @dataclass(frozen=True)
 class Credit:
     deposit_id: int

@@ -124,8 +124,6 @@ class MerchantAdmin(WorkflowAdminMixin, ModelAdmin):
 
     # Activation and rotation show the new secret once, on the response page itself.
     def transition_view(self, request, object_id, name):
-        if name == "freeze":  # the freeze page shows what the merchant page shows (the computed risk level)
-            return with_transition_panels(super().transition_view(request, object_id, name))
         if name != "activate" or request.method != "POST":
             return super().transition_view(request, object_id, name)
         obj = self.get_object(request, object_id)
@@ -184,12 +182,6 @@ class MerchantAdmin(WorkflowAdminMixin, ModelAdmin):
             extra["merchant_panels"] = merchant_panels(obj)
         extra.update(extra_context or {})
         return super().change_view(request, object_id, form_url, extra_context=extra)
-
-
-def with_transition_panels(response):
-    if isinstance(response, TemplateResponse) and response.context_data.get("original") is not None:
-        response.context_data["transition_panels"] = merchant_panels(response.context_data["original"])
-    return response
 
 
 def merchant_panels(merchant):

@@ -160,6 +160,6 @@ def test_each_role_gets_its_own_sections_and_a_superuser_all(world):
     admin = get_user_model().objects.create_superuser("root", "root@example.com", "x" * 16)
     assert set(dashboards.dashboards_for(world.alice)) == {"rm"}
     assert set(dashboards.dashboards_for(f.risk())) == {"risk", "alerts"}  # balance alerts: risk and ops share them
-    assert set(dashboards.dashboards_for(f.ops())) == {"ops", "alerts"}
+    assert set(dashboards.dashboards_for(f.ops())) == {"ops", "alerts", "overdue_payouts"}  # payouts not paid in time
     assert set(dashboards.dashboards_for(f.auditor())) == {"audit"}
-    assert set(dashboards.dashboards_for(admin)) == {"rm", "risk", "ops", "alerts", "audit"}
+    assert set(dashboards.dashboards_for(admin)) == {"rm", "risk", "ops", "alerts", "overdue_payouts", "audit"}

@@ -265,8 +265,8 @@ def eod_day_books(day):
     payment(merchant, buyer, seller, "300.00", "P-1", day)
     payment(merchant, buyer, seller, "200.00", "P-2", day)
     order_file_create(merchant=merchant, actor=None, business_date=day, orders=[
-        {"order_no": no, "type": t, "amount": a, "payer_user_id": "buyer", "payee_user_id": "seller"}
-        for no, t, a in (("D-1", "deposit", "1000.00"), ("P-1", "payment", "300.00"))])
+        {"order_no": "D-1", "type": "deposit", "amount": "1000.00", "payee_user_id": "buyer"},
+        {"order_no": "P-1", "type": "payment", "amount": "300.00", "payer_user_id": "buyer", "payee_user_id": "seller"}])
     return merchant
 
 

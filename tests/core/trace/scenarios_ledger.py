@@ -35,7 +35,18 @@ NOT_SERVICES.update({
     "ledger.services.deposits.emit_succeeded": "writes the deposit.succeeded event in a crediting service's "
                                                "transaction, whose entry is the trace",
 })
+NOT_SERVICES.update({
+    "ledger.services.accounts.open_platform_accounts": "opens the merchant's accounts as a step of its activation",
+    "ledger.services.accounts.open_member_accounts": "opens a member's two accounts as a step of registering them",
+    "ledger.services.accounts.platform_account": "reads one of the merchant's own accounts (opens them inside a writer's transaction if missing)",
+    "ledger.services.accounts.member_accounts": "reads a member's available and frozen accounts (opens them inside a writer's transaction if missing)",
+    "ledger.services.accounts.members_accounts": "reads many members' accounts at once",
+})
 STEPS.update({"ledger.services.deposits.emit_succeeded": "ledger.services.deposits.deposit_credit"})
+STEPS.update({
+    "ledger.services.accounts.open_platform_accounts": "merchants.services.lifecycle.merchant_activate",
+    "ledger.services.accounts.open_member_accounts": "merchants.services.members.member_create",
+})
 
 
 def _n() -> int:

@@ -209,7 +209,7 @@ def _challenged_withdrawal():
 
     merchant = f.active_merchant()
     member = f.member(merchant, phone="13912345678")
-    funded(member, "100.00")
+    funded(merchant, member, "100.00")
     challenge = withdrawal_challenge(merchant=merchant, actor=None, member=member, amount="10.00",
                                      bank_card=verified_card(member), order_no=f"W-otp-{next(_seq)}")
     code = re.search(r"(?<!\d)(\d{6})(?!\d)", sms.OutboxBackend.outbox[-1][1]).group(1)
@@ -235,7 +235,7 @@ def a_platform_asks_for_a_withdrawal_the_member_must_confirm():
 
     merchant = f.active_merchant()
     member = f.member(merchant, phone="13912345678")
-    funded(member, "100.00")
+    funded(merchant, member, "100.00")
     return dict(merchant=merchant, actor=None, member=member, amount="10.00", bank_card=verified_card(member),
                 order_no="W-otp")
 
