@@ -29,6 +29,17 @@ def no_random_purge(monkeypatch):
     monkeypatch.setattr("core.api.idempotency.PURGE_PROBABILITY", 0.0)
 
 
+@pytest.fixture(autouse=True)
+def default_language():
+    """Each test starts in the settings' language: a request through LocaleMiddleware (a staff
+    page, a Chinese cookie) activates its language for the thread and leaves it there."""
+    from django.utils import translation
+
+    translation.deactivate()
+    yield
+    translation.deactivate()
+
+
 @pytest.fixture
 def on_postgres():
     return connection.vendor == "postgresql"

@@ -145,7 +145,7 @@ class PaymentRelease(models.Model):
         ordering = ["payment", "sequence"]
         constraints = [
             models.UniqueConstraint(fields=["merchant", "idempotency_ref"], name="release_ref_unique_per_merchant"),
-            models.UniqueConstraint(fields=["payment", "sequence"], name="release_sequence_unique_per_payment"),
+            models.UniqueConstraint(fields=["merchant", "payment", "sequence"], name="release_sequence_unique_per_payment"),
             models.CheckConstraint(condition=models.Q(amount__gt=0, platform_fee__gte=0,
                                                       platform_fee__lte=models.F("amount")),
                                    name="release_amount_positive_fee_within"),

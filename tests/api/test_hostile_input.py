@@ -7,6 +7,7 @@ given twice — and every spoiled request must answer 400 with the envelope, nev
 book nothing: every table of the books holds the same rows before and after."""
 import itertools
 import json
+import re
 import uuid
 from dataclasses import dataclass
 from typing import Callable
@@ -76,6 +77,18 @@ class World:
         f.micro_deposit_paid(BankCard.objects.get(pk=card["id"]))
         return f"/api/v1/members/b-1/bank-cards/{card['id']}/verify"
 
+    def fresh_challenge_path(self) -> str:
+        """A withdrawal waiting for the member's one-time code (the code read from the test outbox)."""
+        from ledger.services.confirmations import withdrawal_challenge
+        from merchants import sms
+
+        member = Member.objects.get(merchant=self.platform.merchant, user_id="u-1")
+        challenge = withdrawal_challenge(merchant=self.platform.merchant, actor=None, member=member, amount="1.00",
+                                         bank_card=BankCard.objects.get(pk=self.card["id"]),
+                                         order_no=f"WC-{next(_seq)}")
+        self.last_code = re.search(r"(?<!\d)(\d{6})(?!\d)", sms.OutboxBackend.outbox[-1][1]).group(1)
+        return f"/api/v1/challenges/{challenge.token}/confirm"
+
     def endpoints(self) -> list[Endpoint]:
         n = lambda: next(_seq)  # noqa: E731
         return [
@@ -117,6 +130,8 @@ class World:
             Endpoint("withdrawals", lambda: "/api/v1/withdrawals",
                      lambda: {"user_id": "u-1", "amount": "1.00", "bank_card_id": self.card["id"],
                               "order_no": f"W-{n()}"}, amounts=("amount",), texts=("order_no",)),
+            Endpoint("challenge confirmation", self.fresh_challenge_path, lambda: {"code": self.last_code},
+                     texts=("code",)),
             Endpoint("credit drawdowns", lambda: "/api/v1/credit/drawdowns",
                      lambda: {"user_id": "u-1", "payee_user_id": "u-2", "amount": "1.00", "order_no": f"PO-{n()}"},
                      amounts=("amount",), texts=("order_no",)),
@@ -149,7 +164,7 @@ def world(platform):
 
 
 ENDPOINT_NAMES = ["members", "bank cards", "card verification", "deposits", "payments", "payments with splits",
-                  "payment batch", "release", "refunds", "withdrawals", "credit drawdowns", "credit repayments", "order files",
+                  "payment batch", "release", "refunds", "withdrawals", "challenge confirmation", "credit drawdowns", "credit repayments", "order files",
                   "channel notifications"]
 
 
@@ -193,7 +208,7 @@ def test_the_control_body_books(world, name):
     assert books() != before
 
 
-@pytest.mark.parametrize("name", [n for n in ENDPOINT_NAMES if n not in ("members", "bank cards", "release")])
+@pytest.mark.parametrize("name", [n for n in ENDPOINT_NAMES if n not in ("members", "bank cards", "release", "challenge confirmation")])
 def test_an_amount_outside_the_grammar_is_refused_and_books_nothing(world, name):
     endpoint = _endpoint(world, name)
     path = endpoint.path()
