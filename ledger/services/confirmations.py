@@ -5,10 +5,6 @@ checked as far as it can be without booking (order number, amount, card, freezes
 with a challenge; the code texted to the member confirms it, and the confirmation books the
 withdrawal in the same transaction. A request whose order is already booked is not challenged
 again: it replays (or is refused as a duplicate) like any withdrawal request."""
-from django.utils.translation import gettext_lazy as _
-
-from core.errors import CardNotVerified, NotFound, ValidationFailed
-from core.money import parse_amount
 from merchants.models import BankCard, Challenge
 from merchants.services.challenges import (
     challenge_confirm,
@@ -16,9 +12,8 @@ from merchants.services.challenges import (
     challenge_issue,
 )
 
-from .. import guards
 from ..models import Withdrawal
-from .withdrawals import withdrawal_request
+from .withdrawals import ensure_can_withdraw, withdrawal_input, withdrawal_request
 
 
 def withdrawal_needs_code(merchant, order_no: str) -> bool:
@@ -28,17 +23,9 @@ def withdrawal_needs_code(merchant, order_no: str) -> bool:
 
 def withdrawal_challenge(*, merchant, actor, member, amount, bank_card, order_no) -> Challenge:
     """Refuse what withdrawal_request would refuse before the member is bothered, then text the code."""
-    amount = parse_amount(amount)
-    order_no = (order_no or "").strip()
-    if not order_no or len(order_no) > 64:
-        raise ValidationFailed(_("An order number of 1 to 64 characters is required."), field="order_no")
-    guards.ensure_member_of(merchant, member)
-    if bank_card is None or bank_card.member_id != member.pk:
-        raise NotFound(_("No such bank card for this member."), field="bank_card_id")
-    guards.ensure_merchant_can_move_money(merchant)
-    guards.ensure_member_can_pay(member)
-    if not bank_card.verified:
-        raise CardNotVerified()
+    amount, order_no = withdrawal_input(merchant=merchant, member=member, amount=amount, bank_card=bank_card,
+                                        order_no=order_no)
+    ensure_can_withdraw(merchant=merchant, member=member, bank_card=bank_card)
     return challenge_issue(member=member, purpose=Challenge.Purpose.WITHDRAWAL, actor=actor,
                            payload={"bank_card_id": bank_card.pk, "amount": str(amount), "order_no": order_no})
 

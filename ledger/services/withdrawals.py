@@ -75,13 +75,8 @@ def _payload(w: Withdrawal) -> dict:
             "reason": w.reason}
 
 
-@transaction.atomic
-def withdrawal_request(*, merchant, actor, member, amount, bank_card, order_no,
-                       closes_member: bool = False) -> tuple[Withdrawal, bool]:
-    """Freeze the amount and open the withdrawal. The same order twice (same content) returns
-    the first one with created=False; the same order number with other content is refused.
-    A closing payout (closes_member) always waits for a second person's approval."""
-    actor = as_actor(actor)
+def withdrawal_input(*, merchant, member, amount, bank_card, order_no):
+    """The request's amount and order number, parsed; the member and card checked to be the merchant's."""
     amount = parse_amount(amount)
     order_no = (order_no or "").strip()
     if not order_no or len(order_no) > 64:
@@ -89,17 +84,35 @@ def withdrawal_request(*, merchant, actor, member, amount, bank_card, order_no,
     guards.ensure_member_of(merchant, member)
     if bank_card is None or bank_card.member_id != member.pk:
         raise NotFound(_("No such bank card for this member."), field="bank_card_id")
+    return amount, order_no
+
+
+def ensure_can_withdraw(*, merchant, member, bank_card) -> BankCard:
+    """Neither merchant nor member frozen, and the card verified (read afresh); the card."""
+    guards.ensure_merchant_can_move_money(merchant)
+    guards.ensure_member_can_pay(member)
+    bank_card = BankCard.objects.get(pk=bank_card.pk)
+    if not bank_card.verified:
+        raise CardNotVerified()
+    return bank_card
+
+
+@transaction.atomic
+def withdrawal_request(*, merchant, actor, member, amount, bank_card, order_no,
+                       closes_member: bool = False) -> tuple[Withdrawal, bool]:
+    """Freeze the amount and open the withdrawal. The same order twice (same content) returns
+    the first one with created=False; the same order number with other content is refused.
+    A closing payout (closes_member) always waits for a second person's approval."""
+    actor = as_actor(actor)
+    amount, order_no = withdrawal_input(merchant=merchant, member=member, amount=amount, bank_card=bank_card,
+                                        order_no=order_no)
     fingerprint = _fingerprint(member=member, amount=amount, bank_card=bank_card, order_no=order_no)
     # The member row lock serialises this member's requests (and a freeze racing them).
     member = Member.objects.select_for_update(no_key=True).get(pk=member.pk)
     existing = _replay(merchant, order_no, fingerprint)
     if existing is not None:
         return existing, False
-    guards.ensure_merchant_can_move_money(merchant)
-    guards.ensure_member_can_pay(member)
-    bank_card = BankCard.objects.get(pk=bank_card.pk)
-    if not bank_card.verified:
-        raise CardNotVerified()
+    bank_card = ensure_can_withdraw(merchant=merchant, member=member, bank_card=bank_card)
 
     withdrawal = Withdrawal(merchant=merchant, member=member, bank_card=bank_card, amount=amount, order_no=order_no,
                             value_date=value_date_for(), fingerprint=fingerprint, requested_by=actor.user,

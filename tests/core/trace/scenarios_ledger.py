@@ -40,6 +40,8 @@ NOT_SERVICES.update({
     "ledger.services.accounts.open_member_accounts": "opens a member's two accounts as a step of registering them",
     "ledger.services.accounts.platform_account": "reads one of the merchant's own accounts (opens them inside a writer's transaction if missing)",
     "ledger.services.accounts.member_accounts": "reads a member's available and frozen accounts (opens them inside a writer's transaction if missing)",
+    "ledger.services.withdrawals.withdrawal_input": "parses and checks a withdrawal request; writes nothing",
+    "ledger.services.withdrawals.ensure_can_withdraw": "checks freezes and the card; writes nothing",
     "ledger.services.accounts.members_accounts": "reads many members' accounts at once",
 })
 STEPS.update({"ledger.services.deposits.emit_succeeded": "ledger.services.deposits.deposit_credit"})
