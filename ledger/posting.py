@@ -56,10 +56,9 @@ class Booked:
     balances: dict = field(default_factory=dict)  # account id -> balance after (ordinary accounts)
 
 
-def post_entry(*, merchant, entry_type: str, idempotency_ref: str, legs: list[Leg], actor,
-               order: Order = Order(), reverses: JournalEntry | None = None, business_date=None) -> Booked:
-    if not transaction.get_connection().in_atomic_block:
-        raise RuntimeError("post_entry must run inside the service's transaction.atomic()")
+def validated_legs(merchant, legs) -> list[Leg]:
+    """The entry's non-zero legs, refused unless there is one, they balance and all belong to the
+    merchant. The one check of both posting paths (this module and ledger.posting_bulk)."""
     legs = [leg for leg in legs if leg.change]
     if not legs:
         raise UnbalancedEntry(_("An entry needs at least one non-zero leg."))
@@ -67,6 +66,14 @@ def post_entry(*, merchant, entry_type: str, idempotency_ref: str, legs: list[Le
         raise UnbalancedEntry(_("The legs of an entry must balance."))
     if any(leg.account.merchant_id != merchant.pk for leg in legs):
         raise UnbalancedEntry(_("Every leg must belong to the entry's merchant."))
+    return legs
+
+
+def post_entry(*, merchant, entry_type: str, idempotency_ref: str, legs: list[Leg], actor,
+               order: Order = Order(), reverses: JournalEntry | None = None, business_date=None) -> Booked:
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("post_entry must run inside the service's transaction.atomic()")
+    legs = validated_legs(merchant, legs)
     actor = as_actor(actor)
 
     entry = JournalEntry(

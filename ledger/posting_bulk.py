@@ -30,7 +30,7 @@ from core.actors import as_actor
 from core.sql.arrays import pg_array
 
 from .calendar import business_date_for
-from .posting import Leg, Order, UnbalancedEntry, post_entry
+from .posting import Leg, Order, UnbalancedEntry, post_entry, validated_legs
 
 
 @dataclass(frozen=True)
@@ -57,12 +57,9 @@ def post_credits_bulk(*, merchant, entry_type: str, actor, entries: list[BulkEnt
     if len(set(refs)) != len(refs):
         raise UnbalancedEntry("two entries of one bulk booking share an idempotency reference")
     for e in entries:
-        if not e.legs or any(leg.change <= 0 for leg in e.legs):
+        if any(leg.change <= 0 for leg in e.legs):
             raise UnbalancedEntry("a bulk booking takes only legs that raise natural balances")
-        if sum(leg.account.natural_sign * leg.change for leg in e.legs) != 0:
-            raise UnbalancedEntry("The legs of an entry must balance.")
-        if any(leg.account.merchant_id != merchant.pk for leg in e.legs):
-            raise UnbalancedEntry("Every leg must belong to the entry's merchant.")
+        validated_legs(merchant, e.legs)
     actor = as_actor(actor)
     if connection.vendor != "postgresql":
         return {e.idempotency_ref: _one(merchant, entry_type, actor, e) for e in entries}
