@@ -1,4 +1,4 @@
-"""Backup and restore drill (issue 15): `make backup`, `make restore-check`.
+"""Backup and restore drill: `make backup`, `make restore-check`.
 
 `python -m backup dump [--out DIR]` writes one consistent `pg_dump` of the database that
 DATABASE_URL names (custom format, compressed) and beside it a manifest: the dump's size and

@@ -1,6 +1,6 @@
 """The benchmark behind `python manage.py bench` (and `make bench`): PostgreSQL's own TPC-B
 (pgbench) as the reference, then Jianguan's payments, API, statement import and end of day on
-the same cluster, reported as ratios to that reference (issue 8).
+the same cluster, reported as ratios to that reference.
 
 - cluster.py   a throwaway PostgreSQL cluster (durable settings), or a fresh database on the
                server DATABASE_URL names; the run itself happens in a child process that

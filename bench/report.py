@@ -4,16 +4,16 @@ import json
 
 NA = "not available"
 
-# Targets of issue 8.
+# The targets, as ratios to pgbench TPC-B@8 (or seconds and MB).
 COLD_VS_TPCB = 0.50
 HOT_VS_COLD = 0.70
 API_VS_TPCB = 0.30
-API_BATCH_VS_TPCB = 1.00  # issue 14: payments booked per second by batches of 100
+API_BATCH_VS_TPCB = 1.00  # payments booked per second by batches of 100
 P99_OVER_P50 = 10.0
 EOD_SECONDS = 60.0
 IMPORT_SECONDS = 30.0
 IMPORT_MB = 300.0
-IMPORT_XLSX_SECONDS = 45.0  # issue 19: a 100,000-line .xlsx statement
+IMPORT_XLSX_SECONDS = 45.0  # a 100,000-line .xlsx statement
 IMPORT_XLSX_MB = 400.0
 
 

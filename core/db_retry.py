@@ -67,17 +67,3 @@ def atomic_with_retry(fn, *args, attempts: int = DEFAULT_ATTEMPTS, using: str = 
             # Jitter: two transactions that collided once should not collide again in step.
             time.sleep(pause * attempt * (1 + random.random()))
     raise AssertionError("unreachable")  # pragma: no cover
-
-
-def retry_on_conflict(attempts: int = DEFAULT_ATTEMPTS, using: str = DEFAULT_DB_ALIAS):
-    """Decorator form of atomic_with_retry."""
-    import functools
-
-    def decorate(fn):
-        @functools.wraps(fn)
-        def wrapper(*args, **kwargs):
-            return atomic_with_retry(fn, *args, attempts=attempts, using=using, **kwargs)
-
-        return wrapper
-
-    return decorate

@@ -10,7 +10,7 @@ AUDITOR = "auditor"
 ROLES = (RELATIONSHIP_MANAGER, RISK_OFFICER, OPERATIONS, AUDITOR)
 
 _VIEW_ALL = ["core.*view", "merchants.*view", "ledger.*view", "credit.*view", "reconciliation.*view",
-             "core.view_all_merchants", "django_fsm_log.*view"]
+             "core.view_all_merchants"]
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     RELATIONSHIP_MANAGER: [

@@ -1,4 +1,4 @@
-"""The production-like run of issue 10 (`make prod-up`, `make soak`, `make prod-down`).
+"""The production-like run (`make prod-up`, `make soak`, `make prod-down`).
 
 - `soak.prod`: starts and stops, under a run folder (`.prod/` unless JIANGUAN_RUN_DIR), a
   throwaway durable PostgreSQL cluster (`soak.pg`), redis-server, gunicorn with the production

@@ -44,8 +44,8 @@ def complaint_lookup(request):
     # proxy and access logs); links from other pages may still pass an order number as ?q=.
     query = (request.POST if request.method == "POST" else request.GET).get("q", "").strip()
     result = lookup_service(actor=request.user, query=query) if query else None
-    # A phone typed in is shown back masked, as the audit trail keeps it (issue #10: masked on
-    # every screen); searching again by the masked form still finds the member.
+    # A phone typed in is shown back masked, as the audit trail keeps it (personal data is masked
+    # on every screen); searching again by the masked form still finds the member.
     if result is not None:
         result.query = mask_query(result.query)
     return render_admin(request, "backoffice/complaints.html", {"query": mask_query(query), "result": result},

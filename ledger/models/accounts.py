@@ -109,7 +109,7 @@ class JournalEntry(models.Model):
     business_date = models.DateField(_("business date"), db_index=True)
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
     # A foreign key, not a one-to-one: "reversed at most once" is the unique constraint below,
-    # scoped by merchant like every key of the ledger (distribution by merchant, issue 8).
+    # scoped by merchant like every key of the ledger (the tables can be distributed by merchant).
     reverses = models.ForeignKey("self", verbose_name=_("reverses"), null=True, blank=True,
                                  on_delete=models.PROTECT, related_name="reversed_by")
 

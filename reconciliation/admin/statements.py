@@ -3,11 +3,13 @@
 The upload runs the import as a dry run (everything is done, then rolled back), so the preview
 shows exactly what confirming will book: every row's outcome, every error. The file waits under a
 signed token (reconciliation.services.uploads) until it is confirmed — the preview's button posts
-it to the back office's import job, the one way a previewed file is booked; a refused file shows
-its errors and can't be confirmed."""
+it to the confirm view here, the one way a previewed file is booked, which hands it to the app
+registered in reconciliation.hooks.statement_import_starters (the back office's import job); a
+refused file shows its errors and can't be confirmed."""
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect
+from django.views.decorators.http import require_POST
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
@@ -19,6 +21,7 @@ from core.audit import timeline_for
 from core.errors import ApplicationError
 from core.masking import mask_card
 
+from .. import hooks
 from ..models import ExceptionQueueItem, StatementBatch, StatementLine
 from ..services import exception_queue, uploads
 from ..services.imports import statement_import
@@ -102,7 +105,9 @@ class StatementBatchAdmin(ReadOnlyScopedMixin, ModelAdmin):
 
     def get_urls(self):
         return [path("import/", self.admin_site.admin_view(self.import_view),
-                     name="reconciliation_statementbatch_import"), *super().get_urls()]
+                     name="reconciliation_statementbatch_import"),
+                path("import/confirm/", self.admin_site.admin_view(require_POST(self.import_confirm_view)),
+                     name="reconciliation_statementbatch_import_confirm"), *super().get_urls()]
 
     def changelist_view(self, request, extra_context=None):
         extra = {"can_import": request.user.has_perm("reconciliation.add_statementbatch"),
@@ -147,6 +152,30 @@ class StatementBatchAdmin(ReadOnlyScopedMixin, ModelAdmin):
                                                        file_name=upload.name, user=request.user,
                                                        layouts_fingerprint=result.layouts_fingerprint)
         return self.render_page(request, "admin/reconciliation/statement_import.html", **context)
+
+    def import_confirm_view(self, request):
+        """The preview's "Confirm import": the token the preview issued books the file it names,
+        once (a second confirm of the same token finds the file taken)."""
+        if not request.user.has_perm("reconciliation.add_statementbatch"):
+            raise PermissionDenied
+        try:
+            ticket = uploads.open_token(request.POST.get("token", ""), user=request.user)
+        except uploads.UploadExpired as err:
+            messages.error(request, err.message)
+            return redirect("admin:reconciliation_statementbatch_import")
+        target = uploads.take(ticket)
+        if hooks.statement_import_starters:
+            return hooks.statement_import_starters[0](request, path=target, ticket=ticket)
+        try:
+            with target.open("rb") as stream:
+                result = statement_import(account_number=ticket.account, stream=stream, file_name=ticket.file_name,
+                                          actor=request.user, layouts_fingerprint=ticket.layouts_fingerprint)
+        finally:
+            target.unlink(missing_ok=True)
+        if result.refused or result.batch is None:
+            messages.error(request, _("The import was refused: nothing was imported."))
+            return redirect("admin:reconciliation_statementbatch_import")
+        return redirect("admin:reconciliation_statementbatch_change", result.batch.pk)
 
 
 def _count_by(qs, field):
@@ -198,7 +227,7 @@ class StatementLineAdminBase(ReadOnlyScopedMixin, ModelAdmin):
 
     @display(description=_("counterparty account"))
     def counterparty_account_masked(self, obj):
-        # Usually the payer's bank card: masked like every card number on screen (issue #10);
+        # Usually the payer's bank card: masked like every card number on screen;
         # search still takes the full number, and the evidence row keeps it as the bank sent it.
         return mask_card(obj.counterparty_account) or "—"
 

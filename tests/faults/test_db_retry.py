@@ -6,7 +6,7 @@ import threading
 import pytest
 from django.db import OperationalError, connection, transaction
 
-from core.db_retry import DEADLOCK_DETECTED, SERIALIZATION_FAILURE, atomic_with_retry, retry_on_conflict, sqlstate_of
+from core.db_retry import DEADLOCK_DETECTED, SERIALIZATION_FAILURE, atomic_with_retry, sqlstate_of
 from merchants.models import Merchant
 from tests import factories as f
 
@@ -93,7 +93,6 @@ def test_other_database_errors_are_not_retried():
     merchant = f.active_merchant()
     calls = []
 
-    @retry_on_conflict(attempts=5)
     def impatient():
         calls.append(1)
         with connection.cursor() as cursor:
@@ -102,7 +101,7 @@ def test_other_database_errors_are_not_retried():
 
     with holding("SELECT id FROM merchants_merchant WHERE id = %s FOR UPDATE", [merchant.pk]):
         with pytest.raises(OperationalError) as caught:
-            impatient()
+            atomic_with_retry(impatient, attempts=5)
     assert sqlstate_of(caught.value) == "55P03" and len(calls) == 1  # lock_not_available
 
 

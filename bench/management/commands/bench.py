@@ -1,4 +1,4 @@
-"""`manage.py bench [--quick] [--json PATH]`: the benchmark of issue 8 (see bench/runner.py)."""
+"""`manage.py bench [--quick] [--json PATH]`: the benchmark (see bench/runner.py)."""
 from django.core.management.base import BaseCommand, CommandError
 
 
