@@ -21,5 +21,4 @@ urlpatterns = [
     path("jobs/<int:pk>/", staff(views.job_page), name="job"),
     path("jobs/<int:pk>/status/", staff(views.job_status), name="job-status"),
     path("jobs/end-of-day/<int:merchant_id>/<str:day>/", staff(eod_job_status), name="eod-job-status"),
-    path("statement-import/confirm/", staff(views.statement_import_start), name="statement-import-start"),
 ]

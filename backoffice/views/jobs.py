@@ -1,12 +1,10 @@
-"""Progress of long work: the job page (polls), its JSON, and the statement import's confirm
-step run as a Celery task."""
-from django.contrib import messages
-from django.core.exceptions import PermissionDenied
+"""Progress of long work: the job page (polls), its JSON, the statement import's confirmed file
+run as a Celery task, and the end-of-day run's progress panel."""
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
-from django.views.decorators.http import require_POST
 
 from merchants.selectors import merchants_visible_to
 
@@ -53,24 +51,12 @@ def eod_job_status(request, merchant_id: int, day: str):
     return JsonResponse(job_payload(job) if job else {"status": "none", "done": True})
 
 
-@require_POST
-def statement_import_start(request):
-    """The preview's "Confirm import" (the only way a previewed statement is booked): the token
-    the preview issued (reconciliation.services.uploads) starts the import as a Celery task, and
-    the user watches it on the job's page."""
-    from reconciliation.services import uploads
-
-    if not request.user.has_perm("reconciliation.add_statementbatch"):
-        raise PermissionDenied
-    try:
-        ticket = uploads.open_token(request.POST.get("token", ""), user=request.user)
-    except uploads.UploadExpired as err:
-        messages.error(request, err.message)
-        return redirect("admin:reconciliation_statementbatch_import")
-    # The job owns the file from now on (a second confirm of the same token finds nothing).
-    target = uploads.take(ticket)
+def statement_import_start(request, *, path, ticket):
+    """Runs a confirmed statement import (reconciliation.hooks.statement_import_starters; the
+    preview's confirm view opened the token and handed over the file) as a Celery task, and
+    sends the user to the job's page to watch it."""
     job = jobs.job_create(kind=BackgroundJob.Kind.STATEMENT_IMPORT, user=request.user,
-                          params={"path": str(target), "account": ticket.account, "file_name": ticket.file_name,
+                          params={"path": str(path), "account": ticket.account, "file_name": ticket.file_name,
                                   "layouts": ticket.layouts_fingerprint})
     try:
         async_result = tasks.statement_import_job.delay(job.pk)
@@ -80,3 +66,9 @@ def statement_import_start(request):
     if async_result is not None:
         BackgroundJob.objects.filter(pk=job.pk, task_id="").update(task_id=async_result.id or "")
     return redirect("backoffice:job", job.pk)
+
+
+def eod_progress_panel(request, run) -> str:
+    """On an end-of-day run's admin page (reconciliation.hooks.eodrun_panels): the state of the
+    latest run started for its merchant and date, reloading the page when it ends."""
+    return render_to_string("backoffice/includes/eod_progress.html", {"original": run}, request=request)

@@ -14,7 +14,7 @@ from core.admin_workflow import WorkflowAdminMixin
 from core.audit import timeline_for
 from core.errors import ApplicationError
 
-from .. import tasks
+from .. import hooks, tasks
 from ..models import DiscrepancyCase, EodDifference, EodRun, OrderFile, OrderFileLine
 from ..services import cases
 from ..services.orders import order_file_from_csv
@@ -151,6 +151,7 @@ class EodRunAdmin(ReadOnlyScopedMixin, ModelAdmin):
                 extra["workflow_transitions"] = [{
                     "name": "rerun", "label": _("Run this day again"), "needs_reason": False, "danger": False,
                     "url": reverse("admin:reconciliation_eodrun_rerun", args=[obj.pk])}]
+            extra["hooked_panels"] = [panel(request, obj) for panel in hooks.eodrun_panels]
             extra["differences"] = obj.difference_rows.select_related("case").order_by("kind", "id")[:DIFFERENCES_SHOWN]
             extra["differences_url"] = (reverse("admin:reconciliation_eoddifference_changelist")
                                         + f"?run__id__exact={obj.pk}")

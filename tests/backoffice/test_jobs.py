@@ -34,11 +34,11 @@ def test_a_confirmed_import_runs_as_a_job_and_its_page_reports_the_result(client
     client.force_login(ops)
     page = preview(client, merchant, data).content.decode()
     # then the preview's confirm button starts the background job
-    assert f'action="{reverse("backoffice:statement-import-start")}"' in page
+    assert f'action="{reverse("admin:reconciliation_statementbatch_import_confirm")}"' in page
     token = client.post(reverse(IMPORT_URL), {"account": merchant.supervision_account_number,
                                               "file": SimpleUploadedFile("s.csv", data, "text/csv")}).context["token"]
     # when it is confirmed
-    response = client.post(reverse("backoffice:statement-import-start"), {"token": token})
+    response = client.post(reverse("admin:reconciliation_statementbatch_import_confirm"), {"token": token})
     # then the user lands on the job's page, and (tasks run eagerly here) the job is done
     job = BackgroundJob.objects.get(kind=BackgroundJob.Kind.STATEMENT_IMPORT)
     assert response.status_code == 302 and response.url == reverse("backoffice:job", args=[job.pk])
@@ -51,20 +51,20 @@ def test_a_confirmed_import_runs_as_a_job_and_its_page_reports_the_result(client
     html = client.get(reverse("backoffice:job", args=[job.pk])).content.decode()
     assert 'id="job-matched">1<' in html
     # and the same token can't start a second import
-    client.post(reverse("backoffice:statement-import-start"), {"token": token})
+    client.post(reverse("admin:reconciliation_statementbatch_import_confirm"), {"token": token})
     assert BackgroundJob.objects.count() == 1 and StatementBatch.objects.count() == 1
 
 
 def test_a_forged_token_or_another_users_job_is_refused(client):
     ops, other = f.ops(), f.rm()
     client.force_login(ops)
-    response = client.post(reverse("backoffice:statement-import-start"), {"token": "forged"})
+    response = client.post(reverse("admin:reconciliation_statementbatch_import_confirm"), {"token": "forged"})
     assert response.status_code == 302 and response.url == reverse(IMPORT_URL)
     assert not BackgroundJob.objects.exists()
     job = jobs.job_create(kind=BackgroundJob.Kind.STATEMENT_IMPORT, user=ops, params={})
     client.force_login(other)
     assert client.get(reverse("backoffice:job-status", args=[job.pk])).status_code == 404
-    assert client.post(reverse("backoffice:statement-import-start"), {"token": "x"}).status_code == 403
+    assert client.post(reverse("admin:reconciliation_statementbatch_import_confirm"), {"token": "x"}).status_code == 403
 
 
 def test_progress_is_read_from_the_cache_while_the_job_runs(db):

@@ -4,6 +4,7 @@ the apps and tools on top (backoffice, payouts, receipts, risk, demo, bench, soa
 apps below them, and nothing below imports them. Imports under `if TYPE_CHECKING:` are exempt
 (they never run). A new arrow is a design decision: add it to ALLOWED, with its reason."""
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -109,3 +110,34 @@ def test_the_scan_sees_lazy_imports_and_skips_type_checking_ones():
     # then only the lazy import counts
     assert [module for _line, module in sorted(_imports(tree))] == ["typing", "credit"]
 
+
+
+# --- templates: the same rule for {% include %}, {% extends %} and {% url %} -------------------
+
+_TEMPLATE_REFERENCE = re.compile(r"{%\s*(?:include|extends)\s+[\"']([\w-]+)/|{%\s*url\s+[\"']([\w-]+):")
+
+
+def template_arrows() -> list[tuple[str, str, str]]:
+    """(owning app, referenced app, "path:line") for every template of an app (templates/<app>/
+    and templates/admin/<app>/) that includes or extends another app's template or reverses its
+    URL namespace (admin: is the admin site's, shared by all)."""
+    arrows = []
+    base = ROOT / "templates"
+    for path in sorted(base.rglob("*.html")):
+        parts = path.relative_to(base).parts
+        owner = parts[1] if parts[0] == "admin" and len(parts) > 2 else parts[0]
+        if owner not in ALLOWED:
+            continue
+        for number, text in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            for match in _TEMPLATE_REFERENCE.finditer(text):
+                target = match.group(1) or match.group(2)
+                if target in PROJECT and target != owner:
+                    arrows.append((owner, target, f"{path.relative_to(ROOT)}:{number}"))
+    return arrows
+
+
+def test_templates_point_the_same_way():
+    # given every template of an app: what it includes, extends or links to by URL name
+    forbidden = [where for source, target, where in template_arrows() if target not in ALLOWED[source]]
+    # then a money app's page never reaches into the apps on top (they register with its hooks instead)
+    assert forbidden == []

@@ -19,7 +19,7 @@ from .builders import announce, english, gbk_debit_credit
 pytestmark = pytest.mark.django_db
 DAY = datetime.date(2026, 11, 24)
 IMPORT_URL = "admin:reconciliation_statementbatch_import"
-CONFIRM_URL = "backoffice:statement-import-start"
+CONFIRM_URL = "admin:reconciliation_statementbatch_import_confirm"
 
 
 @pytest.fixture
@@ -69,6 +69,31 @@ def test_upload_previews_and_confirm_books(ops_client, merchant):
     response = ops_client.post(reverse(CONFIRM_URL), {"token": token})
     assert response.status_code == 302 and response.url == reverse(IMPORT_URL)
     assert StatementBatch.objects.count() == 1
+
+
+def test_with_no_app_to_run_it_the_confirm_imports_in_the_request(ops_client, merchant, monkeypatch):
+    """reconciliation.hooks.statement_import_starters is how the back office takes the confirmed
+    file as a background job; reconciliation itself needs nothing from it."""
+    from reconciliation import hooks
+
+    # given no app registered to run confirmed imports
+    monkeypatch.setattr(hooks, "statement_import_starters", [])
+    deposit = announce(merchant, f.member(merchant), "10.00", "D-3")
+    token = upload(ops_client, merchant, english([("R1", "2026-11-24", "10.00", "A", "1", "B",
+                                                   f"x {deposit.payment_code}", "")])).context["token"]
+    # when the preview is confirmed
+    response = ops_client.post(reverse(CONFIRM_URL), {"token": token})
+    # then the request books it and shows the batch
+    batch = StatementBatch.objects.get()
+    assert response.status_code == 302 and response.url == reverse("admin:reconciliation_statementbatch_change",
+                                                                   args=[batch.pk])
+    assert (batch.imported, batch.matched) == (1, 1)
+    deposit.refresh_from_db()
+    assert deposit.status == Deposit.Status.SUCCEEDED
+
+
+def test_the_confirm_takes_only_a_post(ops_client):
+    assert ops_client.get(reverse(CONFIRM_URL)).status_code == 405
 
 
 def test_the_import_screen_itself_books_nothing_whatever_is_posted(ops_client, merchant):

@@ -21,7 +21,7 @@ from .workbooks import FIXTURES, corporate_rows, header_row_index, workbook
 pytestmark = pytest.mark.django_db
 D = Decimal
 IMPORT_URL = "admin:reconciliation_statementbatch_import"
-CONFIRM_URL = "backoffice:statement-import-start"
+CONFIRM_URL = "admin:reconciliation_statementbatch_import_confirm"
 
 
 @pytest.fixture
