@@ -86,3 +86,19 @@ def test_the_append_only_function_fires_only_from_append_only_triggers():
     assert forbidding
     assert {(table, name) for table, name in forbidding if name != f"{table}_append_only"} == set()
     assert all("BEFORE DELETE OR UPDATE" in triggers[key] for key in forbidding)
+
+
+@pytest.mark.django_db
+def test_the_migrated_built_in_layouts_are_the_live_ones():
+    # given the built-in statement layouts as the data migrations created them (each from its own
+    # frozen copy) and the live file the parser documents
+    from reconciliation.models import StatementLayout
+    from reconciliation.parsing.layouts import load_builtin
+
+    live = {data["code"]: data for data in load_builtin()}
+    migrated = {row.code: row for row in StatementLayout.objects.filter(built_in=True)}
+    # then they are the same layouts, field by field: an edit of the live file needs a migration
+    assert set(migrated) == set(live)
+    for code, data in live.items():
+        row = migrated[code]
+        assert {field: getattr(row, field) for field in data} == data, code
