@@ -25,7 +25,7 @@ from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 from unfold.widgets import UnfoldAdminTextareaWidget
 
-from .audit import timeline_for
+from .audit_labels import labelled_timeline, transition_labels
 from .errors import ApplicationError
 
 DANGEROUS_TRANSITIONS = ("reject", "freeze", "close", "start_closing", "fail")
@@ -115,7 +115,7 @@ class WorkflowAdminMixin:
         obj = self.get_object(request, object_id)
         context = {
             "workflow_transitions": self.allowed_transitions(request, obj) + self.allowed_buttons(request, obj),
-            "audit_timeline": list(timeline_for(obj)) if obj is not None else [],
+            "audit_timeline": labelled_timeline(obj) if obj is not None else [],
             **(extra_context or {}),
         }
         return super().change_view(request, object_id, form_url, extra_context=context)
@@ -131,7 +131,7 @@ class WorkflowAdminMixin:
         method = getattr(obj, name, None)
         if name not in self.workflow or method is None or not hasattr(method, "_django_fsm"):
             return None
-        label = {t["name"]: t["label"] for t in self.allowed_transitions(request, obj)}.get(name, name)
+        label = transition_labels(type(obj)).get(name, name)  # a refusal names the step too
         service, needs_reason, *form_class = self.workflow[name]
         return _Step(label, needs_reason, form_class[0] if form_class else None,
                      permitted=fsm.has_transition_perm(method, request.user),

@@ -14,6 +14,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from django_fsm import FSMField, transition
 
 from core.crypto import EncryptedTextField
@@ -53,7 +54,7 @@ class PayoutBatch(models.Model):
     approved_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("approved and released by"),
                                     null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
-    released_at = models.DateTimeField(_("released at"), null=True, blank=True)
+    released_at = models.DateTimeField(pgettext_lazy("payout batch", "released at"), null=True, blank=True)
     settled_at = models.DateTimeField(_("settled at"), null=True, blank=True)
 
     class Meta:

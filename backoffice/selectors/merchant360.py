@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from core.audit import timeline_for
+from core.audit_labels import labelled_timeline
 from core.money import ZERO
 from credit.models import CreditBill, CreditLine
 from credit.selectors import OUTSTANDING
@@ -88,7 +88,7 @@ def merchant_360(user, merchant_id, *, as_of: date | None = None) -> Merchant360
     totals = balance_totals(merchant)
     return Merchant360(
         merchant=merchant,
-        timeline=list(timeline_for(merchant)),
+        timeline=labelled_timeline(merchant),
         totals=totals,
         balances=totals.balances,
         balance_series=daily_balance_series_to_now(supervision_postings(merchant=merchant), start, as_of,

@@ -11,7 +11,7 @@ from unfold.decorators import display
 
 from core.admin_display import status_badge
 from core.admin_workflow import WorkflowAdminMixin
-from core.audit import timeline_for
+from core.audit_labels import labelled_timeline
 from core.errors import ApplicationError
 
 from .. import hooks, tasks
@@ -144,7 +144,7 @@ class EodRunAdmin(ReadOnlyScopedMixin, ModelAdmin):
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         obj = self.get_object(request, object_id)
-        extra = {"audit_timeline": list(timeline_for(obj)) if obj else [],
+        extra = {"audit_timeline": labelled_timeline(obj) if obj else [],
                  "extra_panels_template": "admin/reconciliation/eodrun_differences.html"}
         if obj is not None:
             if request.user.has_perm("reconciliation.run_endofday"):

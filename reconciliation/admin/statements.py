@@ -17,7 +17,7 @@ from unfold.admin import ModelAdmin
 from unfold.decorators import display
 
 from core.admin_display import money, status_badge
-from core.audit import timeline_for
+from core.audit_labels import labelled_timeline
 from core.errors import ApplicationError
 from core.masking import mask_card
 
@@ -116,7 +116,7 @@ class StatementBatchAdmin(ReadOnlyScopedMixin, ModelAdmin):
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         obj = self.get_object(request, object_id)
-        extra = {"audit_timeline": list(timeline_for(obj)) if obj else []}
+        extra = {"audit_timeline": labelled_timeline(obj) if obj else []}
         if obj is not None:
             lines = StatementLine.objects.filter(batch=obj)
             extra["lines_url"] = reverse("admin:reconciliation_statementline_changelist") + f"?batch__id__exact={obj.pk}"
@@ -264,7 +264,7 @@ class StatementLineAdminBase(ReadOnlyScopedMixin, ModelAdmin):
     def change_view(self, request, object_id, form_url="", extra_context=None):
         obj = self.get_object(request, object_id)
         extra = {"workflow_transitions": self.queue_buttons(request, obj),
-                 "audit_timeline": list(timeline_for(StatementLine(pk=obj.pk))) if obj else []}
+                 "audit_timeline": labelled_timeline(StatementLine(pk=obj.pk)) if obj else []}
         return super().change_view(request, object_id, form_url, extra_context={**extra, **(extra_context or {})})
 
     def queue_view(self, request, object_id, action):

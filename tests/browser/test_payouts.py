@@ -112,8 +112,8 @@ def test_operations_build_a_payout_batch_and_a_second_user_releases_it_and_downl
     assert page.locator('[data-transition="release"]').count() == 0
     _post_from_the_page(page, f"{BATCHES}{batch.pk}/transition/release/")
     page.wait_for_url(f"**{BATCHES}{batch.pk}/change/")
-    # (the message names the step by its code, “release”, not its label: core.admin_workflow)
-    page.get_by_text("已拒绝：您目前不能对此记录执行").wait_for()
+    # (the message names the step by its label, as its button would)
+    page.get_by_text("已拒绝：您目前不能对此记录执行“审批并发出”").wait_for()
     screenshot(page, "payout-batch-maker-refused")
     batch.refresh_from_db()
     assert (batch.status, batch.approved_by) == ("submitted", None)

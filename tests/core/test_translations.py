@@ -43,8 +43,9 @@ def test_every_message_is_translated_and_none_is_fuzzy(fresh_catalogue):
 def test_the_compiled_catalogue_matches_the_po_file():
     mo = PO.with_suffix(".mo")
     assert PO.exists() and mo.exists(), "run bin/messages"
-    po_entries = {e.msgid: e.msgstr for e in polib.pofile(str(PO)).translated_entries() if not e.msgid_plural}
-    mo_entries = {e.msgid: e.msgstr for e in polib.mofile(str(mo)) if not e.msgid_plural}
+    po_entries = {(e.msgctxt, e.msgid): e.msgstr for e in polib.pofile(str(PO)).translated_entries()
+                  if not e.msgid_plural}
+    mo_entries = {(e.msgctxt, e.msgid): e.msgstr for e in polib.mofile(str(mo)) if not e.msgid_plural}
     assert po_entries.items() <= mo_entries.items(), "the .mo is stale: run bin/messages"
 
 
