@@ -90,6 +90,26 @@ def member(merchant, *, user_id=None, kind="individual", roles=("buyer", "seller
     )
 
 
+def funded(member, amount, *, order_no=None, business_date=None):
+    """Give a member money the way the bank does: a deposit announced for the member's
+    merchant and credited on bank-side proof (a statement line) through the ledger's deposit
+    service. Returns the credited deposit (its entry, proof_kind and proof_reference set).
+
+    order_no: the deposit's order number, when a test shows or looks for it (a receipt);
+    otherwise FUND-n, which is also the proof reference. business_date: the credit's business
+    date, when a test books it on another day than today."""
+    from ledger.services import deposits
+
+    n = next(_funding)
+    deposit = deposits.deposit_announce(merchant=member.merchant, actor=None, member=member, amount=amount,
+                                        order_no=order_no or f"FUND-{n}", method="offline_transfer")
+    return deposits.deposit_credit(deposit=deposit, actor=None, amount=amount, proof_kind="statement_line",
+                                   proof_reference=f"FUND-{n}", business_date=business_date)
+
+
+_funding = itertools.count(1)
+
+
 def statement_layout(**fields):
     """A bank's statement layout as operations would save it (validated, audited)."""
     from reconciliation.models import StatementLayout

@@ -93,16 +93,12 @@ def error_of(response) -> dict:
 # --- money helpers (the bank side, not the API: a platform can't credit) --------------------
 
 def fund(platform, user_id: str, amount: str, *, business_date=None):
-    """Credit a member as an imported statement line would."""
-    from ledger.services import deposits
+    """f.funded for the API tests, which know a member only as the platform's user_id: looks
+    the member up on the platform's merchant and credits it as an imported statement line would."""
     from merchants.models import Member
 
     member = Member.objects.get(merchant=platform.merchant, user_id=user_id)
-    deposit = deposits.deposit_announce(merchant=platform.merchant, actor=None, member=member, amount=amount,
-                                        order_no=f"FUND-{uuid.uuid4().hex[:12]}", method="offline_transfer")
-    deposits.deposit_credit(deposit=deposit, actor=None, amount=amount, proof_kind="statement_line",
-                            proof_reference=f"SL-{deposit.pk}", business_date=business_date)
-    return deposit
+    return f.funded(member, amount, business_date=business_date)
 
 
 def add_member(platform, user_id: str, *, kind="individual", name=None, roles=("buyer", "seller")):

@@ -1,13 +1,9 @@
-"""Credit test helpers: lines opened through the real approval path, money through the
-ledger's own services, and a settable business date (the "fixed clock")."""
-import itertools
+"""Credit test helpers: lines opened through the real approval path and a settable business
+date (the "fixed clock"). Money in is tests.factories.funded."""
 from datetime import date
 
 from credit import services
-from ledger.services import deposits
 from tests import factories as f
-
-_seq = itertools.count(1)
 
 
 class Clock:
@@ -18,16 +14,6 @@ class Clock:
 
     def __call__(self, now=None):
         return self.day
-
-
-def fund(member, amount, *, business_date=None):
-    """Money in through the front door: an announced deposit credited on a statement line."""
-    n = next(_seq)
-    deposit = deposits.deposit_announce(merchant=member.merchant, actor=None, member=member, amount=str(amount),
-                                        order_no=f"DEP-{n}", method="offline_transfer")
-    deposits.deposit_credit(deposit=deposit, actor=None, amount=str(amount), proof_kind="statement_line",
-                            proof_reference=f"SL-{n}", business_date=business_date)
-    return deposit
 
 
 def open_line(merchant, buyer, *, limit="10000.00", creditor=None, platform=False, term_days=30, grace_days=3,

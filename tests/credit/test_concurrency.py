@@ -10,8 +10,9 @@ from core.errors import CreditLimitExceeded, InvalidAmount, InvalidState
 from credit import services
 from credit.models import CreditBill
 from ledger.selectors import member_balance, prove_merchant
+from tests import factories as f
 
-from .helpers import fund, open_line
+from .helpers import open_line
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -47,7 +48,7 @@ def _race(fn, n=THREADS):
 def test_parallel_drawdowns_never_exceed_the_limit(world, creditor_pays):
     # given a 1,000.00 line; when financed by a seller, the seller has 10,000.00
     line = open_line(world.merchant, world.buyer, creditor=world.core, limit="1000.00")
-    fund(world.core, "10000.00")
+    f.funded(world.core, "10000.00")
     payee = world.seller if creditor_pays else world.core
     # when 8 drawdowns of 300.00 race
     outcomes = _race(lambda i: services.credit_drawdown(
@@ -67,7 +68,7 @@ def test_parallel_repayments_never_repay_a_bill_twice(world):
     open_line(world.merchant, world.buyer, creditor=world.core, limit="1000.00")
     bill = services.credit_drawdown(merchant=world.merchant, actor=None, member=world.buyer, payee=world.core,
                                     amount="500.00", order_no="P-1")
-    fund(world.buyer, "5000.00")
+    f.funded(world.buyer, "5000.00")
     # when 8 full repayments with different references race
     outcomes = _race(lambda i: services.credit_repay(bill=bill, actor=None, amount="500.00",
                                                      idempotency_ref=f"R-{i}"))
@@ -85,7 +86,7 @@ def test_parallel_partial_repayments_never_over_repay(world):
     open_line(world.merchant, world.buyer, creditor=world.core, limit="1000.00")
     bill = services.credit_drawdown(merchant=world.merchant, actor=None, member=world.buyer, payee=world.core,
                                     amount="1000.00", order_no="P-1")
-    fund(world.buyer, "5000.00")
+    f.funded(world.buyer, "5000.00")
     outcomes = _race(lambda i: services.credit_repay(bill=bill, actor=None, amount="300.00",
                                                      idempotency_ref=f"R-{i}"))
     # three fit (900.00); the fourth onwards would exceed what is outstanding

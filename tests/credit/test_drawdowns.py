@@ -22,7 +22,7 @@ from merchants.services.lifecycle import merchant_freeze
 from merchants.services.members import member_freeze, member_unfreeze
 from tests import factories as f
 
-from .helpers import fund, open_line
+from .helpers import open_line
 
 pytestmark = pytest.mark.django_db
 
@@ -35,7 +35,7 @@ def _draw(world, amount="1000.00", order_no="PO-1", payee=None, member=None):
 def test_a_core_enterprise_selling_on_account_moves_no_money(world, clock):
     # given a line whose creditor is the seller itself (赊销)
     line = open_line(world.merchant, world.buyer, creditor=world.core, limit="5000.00", term_days=30, grace_days=3)
-    fund(world.buyer, "100.00")
+    f.funded(world.buyer, "100.00")
     before = account_balances(world.merchant)
     # when the buyer draws 1,200.00 to pay that seller
     bill = _draw(world, "1200.00")
@@ -56,7 +56,7 @@ def test_a_core_enterprise_selling_on_account_moves_no_money(world, clock):
 def test_a_seller_creditor_pays_another_seller_through_the_ledger(world, clock):
     # given a line financed by the core enterprise, which has money
     open_line(world.merchant, world.buyer, creditor=world.core)
-    fund(world.core, "3000.00")
+    f.funded(world.core, "3000.00")
     # when the buyer draws 1,000.00 to pay another seller
     bill = _draw(world, payee=world.seller)
     # then the creditor paid the payee; the buyer's balances never moved (never withdrawable)
@@ -73,7 +73,7 @@ def test_a_seller_creditor_pays_another_seller_through_the_ledger(world, clock):
 
 def test_a_creditor_without_the_money_refuses_the_drawdown_and_nothing_changes(world, clock):
     line = open_line(world.merchant, world.buyer, creditor=world.core)
-    fund(world.core, "999.99")
+    f.funded(world.core, "999.99")
     with pytest.raises(InsufficientFunds):
         _draw(world, payee=world.seller)
     line.refresh_from_db()
@@ -87,7 +87,7 @@ def test_the_platform_lends_from_its_fee_income(world, clock):
 
     open_line(world.merchant, world.buyer, platform=True)
     payer = f.member(world.merchant)
-    fund(payer, "10000.00")
+    f.funded(payer, "10000.00")
     payment_create(merchant=world.merchant, actor=None, payer=payer, amount="10000.00", order_no="SO-1",
                    mode="direct", splits=[(world.seller, "8000.00")], platform_fee="2000.00")
     # when the buyer draws 1,500.00 to pay the core enterprise
@@ -180,7 +180,7 @@ def test_the_same_drawdown_twice_books_once_and_a_reused_order_number_is_refused
 
 def test_a_frozen_creditor_finances_nothing(world, clock):
     open_line(world.merchant, world.buyer, creditor=world.core)
-    fund(world.core, "1000.00")
+    f.funded(world.core, "1000.00")
     member_freeze(member=world.core, actor=f.risk(), reason="Court order")
     with pytest.raises(MemberFrozen) as caught:
         _draw(world, payee=world.seller)

@@ -11,7 +11,7 @@ from credit import services, tasks
 from credit.models import CreditBill, CreditNotification, PenaltyAccrual
 from tests import factories as f
 
-from .helpers import fund, open_line
+from .helpers import open_line
 
 pytestmark = pytest.mark.django_db
 
@@ -90,7 +90,7 @@ def test_penalty_accrues_daily_on_the_outstanding_principal_and_catches_up_misse
         world, clock, bill, django_capture_on_commit_callbacks):
     _sweep(date(2026, 4, 5), django_capture_on_commit_callbacks)
     # given the buyer repays 0.51 penalty + 10.00 principal on 2026-04-06
-    fund(world.buyer, "10.51")
+    f.funded(world.buyer, "10.51")
     clock.day = date(2026, 4, 6)
     services.credit_repay(bill=bill, actor=None, amount="10.51", idempotency_ref="R-1")
     # when the sweep runs for 04-06 and then, having missed two days, for 04-09
@@ -125,7 +125,7 @@ def test_daily_penalty_rounds_half_up_to_the_cent(world, clock, principal, daily
 
 
 def test_repaid_bills_are_left_alone(world, bill, django_capture_on_commit_callbacks):
-    fund(world.buyer, "1010.00")
+    f.funded(world.buyer, "1010.00")
     services.credit_repay(bill=bill, actor=None, amount="1010.00", idempotency_ref="R-1")
     result = _sweep(date(2026, 6, 1), django_capture_on_commit_callbacks)
     bill.refresh_from_db()
@@ -142,7 +142,7 @@ def test_a_suspended_line_is_reactivated_only_once_nothing_is_overdue(world, bil
     with pytest.raises(InvalidState):
         services.credit_line_close(line=line, actor=officer, reason="Write off")
     bill.refresh_from_db()
-    fund(world.buyer, bill.outstanding)
+    f.funded(world.buyer, bill.outstanding)
     services.credit_repay(bill=bill, actor=None, amount=bill.outstanding, idempotency_ref="R-1")
     services.credit_line_reactivate(line=line, actor=officer, reason="Repaid in full")
     line.refresh_from_db()

@@ -9,8 +9,9 @@ from credit import services
 from credit.models import CreditBill, Repayment
 from ledger.models import EntryType
 from ledger.selectors import account_balances, member_balance, prove_merchant
+from tests import factories as f
 
-from .helpers import fund, open_line
+from .helpers import open_line
 
 pytestmark = pytest.mark.django_db
 
@@ -24,7 +25,7 @@ def on_account(world, clock):
     """A 1,000.00 bill owed to the core enterprise that sold on account; the buyer has 5,000.00."""
     line = open_line(world.merchant, world.buyer, creditor=world.core, limit="5000.00", term_days=30, grace_days=0,
                      penalty_rate="0.0005")
-    fund(world.buyer, "5000.00")
+    f.funded(world.buyer, "5000.00")
     bill = services.credit_drawdown(merchant=world.merchant, actor=None, member=world.buyer, payee=world.core,
                                     amount="1000.00", order_no="PO-1")
     return line, bill
@@ -95,7 +96,7 @@ def test_a_buyer_without_the_money_repays_nothing(world, clock):
     open_line(world.merchant, world.buyer, creditor=world.core)
     bill = services.credit_drawdown(merchant=world.merchant, actor=None, member=world.buyer, payee=world.core,
                                     amount="1000.00", order_no="PO-1")
-    fund(world.buyer, "99.99")
+    f.funded(world.buyer, "99.99")
     with pytest.raises(InsufficientFunds):
         _repay(bill, "100.00", "R-1")
     bill.refresh_from_db()
@@ -120,13 +121,13 @@ def test_repaying_the_platform_goes_to_fee_income(world, clock):
     from ledger.services.payments import payment_create
 
     open_line(world.merchant, world.buyer, platform=True)
-    fund(world.seller, "1000.00")
+    f.funded(world.seller, "1000.00")
     payment_create(merchant=world.merchant, actor=None, payer=world.seller, amount="1000.00", order_no="SO-1",
                    mode="direct", splits=[(world.core, "900.00")], platform_fee="100.00")
     bill = services.credit_drawdown(merchant=world.merchant, actor=None, member=world.buyer, payee=world.core,
                                     amount="100.00", order_no="PO-1")
     assert account_balances(world.merchant)["fee_income"] == 0
-    fund(world.buyer, "100.00")
+    f.funded(world.buyer, "100.00")
     _repay(bill, "100.00", "R-1")
     assert account_balances(world.merchant)["fee_income"] == Decimal("100.00")
     assert prove_merchant(world.merchant).ok

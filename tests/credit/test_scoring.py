@@ -9,7 +9,7 @@ from credit.scoring import score_member
 from ledger.services.payments import payment_create, payment_refund, payment_release
 from tests import factories as f
 
-from .helpers import fund, open_line
+from .helpers import open_line
 
 pytestmark = pytest.mark.django_db
 
@@ -44,8 +44,8 @@ def test_a_mixed_history_with_refunds_guaranteed_payments_and_bills(world, clock
     s1, s2, s3 = world.core, world.seller, f.member(world.merchant, roles=("seller",))
     b1 = f.member(world.merchant, roles=("buyer",))
     clock.day = date(2025, 6, 1)
-    fund(m, "100000.00")
-    fund(b1, "30000.00")
+    f.funded(m, "100000.00")
+    f.funded(b1, "30000.00")
     _pay(clock, date(2025, 6, 30), m, s1, "1000.00")  # outside the 12 months
     _pay(clock, date(2025, 8, 10), m, s1, "1000.00")  # 12 months only
     _pay(clock, date(2026, 1, 15), m, s1, "10000.00")  # 180 days only
@@ -91,7 +91,7 @@ def test_a_steady_trader_scores_and_gets_a_suggested_limit(world, clock):
     trader = f.member(world.merchant, roles=("buyer",))
     sellers = [f.member(world.merchant, roles=("seller",)) for _ in range(10)]
     clock.day = date(2025, 7, 1)
-    fund(trader, "1200000.00")
+    f.funded(trader, "1200000.00")
     for k in range(12):
         year, month = (2025, 7 + k) if k < 6 else (2026, k - 5)
         _pay(clock, date(year, month, 15), trader, sellers[k % 10], "100000.00")
@@ -116,7 +116,7 @@ def test_a_steady_trader_scores_and_gets_a_suggested_limit(world, clock):
 def test_the_score_is_deterministic_and_ignores_what_came_after_as_of(world, clock, django_assert_max_num_queries):
     m = world.buyer
     clock.day = date(2026, 1, 1)
-    fund(m, "50000.00")
+    f.funded(m, "50000.00")
     _pay(clock, date(2026, 5, 5), m, world.core, "20000.00")
     first = score_member(m, as_of=AS_OF)
     _pay(clock, date(2026, 7, 2), m, world.seller, "20000.00")

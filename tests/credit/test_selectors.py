@@ -11,7 +11,7 @@ from credit import selectors, services
 from credit.models import CreditLine
 from tests import factories as f
 
-from .helpers import fund, open_line
+from .helpers import open_line
 
 pytestmark = pytest.mark.django_db
 
@@ -36,7 +36,7 @@ def test_bills_for_a_merchant_by_member_and_status(world, clock):
                                  amount="100.00", order_no="A")
     b = services.credit_drawdown(merchant=world.merchant, actor=None, member=other, payee=world.core,
                                  amount="100.00", order_no="B")
-    fund(world.buyer, "100.00")
+    f.funded(world.buyer, "100.00")
     services.credit_repay(bill=a, actor=None, amount="100.00", idempotency_ref="R")
     assert list(selectors.bills_for(world.merchant)) == [b, a]
     assert list(selectors.bills_for(world.merchant, user_id=world.buyer.user_id)) == [a]

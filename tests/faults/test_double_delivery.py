@@ -69,19 +69,11 @@ def twice(mode, fn):
     return ok(together(fn, fn))
 
 
-def fund(merchant, member, amount, ref):
-    deposit = deposits.deposit_announce(merchant=merchant, actor=None, member=member, amount=amount,
-                                        order_no=f"DEP-{ref}", method="offline_transfer")
-    deposits.deposit_credit(deposit=deposit, actor=None, amount=amount, proof_kind="statement_line",
-                            proof_reference=f"SL-{ref}")
-    return deposit
-
-
 @pytest.mark.parametrize("mode", MODES)
 def test_auto_release_twice_releases_each_payment_once(mode):
     merchant = f.active_merchant()
     payer, payee = f.member(merchant), f.member(merchant)
-    fund(merchant, payer, "100.00", "p")
+    f.funded(payer, "100.00")
     for n in range(3):
         payment_create(merchant=merchant, actor=None, payer=payer, amount="20.00", order_no=f"G-{n}",
                        mode="guaranteed", splits=[(payee, "19.00")], platform_fee="1.00")
@@ -97,12 +89,11 @@ def test_hot_balance_roll_ups_at_the_same_time_as_each_other_and_as_postings_cou
     merchant = f.active_merchant()
     members = [f.member(merchant) for _ in range(4)]
     supervision = Account.objects.get(merchant=merchant, kind=AccountKind.SUPERVISION, member__isnull=True)
-    counter = iter(range(10_000))
 
     def post_deposits(member):
         def run():
             for _ in range(10):
-                fund(merchant, member, "1.00", f"hot-{next(counter)}")
+                f.funded(member, "1.00")
         return run
 
     def roll_up_many():

@@ -29,18 +29,11 @@ D = Decimal
 DAY = datetime.date(2026, 11, 24)  # a Tuesday
 
 
-def fund(merchant, member, amount, ref):
-    deposit = deposits.deposit_announce(merchant=merchant, actor=None, member=member, amount=amount,
-                                        order_no=f"DEP-{ref}", method="offline_transfer")
-    deposits.deposit_credit(deposit=deposit, actor=None, amount=amount, proof_kind="statement_line",
-                            proof_reference=f"SL-{ref}")
-
-
 def test_a_payment_killed_mid_transaction_books_nothing_and_the_rerun_books_it_once():
     # given a funded payer
     merchant = f.active_merchant()
     payer, payee = f.member(merchant), f.member(merchant)
-    fund(merchant, payer, "100.00", "payer")
+    f.funded(payer, "100.00")
     available, _ = member_accounts(payer)
     job = {"merchant_id": merchant.pk, "payer_id": payer.pk, "payee_id": payee.pk, "amount": "30.00",
            "order_no": "KILLED-1"}

@@ -20,7 +20,6 @@ from ledger.models import (
     Withdrawal,
 )
 from ledger.selectors import member_balance, prove_merchant
-from ledger.services import deposits
 from ledger.services.accounts import member_accounts
 from ledger.services.channels import payment_channel_create
 from ledger.services.holds import hold_create
@@ -37,19 +36,12 @@ def url(model, view, *args):
     return reverse(f"admin:ledger_{model}_{view}", args=args)
 
 
-def fund(member, amount):
-    deposit = deposits.deposit_announce(merchant=member.merchant, actor=None, member=member, amount=amount,
-                                        order_no=f"A-{next(_n)}", method="offline_transfer")
-    return deposits.deposit_credit(deposit=deposit, actor=None, amount=amount, proof_kind="statement_line",
-                                   proof_reference=f"A-{deposit.pk}")
-
-
 def seller_with(amount="100000.00", *, merchant=None, threshold="500.00"):
     merchant = merchant or f.active_merchant()
     Merchant.objects.filter(pk=merchant.pk).update(withdrawal_approval_threshold=Decimal(threshold))
     merchant.refresh_from_db()
     member = f.member(merchant)
-    fund(member, amount)
+    f.funded(member, amount)
     card = bank_card_add(member=member, actor=None, account_number="6222020200001234567", account_name=member.name,
                          bank_name="ICBC")
     return merchant, member, card
@@ -249,7 +241,7 @@ def test_list_pages_do_not_grow_queries_with_rows(client, django_assert_max_num_
     _count_queries(client, django_assert_max_num_queries, path, bound)
     for i in range(19):
         other = f.member(merchant)
-        fund(other, "1000.00")
+        f.funded(other, "1000.00")
         withdraw(merchant, member, card, "600.00")
         hold_create(member=member, actor=f.risk(), amount="1.00", reason="r")
     assert Withdrawal.objects.count() >= 20 and JournalEntry.objects.count() >= 20

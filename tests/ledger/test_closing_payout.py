@@ -13,7 +13,6 @@ from ledger.services import withdrawals as w
 from merchants.models import Member
 from merchants.services.members import bank_card_add, member_close
 from tests import factories as f
-from tests.credit.helpers import fund
 
 pytestmark = pytest.mark.django_db
 
@@ -24,7 +23,7 @@ def leaving():
     member = f.member(merchant, name="Li Lei")
     bank_card_add(member=member, actor=None, account_number="6222020200112233445",
                                     account_name="Li Lei", bank_name="ICBC")
-    fund(member, "321.09")
+    f.funded(member, "321.09")
     return merchant, member
 
 

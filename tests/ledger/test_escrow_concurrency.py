@@ -10,8 +10,6 @@ from ledger.services.payments import payment_create, payment_release
 from tests import factories as f
 from tests.faults.helpers import holding, in_thread
 
-from .test_payment_concurrency import fund
-
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 
@@ -19,7 +17,7 @@ pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 def held():
     merchant = f.active_merchant()
     buyer, seller = f.member(merchant), f.member(merchant)
-    fund(merchant, buyer, "100.00")
+    f.funded(buyer, "100.00")
     payments = [payment_create(merchant=merchant, actor=None, payer=buyer, amount="10.00", order_no=f"G-{i}",
                                mode="guaranteed", splits=[(seller, "10.00")])[0] for i in range(3)]
     return merchant, payments

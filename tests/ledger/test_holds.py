@@ -1,5 +1,4 @@
 """Holds (an amount frozen by risk or a court) and account freezes (in only, nothing out)."""
-import itertools
 from decimal import Decimal
 
 import pytest
@@ -14,26 +13,17 @@ from core.errors import (
 from core.models import AuditEvent
 from ledger.models import EntryType, Hold
 from ledger.selectors import member_balance, prove_merchant
-from ledger.services import deposits
 from ledger.services.accounts import account_freeze, account_unfreeze, member_accounts
 from ledger.services.holds import hold_create, hold_release
 from tests import factories as f
 
 pytestmark = pytest.mark.django_db
-_n = itertools.count(1)
-
-
-def fund(member, amount):
-    deposit = deposits.deposit_announce(merchant=member.merchant, actor=None, member=member, amount=amount,
-                                        order_no=f"hfund-{next(_n)}", method="offline_transfer")
-    deposits.deposit_credit(deposit=deposit, actor=None, amount=amount, proof_kind="statement_line",
-                            proof_reference=f"hfund-{deposit.pk}")
 
 
 def funded(amount="1000.00"):
     merchant = f.active_merchant()
     member = f.member(merchant)
-    fund(member, amount)
+    f.funded(member, amount)
     return merchant, member
 
 
@@ -123,7 +113,7 @@ def test_a_frozen_account_receives_but_lets_nothing_out():
     frozen = account_freeze(account=available, actor=officer, reason="Suspicious inflows")
     assert frozen.frozen and frozen.freeze_reason == "Suspicious inflows"
     # then money still comes in
-    fund(member, "50.00")
+    f.funded(member, "50.00")
     assert bal(member) == (Decimal("150.00"), Decimal("0.00"))
     # nothing goes out
     from django.db import transaction

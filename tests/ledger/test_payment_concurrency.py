@@ -9,19 +9,11 @@ from core.errors import ApplicationError, InsufficientFunds
 from ledger import posting
 from ledger.models import Account, EntryType, JournalEntry, Payment, PaymentSplit, Posting, Refund
 from ledger.selectors import member_balance, prove_merchant
-from ledger.services import deposits
 from ledger.services.payments import payment_create, payment_refund
 from tests import factories as f
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 D = Decimal
-
-
-def fund(merchant, member, amount):
-    deposit = deposits.deposit_announce(merchant=merchant, actor=None, member=member, amount=amount,
-                                        order_no=f"DEP-{member.user_id}", method="offline_transfer")
-    deposits.deposit_credit(deposit=deposit, actor=None, amount=amount, proof_kind="statement_line",
-                            proof_reference=f"SL-{deposit.pk}")
 
 
 def run_together(n, fn):
@@ -56,7 +48,7 @@ def test_fifty_payments_from_a_payer_funded_for_twenty_exactly_twenty_succeed():
     # given a payer with exactly 20 × 10.00
     merchant = f.active_merchant()
     payer, payee = f.member(merchant), f.member(merchant)
-    fund(merchant, payer, "200.00")
+    f.funded(payer, "200.00")
     # when 50 payments of 10.00 (+ fee) race
     results = run_together(50, lambda i: payment_create(
         merchant=merchant, actor=None, payer=payer, amount="10.00", order_no=f"RACE-{i}", mode="direct",
@@ -77,7 +69,7 @@ def test_fifty_payments_from_a_payer_funded_for_twenty_exactly_twenty_succeed():
 def test_twenty_identical_requests_for_one_order_book_exactly_once():
     merchant = f.active_merchant()
     payer, payee = f.member(merchant), f.member(merchant)
-    fund(merchant, payer, "1000.00")
+    f.funded(payer, "1000.00")
     results = run_together(20, lambda i: payment_create(
         merchant=merchant, actor=None, payer=payer, amount="100.00", order_no="ONE", mode="guaranteed",
         splits=[(payee, "98.00")], platform_fee="2.00"))
@@ -95,7 +87,7 @@ def test_twenty_identical_requests_for_one_order_book_exactly_once():
 def test_concurrent_refunds_never_exceed_the_payment(mode):
     merchant = f.active_merchant()
     payer, payee = f.member(merchant), f.member(merchant)
-    fund(merchant, payer, "100.00")
+    f.funded(payer, "100.00")
     payment, _ = payment_create(merchant=merchant, actor=None, payer=payer, amount="100.00", order_no="P",
                                 mode=mode, splits=[(payee, "90.00")], platform_fee="10.00")
     results = run_together(12, lambda i: payment_refund(payment=payment, actor=None, amount="30.00",
@@ -115,7 +107,7 @@ def test_a_failure_between_two_balance_updates_leaves_nothing_behind(monkeypatch
     # given a funded payer
     merchant = f.active_merchant()
     payer, payee = f.member(merchant), f.member(merchant)
-    fund(merchant, payer, "50.00")
+    f.funded(payer, "50.00")
     entries_before = JournalEntry.objects.filter(merchant=merchant).count()
     # when the posting engine breaks right after its first balance UPDATE
     original, calls = posting._move_balance, []

@@ -26,7 +26,6 @@ from ledger.models import (
     Posting,
 )
 from ledger.selectors import account_balances, member_balance, prove_merchant
-from ledger.services import deposits
 from ledger.services.payments import (
     payment_create,
     payment_release,
@@ -44,13 +43,6 @@ pytestmark = pytest.mark.django_db
 D = Decimal
 
 
-def fund(merchant, member, amount):
-    deposit = deposits.deposit_announce(merchant=merchant, actor=None, member=member, amount=amount,
-                                        order_no=f"DEP-{member.user_id}-{amount}", method="offline_transfer")
-    deposits.deposit_credit(deposit=deposit, actor=None, amount=amount, proof_kind="statement_line",
-                            proof_reference=f"SL-{deposit.pk}")
-
-
 def available(member):
     return member_balance(member)["available"]
 
@@ -60,7 +52,7 @@ def shop():
     """An active merchant with a buyer holding 1000.00 and two sellers."""
     merchant = f.active_merchant()
     buyer, seller, other_seller = f.member(merchant), f.member(merchant), f.member(merchant)
-    fund(merchant, buyer, "1000.00")
+    f.funded(buyer, "1000.00")
     return merchant, buyer, seller, other_seller
 
 
@@ -136,7 +128,7 @@ def test_a_payer_can_spend_the_exact_balance_left_after_earlier_payments():
     # 0.70 - 0.40 - 0.30: exact on PostgreSQL's numeric; on SQLite it needs the engine's rounding
     merchant = f.active_merchant()
     buyer, seller = f.member(merchant), f.member(merchant)
-    fund(merchant, buyer, "0.70")
+    f.funded(buyer, "0.70")
     pay(merchant, buyer, [(seller, "0.40")], "0.40", order_no="A")
     pay(merchant, buyer, [(seller, "0.30")], "0.30", order_no="B")
     assert available(buyer) == 0 and available(seller) == D("0.70")
@@ -258,7 +250,7 @@ def test_the_same_order_number_with_another_body_is_a_duplicate_order(shop, amou
 
 def test_a_different_payer_on_the_same_order_number_is_a_duplicate_order(shop):
     merchant, buyer, seller, other = shop
-    fund(merchant, other, "50.00")
+    f.funded(other, "50.00")
     pay(merchant, buyer, [(seller, "10.00")], "10.00")
     with pytest.raises(DuplicateOrder):
         pay(merchant, other, [(seller, "10.00")], "10.00")
@@ -276,7 +268,7 @@ def test_order_numbers_are_scoped_per_merchant(shop):
     merchant, buyer, seller, _other = shop
     elsewhere = f.active_merchant()
     b2, s2 = f.member(elsewhere), f.member(elsewhere)
-    fund(elsewhere, b2, "10.00")
+    f.funded(b2, "10.00")
     pay(merchant, buyer, [(seller, "10.00")], "10.00", order_no="SAME")
     _payment, created = pay(elsewhere, b2, [(s2, "10.00")], "10.00", order_no="SAME")
     assert created

@@ -15,7 +15,6 @@ from core.errors import (
 from core.models import AuditEvent
 from ledger.models import EntryType, Payment, Refund
 from ledger.selectors import account_balances, member_balance, prove_merchant
-from ledger.services import deposits
 from ledger.services.payments import (
     FEE,
     payment_create,
@@ -31,13 +30,6 @@ pytestmark = pytest.mark.django_db
 D = Decimal
 
 
-def fund(merchant, member, amount):
-    deposit = deposits.deposit_announce(merchant=merchant, actor=None, member=member, amount=amount,
-                                        order_no=f"DEP-{member.user_id}-{amount}", method="offline_transfer")
-    deposits.deposit_credit(deposit=deposit, actor=None, amount=amount, proof_kind="statement_line",
-                            proof_reference=f"SL-{deposit.pk}")
-
-
 def available(member):
     return member_balance(member)["available"]
 
@@ -46,7 +38,7 @@ def available(member):
 def shop():
     merchant = f.active_merchant()
     buyer, seller, other = f.member(merchant), f.member(merchant), f.member(merchant)
-    fund(merchant, buyer, "1000.00")
+    f.funded(buyer, "1000.00")
     return merchant, buyer, seller, other
 
 

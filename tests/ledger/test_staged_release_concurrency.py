@@ -11,7 +11,7 @@ from ledger.services.payments import payment_create, payment_refund
 from ledger.services.releases import payment_release
 from tests import factories as f
 
-from .test_payment_concurrency import fund, run_together
+from .test_payment_concurrency import run_together
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 D = Decimal
@@ -22,7 +22,7 @@ def held():
     """100.00 held for one seller (95.00) and the platform fee (5.00)."""
     merchant = f.active_merchant()
     buyer, seller = f.member(merchant), f.member(merchant)
-    fund(merchant, buyer, "100.00")
+    f.funded(buyer, "100.00")
     payment, _ = payment_create(merchant=merchant, actor=None, payer=buyer, amount="100.00", order_no="G-1",
                                 mode="guaranteed", splits=[(seller, "95.00")], platform_fee="5.00")
     return merchant, buyer, seller, payment

@@ -23,7 +23,6 @@ from core.models import AuditEvent
 from ledger import calendar
 from ledger.models import EntryType, JournalEntry, Withdrawal
 from ledger.selectors import account_balances, member_balance, prove_merchant
-from ledger.services import deposits
 from ledger.services import withdrawals as w
 from ledger.services.accounts import account_freeze, member_accounts
 from merchants.models import Merchant
@@ -34,13 +33,6 @@ from tests import factories as f
 pytestmark = pytest.mark.django_db
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 _n = itertools.count(1)
-
-
-def fund(member, amount):
-    deposit = deposits.deposit_announce(merchant=member.merchant, actor=None, member=member, amount=amount,
-                                        order_no=f"fund-{next(_n)}", method="offline_transfer")
-    deposits.deposit_credit(deposit=deposit, actor=None, amount=amount, proof_kind="statement_line",
-                            proof_reference=f"fund-{deposit.pk}")
 
 
 def card_for(member, *, verified=True):
@@ -55,7 +47,7 @@ def funded(amount="1000.00", *, threshold=None):
         Merchant.objects.filter(pk=merchant.pk).update(withdrawal_approval_threshold=Decimal(threshold))
         merchant.refresh_from_db()
     seller = f.member(merchant)
-    fund(seller, amount)
+    f.funded(seller, amount)
     return merchant, seller, card_for(seller)
 
 

@@ -7,7 +7,7 @@ from ledger.services import deposits
 from merchants.models import Member
 from merchants.services.members import member_close
 from tests import factories as f
-from tests.credit.helpers import fund, open_line
+from tests.credit.helpers import open_line
 
 pytestmark = pytest.mark.django_db
 
@@ -24,7 +24,7 @@ def close(member):
 
 def test_a_member_with_a_balance_is_not_closed_and_is_told_why(shop):
     merchant, buyer, _seller = shop
-    fund(buyer, "12.50")
+    f.funded(buyer, "12.50")
     with pytest.raises(InvalidState) as err:
         close(buyer)
     assert "available 12.50" in err.value.message and "verified card" in err.value.message

@@ -4,7 +4,6 @@ import itertools
 from decimal import Decimal
 
 from ledger.selectors import member_balance
-from ledger.services import deposits
 from ledger.services import withdrawals as w
 from merchants.services.members import bank_card_add
 from payouts.services import batches
@@ -13,17 +12,9 @@ from tests import factories as f
 _n = itertools.count(1)
 
 
-def fund(member, amount):
-    n = next(_n)
-    deposit = deposits.deposit_announce(merchant=member.merchant, actor=None, member=member, amount=amount,
-                                        order_no=f"PAYFUND-{n}", method="offline_transfer")
-    deposits.deposit_credit(deposit=deposit, actor=None, amount=amount, proof_kind="statement_line",
-                            proof_reference=f"PAYFUND-{n}")
-
-
 def seller_with_card(merchant, *, name=None, amount="1000.00"):
     seller = f.member(merchant, name=name or f"张{next(_n)}")
-    fund(seller, amount)
+    f.funded(seller, amount)
     card = bank_card_add(member=seller, actor=None, account_number=f"62220202{next(_n):011d}",
                          account_name=seller.name, bank_name="中国工商银行济南分行")
     return seller, card

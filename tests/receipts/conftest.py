@@ -4,16 +4,9 @@ import io
 import pytest
 from pypdf import PdfReader
 
-from ledger.services import deposits, withdrawals
+from ledger.services import withdrawals
 from merchants.services.members import bank_card_add
 from tests import factories as f
-
-
-def fund(merchant, member, amount, order_no=None):
-    deposit = deposits.deposit_announce(merchant=merchant, actor=None, member=member, amount=amount,
-                                        order_no=order_no or f"DEP-{member.user_id}", method="offline_transfer")
-    return deposits.deposit_credit(deposit=deposit, actor=None, amount=amount, proof_kind="statement_line",
-                                   proof_reference=f"SL-{deposit.pk}")
 
 
 @pytest.fixture
@@ -21,7 +14,7 @@ def shop(db):
     merchant = f.active_merchant(legal_name="山东齐鲁优选电子商务有限公司")
     buyer = f.member(merchant, name="张三丰", id_number="110101199003071234")
     seller = f.member(merchant, name="李四商贸有限公司", kind="business", id_number=f.uscc())
-    fund(merchant, buyer, "200000.00")
+    f.funded(buyer, "200000.00")
     return merchant, buyer, seller
 
 

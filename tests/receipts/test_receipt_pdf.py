@@ -14,7 +14,7 @@ from receipts.movements import find_movement
 from receipts.services import receipt_issue
 from tests import factories as f
 
-from .conftest import fund, paid_withdrawal, pdf_text
+from .conftest import paid_withdrawal, pdf_text
 
 
 def download(kind, pk, merchant, **lookup):
@@ -106,7 +106,7 @@ def test_a_refund_receipt_names_who_gave_the_money_back(shop):
 
 def test_a_deposit_receipt_and_a_withdrawal_receipt(shop):
     merchant, buyer, _seller = shop
-    deposit = fund(merchant, buyer, "88.80", order_no="DEP-2")
+    deposit = f.funded(buyer, "88.80", order_no="DEP-2")
     text = pdf_text(download(ReceiptKind.DEPOSIT, deposit.pk, merchant).content)
     assert "入金" in text or "充值" in text
     for expected in ["张三丰", "88.80", "捌拾捌元捌角整", "DEP-2", "山东齐鲁优选电子商务有限公司"]:

@@ -1,7 +1,7 @@
 """Statement files as banks really send them, built in the tests (no fixture files)."""
-import itertools
 
 from ledger.services import deposits
+from tests import factories
 
 ENGLISH_HEADER = "bank_reference,value_date,amount,counterparty_name,counterparty_account,counterparty_bank,remark,balance"
 
@@ -49,14 +49,10 @@ def verified_card(member, *, name=None, number="6222020200112233445"):
 
 
 def funded(merchant, member, amount):
-    """Give a member money the way the bank would: an announced deposit, credited on proof."""
-    n = next(_funding)
-    deposit = announce(merchant, member, amount, f"FUND-{n}")
-    return deposits.deposit_credit(deposit=deposit, actor=None, amount=amount, proof_kind="statement_line",
-                                   proof_reference=f"FUND-{n}")
-
-
-_funding = itertools.count(1)
+    """tests.factories.funded (an announced deposit credited on a statement line, proof FUND-n),
+    in the reconciliation tests' argument order, which names the merchant: the member's own."""
+    assert member.merchant_id == merchant.pk, "the member belongs to another merchant"
+    return factories.funded(member, amount)
 
 
 def withdrawal(merchant, member, amount, order_no, *, status="paid", bank_reference=""):

@@ -1,6 +1,6 @@
-"""Risk test helpers: balances made through the ledger's own services (deposits, payments, holds,
-suspense), a reserve funded by a balanced adjustment (no service funds it yet), and monitors saved
-through the service."""
+"""Risk test helpers: balances made through the ledger's own services (payments, holds, suspense;
+deposits are tests.factories.funded), a reserve funded by a balanced adjustment (no service funds
+it yet), and monitors saved through the service."""
 import itertools
 from decimal import Decimal
 
@@ -15,7 +15,6 @@ from merchants.models import Merchant
 from risk.models import BalanceMonitor
 from risk.services.monitors import balance_monitor_save
 from tests import factories as f
-from tests.credit.helpers import fund
 
 try:  # the release service is moving into its own module (staged releases)
     from ledger.services.releases import payment_release
@@ -25,7 +24,7 @@ except ImportError:  # pragma: no cover
 D = Decimal
 _seq = itertools.count(1)
 
-__all__ = ["D", "fund", "hold", "monitor", "pay", "park_in_suspense", "payment_release", "fund_reserve",
+__all__ = ["D", "hold", "monitor", "pay", "park_in_suspense", "payment_release", "fund_reserve",
            "require_reserve"]
 
 

@@ -10,7 +10,7 @@ from risk.services.assessments import merchant_assess
 from risk.services.monitors import monitor_evaluate
 from tests import factories as f
 
-from .helpers import fund, monitor
+from .helpers import monitor
 
 pytestmark = pytest.mark.django_db
 
@@ -98,7 +98,7 @@ def test_acknowledging_an_alert_needs_the_permission_and_a_reason(client):
 def test_only_risk_recomputes_a_merchant_s_level_and_the_merchant_page_shows_its_factors(client):
     # given an active merchant with some books
     merchant = f.active_merchant()
-    fund(f.member(merchant), "100.00")
+    f.funded(f.member(merchant), "100.00")
     url = reverse("admin:risk_riskassessment_recompute", args=[merchant.pk])
     # when operations try to recompute: refused
     client.force_login(f.ops())

@@ -15,7 +15,7 @@ from risk.services.assessments import merchant_assess
 from tests import factories as f
 from tests.credit.helpers import open_line
 
-from .helpers import fund, fund_reserve, park_in_suspense, pay, payment_release, require_reserve
+from .helpers import fund_reserve, park_in_suspense, pay, payment_release, require_reserve
 
 pytestmark = pytest.mark.django_db
 
@@ -33,7 +33,7 @@ def shop():
     """A platform with clean books: deposits, two direct payments, a reserve fully funded."""
     merchant = f.active_merchant()
     buyer, seller = f.member(merchant), f.member(merchant)
-    fund(buyer, "5000.00")
+    f.funded(buyer, "5000.00")
     pay(buyer, seller, "100.00")
     pay(buyer, seller, "200.00")
     require_reserve(merchant, "1000.00")

@@ -13,7 +13,7 @@ from risk.services.monitors import monitor_evaluate
 from tests import factories as f
 from tests.ledger.test_payment_concurrency import run_together
 
-from .helpers import fund, monitor
+from .helpers import monitor
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 MEMBERS = 12
@@ -52,7 +52,7 @@ def test_two_evaluators_racing_raise_each_alert_once_and_clear_it_once(monkeypat
 
     # given every member funded above the line
     for member in members:
-        fund(member, "500.00")
+        f.funded(member, "500.00")
     # when two evaluators race again
     results = run_together(2, lambda i: monitor_evaluate(monitor=low))
     # then each alert was cleared once, by one of them

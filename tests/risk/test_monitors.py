@@ -10,7 +10,7 @@ from risk.models import BalanceMonitor, MonitorAlert
 from risk.services.monitors import balance_monitor_save, monitor_evaluate, monitors_evaluate_all
 from tests import factories as f
 
-from .helpers import D, fund, fund_reserve, hold, monitor, park_in_suspense, pay, require_reserve
+from .helpers import D, fund_reserve, hold, monitor, park_in_suspense, pay, require_reserve
 
 pytestmark = pytest.mark.django_db
 
@@ -24,12 +24,12 @@ def _fifty_in(field):
     merchant = f.active_merchant()
     member = f.member(merchant)
     if field == "available":
-        fund(member, "50.00")
+        f.funded(member, "50.00")
     elif field == "frozen":
-        fund(member, "80.00")
+        f.funded(member, "80.00")
         hold(member, "50.00")
     elif field == "escrow_held":
-        fund(member, "80.00")
+        f.funded(member, "80.00")
         pay(member, f.member(merchant), "50.00", mode="guaranteed")
         assert HotBalanceDelta.objects.filter(merchant=merchant).exists()  # not rolled up: read with the deltas
     elif field == "suspense":
@@ -63,7 +63,7 @@ def test_an_alert_is_raised_once_per_crossing_cleared_and_raised_again():
     merchant = f.active_merchant()
     events = f.listening(merchant)
     member, other = f.member(merchant), f.member(merchant)
-    fund(member, "50.00")
+    f.funded(member, "50.00")
     low = monitor(merchant, field="available", operator="lt", threshold="100.00", member=member)
     # when it is evaluated twice
     first = monitor_evaluate(monitor=low)
@@ -74,7 +74,7 @@ def test_an_alert_is_raised_once_per_crossing_cleared_and_raised_again():
     assert alert.is_open and alert.value == D("50.00")
     assert [t for t, _d in events("balance.alert")] == ["balance.alert"]
     # when the balance rises above the line: the alert is cleared, once
-    fund(member, "100.00")
+    f.funded(member, "100.00")
     cleared = monitor_evaluate(monitor=low)
     assert cleared.cleared == [alert.pk] and monitor_evaluate(monitor=low).cleared == []
     alert.refresh_from_db()
@@ -96,7 +96,7 @@ def test_the_webhook_names_the_monitor_the_value_and_the_platform_s_user():
     merchant = f.active_merchant()
     events = f.listening(merchant)
     member = f.member(merchant, user_id="buyer-42")
-    fund(member, "12.50")
+    f.funded(member, "12.50")
     low = monitor(merchant, field="available", operator="lte", threshold="20.00", description="buyers running dry")
     # when the beat task evaluates every monitor
     from risk.tasks import evaluate_balance_monitors
@@ -114,9 +114,9 @@ def test_one_monitor_over_every_account_of_every_merchant():
     # given two merchants with members below and above the line
     a, b = f.active_merchant(), f.active_merchant()
     low_a, high_a, low_b = f.member(a), f.member(a), f.member(b)
-    fund(low_a, "10.00")
-    fund(high_a, "500.00")
-    fund(low_b, "20.00")
+    f.funded(low_a, "10.00")
+    f.funded(high_a, "500.00")
+    f.funded(low_b, "20.00")
     everywhere = monitor(None, field="available", operator="lt", threshold="100.00")
     only_a = monitor(a, field="available", operator="lt", threshold="100.00")
     # when the monitors are evaluated

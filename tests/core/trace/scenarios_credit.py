@@ -10,7 +10,7 @@ from credit.models import CreditNotification
 from ledger.services import payments
 from tests import factories as f
 from tests.core.trace import AUDIT, BOTH, ENTRY, NOT_SERVICES, refusal, scenario
-from tests.credit.helpers import World, fund, open_line
+from tests.credit.helpers import World, open_line
 
 _seq = itertools.count(1)
 
@@ -127,7 +127,7 @@ def the_creditor_is_the_payee_selling_on_account():
 def a_seller_creditor_pays_another_seller():
     world = World()
     open_line(world.merchant, world.buyer, creditor=world.core)
-    fund(world.core, "3000.00")
+    f.funded(world.core, "3000.00")
     return _draw(world, payee=world.seller)
 
 
@@ -135,7 +135,7 @@ def a_seller_creditor_pays_another_seller():
 def the_platform_lends_from_its_fee_income():
     world = World()
     open_line(world.merchant, world.buyer, platform=True)
-    fund(world.buyer, "100.00")
+    f.funded(world.buyer, "100.00")
     payments.payment_create(merchant=world.merchant, actor=None, payer=world.buyer, amount="100.00", order_no="FEE-1",
                             mode="direct", splits=[(world.seller, "40.00")], platform_fee="60.00")
     return _draw(world, payee=world.seller, amount="50.00")
@@ -162,7 +162,7 @@ def the_rm_reads_the_overdue_notice():
 @scenario(s.credit_repay, leaves=BOTH)
 def the_buyer_repays_part_of_a_bill():
     world, bill = _bill()
-    fund(world.buyer, "500.00")
+    f.funded(world.buyer, "500.00")
     return dict(bill=bill, actor=None, amount="400.00", idempotency_ref="RP-1")
 
 

@@ -10,7 +10,6 @@ from risk.models import BalanceMonitor
 from risk.services import assessments, monitors
 from tests import factories as f
 from tests.core.trace import AUDIT, NOT_SERVICES, refusal, scenario
-from tests.credit.helpers import fund
 
 NOT_SERVICES.update({
     "risk.services.monitors.balance_monitor_check": "a check: refuses a monitor that can't be evaluated "
@@ -21,7 +20,7 @@ NOT_SERVICES.update({
 def _watched_member():
     merchant = f.active_merchant()
     member = f.member(merchant)
-    fund(member, "50.00")
+    f.funded(member, "50.00")
     return merchant, member
 
 
