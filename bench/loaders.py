@@ -48,6 +48,8 @@ from merchants.services.lifecycle import (
 )
 from merchants.uscc import make_uscc
 
+from .bulk_rules import bulk_mode, can_bulk_load, verify_history
+
 DEPOSIT = Decimal("100000.00")  # each member's opening deposit: far more than the benchmark spends
 PAYMENTS_PER_CHUNK = 50_000  # one transaction each: the deferred checks of 150,000 postings at a time
 HISTORY_DAYS = 30
@@ -78,7 +80,7 @@ def load_merchant(*, members: int, postings: int, log=print) -> LoadedMerchant:
     merchant, secret = _onboard()
     connection.close()  # a fresh session: no foreign-key check plans cached from before the load
     timings = {}
-    bulk = _can_bulk_load()
+    bulk = can_bulk_load()
     t = time.monotonic()
     _insert_members(merchant, members, bulk)
     timings["members"] = time.monotonic() - t
@@ -179,7 +181,7 @@ def insert_select(model, exprs: dict[str, str], source: str, params: dict | None
 
 @transaction.atomic
 def _insert_members(merchant, n: int, bulk: bool):
-    _bulk_mode(bulk)
+    bulk_mode(bulk)
     insert_select(Member, {
         "merchant_id": "%(merchant)s", "user_id": "'bm' || lpad(g::text, 6, '0')", "kind": "'individual'",
         "name": "'Bench member ' || g", "status": "'active'", "is_buyer": "true", "is_seller": "true",
@@ -206,7 +208,7 @@ def _insert_members(merchant, n: int, bulk: bool):
 @transaction.atomic
 def _deposits(merchant, supervision: Account, bulk: bool):
     """Every member's opening deposit: supervision (asset) up, member available up."""
-    _bulk_mode(bulk)
+    bulk_mode(bulk)
     entry_t, posting_t, account_t = (JournalEntry._meta.db_table, Posting._meta.db_table, Account._meta.db_table)
     with connection.cursor() as cursor:
         cursor.execute("DROP TABLE IF EXISTS bench_deposit")
@@ -252,7 +254,7 @@ def _deposits(merchant, supervision: Account, bulk: bool):
 def _payments(merchant, fee_income: Account, *, first: int, count: int, members: int, bulk: bool):
     """`count` direct payments numbered from `first`, between pseudo-random member pairs, 10.00
     to 99.99 each with a 1 % fee (at least 0.10); three postings each, in leg order."""
-    _bulk_mode(bulk)
+    bulk_mode(bulk)
     entry_t, posting_t, account_t = (JournalEntry._meta.db_table, Posting._meta.db_table, Account._meta.db_table)
     payment_t, split_t = Payment._meta.db_table, PaymentSplit._meta.db_table
     with connection.cursor() as cursor:
@@ -330,62 +332,6 @@ def _payments(merchant, fee_income: Account, *, first: int, count: int, members:
             raise LoadError(f"{negative} accounts went below zero: the history is wrong")
         cursor.execute("DROP TABLE bench_posting")
         cursor.execute("DROP TABLE bench_payment")
-
-
-def _can_bulk_load() -> bool:
-    """A superuser may load with the per-row triggers off (as pg_restore does); the same rules
-    are then checked set-based at the end (verify_history). Anyone else loads with them on."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")
-        row = cursor.fetchone()
-    return bool(row and row[0])
-
-
-def _bulk_mode(bulk: bool):
-    # session_replication_role = replica skips ordinary triggers, foreign-key checks included,
-    # for this transaction only: one statement per table instead of ~15 trigger calls per payment.
-    if bulk:
-        with connection.cursor() as cursor:
-            cursor.execute("SET LOCAL session_replication_role = replica")
-
-
-# What the triggers would have refused, checked over the whole merchant at once.
-_HISTORY_CHECKS = {
-    "entries whose postings do not sum to zero":
-        "SELECT count(*) FROM (SELECT entry_id FROM ledger_posting WHERE merchant_id = %(m)s "
-        "GROUP BY entry_id HAVING sum(amount) <> 0) x",
-    "postings whose entry is not the merchant's":
-        "SELECT count(*) FROM ledger_posting p LEFT JOIN ledger_journalentry e "
-        "ON e.id = p.entry_id AND e.merchant_id = p.merchant_id WHERE p.merchant_id = %(m)s AND e.id IS NULL",
-    "postings whose account is not the merchant's":
-        "SELECT count(*) FROM ledger_posting p LEFT JOIN ledger_account a "
-        "ON a.id = p.account_id AND a.merchant_id = p.merchant_id WHERE p.merchant_id = %(m)s AND a.id IS NULL",
-    "postings with a zero amount or a negative balance after":
-        "SELECT count(*) FROM ledger_posting WHERE merchant_id = %(m)s AND (amount = 0 OR balance_after < 0)",
-    "payments whose entry is missing or another's":
-        "SELECT count(*) FROM ledger_payment p LEFT JOIN ledger_journalentry e "
-        "ON e.id = p.entry_id AND e.merchant_id = p.merchant_id WHERE p.merchant_id = %(m)s AND e.id IS NULL",
-    "payments whose splits plus fee are not the amount":
-        "SELECT count(*) FROM ledger_payment p LEFT JOIN (SELECT payment_id, sum(amount) AS s FROM ledger_paymentsplit "
-        "WHERE merchant_id = %(m)s GROUP BY payment_id) s ON s.payment_id = p.id "
-        "WHERE p.merchant_id = %(m)s AND coalesce(s.s, 0) + p.platform_fee <> p.amount",
-    "splits or entries naming a member of another merchant":
-        "SELECT (SELECT count(*) FROM ledger_paymentsplit s JOIN merchants_member m ON m.id = s.payee_id "
-        "        WHERE s.merchant_id = %(m)s AND m.merchant_id <> s.merchant_id)"
-        " + (SELECT count(*) FROM ledger_journalentry e JOIN merchants_member m ON m.id IN (e.payer_id, e.payee_id) "
-        "    WHERE e.merchant_id = %(m)s AND m.merchant_id <> e.merchant_id)",
-}
-
-
-def verify_history(merchant) -> list[str]:
-    problems = []
-    with connection.cursor() as cursor:
-        for what, sql in _HISTORY_CHECKS.items():
-            cursor.execute(sql, {"m": merchant.pk})
-            n = cursor.fetchone()[0]
-            if n:
-                problems.append(f"{n} {what}")
-    return problems
 
 
 def _analyze(*models):
