@@ -81,6 +81,7 @@ class EntryType(models.TextChoices):
     WITHDRAWAL_REQUEST = "withdrawal_request", _("Withdrawal requested (funds frozen)")
     WITHDRAWAL_PAID = "withdrawal_paid", _("Withdrawal paid")
     WITHDRAWAL_RETURN = "withdrawal_return", _("Withdrawal returned")
+    MICRO_DEPOSIT = "micro_deposit", _("Micro-deposit for card verification")
     HOLD = "hold", _("Amount frozen")
     HOLD_RELEASE = "hold_release", _("Amount unfrozen")
     REVERSAL = "reversal", _("Reversal")

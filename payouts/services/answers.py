@@ -3,8 +3,9 @@
 Booked through the owners' services: a paid withdrawal through withdrawal_mark_paid (the money
 leaves the member's frozen balance and the supervision account; withdrawal.paid), a returned
 one through withdrawal_mark_failed (back to available; withdrawal.failed); a micro-deposit
-through merchants.services.members (paid: the card becomes verifiable; returned: the platform
-hears bank_card.micro_deposit_returned). The same answer twice is a replay and changes nothing;
+through merchants.services.members (paid: the card becomes verifiable, and the money leaves the
+platform's fee income and the supervision account, ledger.services.micro_deposits; returned:
+the platform hears bank_card.micro_deposit_returned, nothing was booked). The same answer twice is a replay and changes nothing;
 a different answer to a line already answered is refused.
 
 The result file (payouts.files) is checked whole before anything is booked: a row naming no
@@ -17,6 +18,7 @@ from core.actors import as_actor
 from core.audit import audit_record
 from core.errors import InvalidState
 from core.workflow import transition
+from ledger.services.micro_deposits import micro_deposit_paid_book
 from ledger.services.withdrawals import withdrawal_mark_failed, withdrawal_mark_paid
 from merchants.services.members import (
     bank_card_micro_deposit_paid,
@@ -43,6 +45,8 @@ def answer_line(line: PayoutLine, *, status: str, actor, reason: str = "", bank_
         else:
             withdrawal_mark_failed(withdrawal=line.withdrawal, actor=actor, reason=reason)
     elif status == PayoutLine.Status.PAID:
+        micro_deposit_paid_book(merchant=line.batch.merchant, member_id=line.bank_card.member_id, amount=line.amount,
+                                reference=line.end_to_end_id, actor=actor, bank_reference=bank_reference)
         bank_card_micro_deposit_paid(card=line.bank_card, actor=actor, bank_reference=bank_reference)
     else:
         bank_card_micro_deposit_returned(card=line.bank_card, actor=actor, reason=reason)

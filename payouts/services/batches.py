@@ -5,22 +5,28 @@
   that no live batch holds yet (the partial unique indexes on PayoutLine refuse a second one
   even if the lock were bypassed); the payee's account is copied, encrypted, onto the line, so
   the file says what was sent even if the card changes later.
-- release (maker-checker on the model): each withdrawal goes to `processing` through
+  Micro-deposits are the platform's cost (ledger.services.micro_deposits): while its fee
+  income can't pay them, they are left for a later batch.
+- release (maker-checker on the model): the platform's fee income must still pay the
+  micro-deposits; each withdrawal goes to `processing` through
   ledger.services.withdrawals.withdrawal_process, each micro-deposit to `sent` through
   merchants.services.members — one transaction: a withdrawal a freeze now stops refuses the
   whole release, naming it (cancel the batch and build again).
 - cancel: the lines stop being live, so their withdrawals and micro-deposits can be built again."""
+from decimal import Decimal
+
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core.actors import as_actor
 from core.audit import audit_record
-from core.errors import ApplicationError, InvalidState, PermissionRefused
+from core.errors import ApplicationError, InsufficientFunds, InvalidState, PermissionRefused
 from core.locks import Lock, xact_lock
 from core.workflow import transition
 from ledger.calendar import business_date_for
 from ledger.models import Withdrawal
+from ledger.services.micro_deposits import micro_deposits_affordable
 from ledger.services.withdrawals import withdrawal_process
 from merchants.models import BankCard, Member, MicroDeposit
 from merchants.services.members import bank_card_micro_deposit_sent
@@ -69,6 +75,13 @@ def payout_batch_build(*, merchant, actor, value_date=None) -> PayoutBatch:
     value_date = value_date or business_date_for()
     xact_lock(int(Lock.PAYOUT_BUILD), merchant.pk & 0x7FFFFFFF)
     withdrawals, cards = due_for_payout(merchant, value_date)
+    unaffordable = []
+    try:
+        micro_deposits_affordable(merchant, sum((c.micro_deposit_amount for c in cards), Decimal("0")))
+    except InsufficientFunds:
+        # The platform can't pay its micro-deposits yet: they wait for a later batch, the
+        # withdrawals go now.
+        unaffordable, cards = [c.pk for c in cards], []
     if not withdrawals and not cards:
         raise InvalidState(_("Nothing is due for payout on %(date)s: no approved withdrawal and no micro-deposit "
                              "to send.") % {"date": value_date})
@@ -86,7 +99,7 @@ def payout_batch_build(*, merchant, actor, value_date=None) -> PayoutBatch:
     audit_record(actor=actor, obj=batch, action="build", to_state=batch.status,
                  data={"value_date": value_date.isoformat(), "count": batch.count,
                        "control_sum": str(batch.control_sum), "withdrawals": [w.pk for w in withdrawals],
-                       "micro_deposits": [c.pk for c in cards]})
+                       "micro_deposits": [c.pk for c in cards], "micro_deposits_unaffordable": unaffordable})
     return batch
 
 
@@ -127,6 +140,9 @@ def payout_batch_release(*, batch, actor, reason: str = "") -> PayoutBatch:
     batch = _locked(batch)
     batch.approved_by, batch.released_at = actor.user, timezone.now()
     transition(batch, "release", actor=actor, reason=reason)
+    # The platform pays its micro-deposits from its own money: it must be there when the file goes.
+    micro_deposits_affordable(batch.merchant, sum(
+        (line.amount for line in batch.lines.filter(kind=PayoutLine.Kind.MICRO_DEPOSIT)), Decimal("0")))
     for line in batch.lines.select_related("withdrawal", "bank_card").order_by("pk"):
         try:
             if line.kind == PayoutLine.Kind.WITHDRAWAL:

@@ -5,6 +5,7 @@ from decimal import Decimal
 
 from ledger.selectors import member_balance
 from ledger.services import withdrawals as w
+from ledger.services.payments import payment_create
 from merchants.services.members import bank_card_add
 from payouts.services import batches
 from tests import factories as f
@@ -32,10 +33,22 @@ def business_card(merchant):
                          account_name=company.name, bank_name="中国建设银行")
 
 
-def world(amounts=("100.00", "250.50")):
+def fee_income(merchant, amount="5.00"):
+    """The platform earns `amount` of fee income (its own money, which pays micro-deposits): a
+    buyer's payment to a seller with that platform fee."""
+    buyer, seller = f.member(merchant), f.member(merchant)
+    f.funded(buyer, Decimal(amount) + 1)
+    payment_create(merchant=merchant, actor=None, payer=buyer, amount=Decimal(amount) + 1, order_no=f"FEE-{next(_n)}",
+                   mode="direct", splits=[(seller, "1.00")], platform_fee=amount)
+
+
+def world(amounts=("100.00", "250.50"), *, platform_money="5.00"):
     """A merchant with approved withdrawals of `amounts` (one seller each) and one business card
-    whose micro-deposit is to be sent; returns (merchant, withdrawals, card)."""
+    whose micro-deposit is to be sent, the platform's fee income holding `platform_money`;
+    returns (merchant, withdrawals, card)."""
     merchant = f.active_merchant()
+    if platform_money:
+        fee_income(merchant, platform_money)
     withdrawals = []
     for amount in amounts:
         seller, card = seller_with_card(merchant)

@@ -17,12 +17,15 @@ NOT_SERVICES.update({
     "payouts.services.answers.close_if_answered": "a step of payout_batch_apply_result: settles the batch",
     "payouts.services.settlement.settle_statement_lines": "a step of statement_import (its money-out hook)",
     "reconciliation.services.money_out.settle_by_hooks": "a step of statement_import: offers lines to its hooks",
+    "ledger.services.micro_deposits.micro_deposits_affordable": "check: the platform's fee income covers an amount",
+    "ledger.services.micro_deposits.micro_deposit_paid_book": "a step of answer_line: books a paid micro-deposit",
 })
 STEPS.update({
     "payouts.services.answers.answer_line": _RESULT,
     "payouts.services.answers.close_if_answered": _RESULT,
     "payouts.services.settlement.settle_statement_lines": _IMPORT,
     "reconciliation.services.money_out.settle_by_hooks": _IMPORT,
+    "ledger.services.micro_deposits.micro_deposit_paid_book": _RESULT,
 })
 
 
