@@ -20,7 +20,7 @@ from django.utils.translation import gettext_lazy as _
 from core.crypto import blind_index
 from core.masking import mask_phone
 from credit.models import CreditBill
-from ledger.models import Deposit, JournalEntry, Payment, Posting, Refund, Withdrawal
+from ledger.models import Deposit, JournalEntry, Payment, PaymentRelease, Posting, Refund, Withdrawal
 from merchants.models import Member
 from merchants.selectors import merchants_visible_to
 from reconciliation.models import StatementLine
@@ -186,6 +186,8 @@ def _stories(visible, pairs, entry_ids, line_ids) -> list:
                                                                                          "bank_card"))
     bills = by_pair(CreditBill.objects.filter(merchant__in=visible).select_related("merchant", "member", "payee"))
     refunds = list(Refund.objects.filter(payment__in=[p.pk for p in payments]).order_by("id"))
+    # Every release of a guaranteed payment: one, or one per part of a staged release.
+    releases = list(PaymentRelease.objects.filter(payment__in=[p.pk for p in payments]).order_by("payment", "sequence"))
     lines = list(StatementLine.objects.filter(merchant__in=visible).filter(
         Q(pk__in=line_ids) | Q(deposit_id__in=[d.pk for d in deposits])
         | Q(withdrawal_id__in=[w.pk for w in withdrawals])).select_related("merchant", "batch").order_by("id"))
@@ -194,6 +196,8 @@ def _stories(visible, pairs, entry_ids, line_ids) -> list:
         linked.add(obj.entry_id)
     for obj in payments:
         linked.update((obj.entry_id, obj.release_entry_id))
+    for obj in releases:
+        linked.add(obj.entry_id)
     for obj in withdrawals:
         linked.update((obj.request_entry_id, obj.final_entry_id))
     for obj in refunds + bills:
@@ -234,7 +238,12 @@ def _stories(visible, pairs, entry_ids, line_ids) -> list:
         s = add("payment", _("Payment"), p, _url("ledger_payment", p.pk))
         if p.entry_id:
             s.receipts.append((_("Payment receipt (PDF)"), receipt("payment", p.pk)))
-        if p.release_entry_id:
+        parts = [r for r in releases if r.payment_id == p.pk]
+        for r in parts:
+            label = (_("Release receipt, part %(part)s: %(amount)s (PDF)") % {"part": r.sequence, "amount": r.amount}
+                     if len(parts) > 1 else _("Release receipt (PDF)"))
+            s.receipts.append((label, receipt("release", p.pk, part=r.sequence)))
+        if not parts and p.release_entry_id:
             s.receipts.append((_("Release receipt (PDF)"), receipt("release", p.pk)))
         for r in refunds:
             if r.payment_id == p.pk:

@@ -118,3 +118,25 @@ def test_the_query_mask_hides_phone_numbers_only():
     assert complaints.mask_query("13812345678") == "138****5678"
     assert complaints.mask_query("+86 13812345678 order 7") == "+86 138****5678 order 7"
     assert complaints.mask_query("20261120001238123456789") == "20261120001238123456789"
+
+
+def test_a_payment_released_in_parts_shows_each_part_and_its_receipt():
+    # given a guaranteed payment of 100.00 released in two parts (30.00, then the rest)
+    from ledger.services.payments import payment_create
+    from ledger.services.releases import payment_release
+
+    rm = f.rm()
+    merchant = f.active_merchant(manager=rm)
+    buyer, seller = f.member(merchant), f.member(merchant)
+    f.funded(buyer, "100.00")
+    payment, _created = payment_create(merchant=merchant, actor=None, payer=buyer, amount="100.00",
+                                       order_no="STAGED-1", mode="guaranteed", splits=[(seller, "100.00")])
+    payment_release(payment=payment, actor=None, amount="30.00")
+    payment_release(payment=payment, actor=None)
+    # when its relationship manager looks up the order
+    story = complaints.find(rm, "STAGED-1").stories[0]
+    # then both releases are in the story, each with its own receipt
+    assert [e.entry_type for e in story.entries] == ["payment_hold", "payment_release", "payment_release"]
+    release_receipts = [url for _label, url in story.receipts if "/download/release/" in url]
+    assert [url.rsplit("part=", 1)[1] for url in release_receipts] == ["1", "2"]
+    assert any("30.00" in str(label) for label, _url in story.receipts)
