@@ -6,6 +6,20 @@ from celery.schedules import crontab
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.production")
 
+
+
+def payout_build_times() -> dict[str, tuple[int, int]]:
+    """(hour, minute) of the payout builds: before the cut-off, and in the morning (settings)."""
+    from datetime import datetime, timedelta
+
+    from django.conf import settings
+
+    cutoff = datetime.strptime(settings.JIANGUAN["DAILY_CUTOFF"], "%H:%M")
+    before = cutoff - timedelta(minutes=settings.JIANGUAN["PAYOUT_BUILD_LEAD_MINUTES"])
+    morning = datetime.strptime(settings.JIANGUAN["PAYOUT_MORNING_BUILD"], "%H:%M")
+    return {"morning": (morning.hour, morning.minute), "cutoff": (before.hour, before.minute)}
+
+
 app = Celery("jianguan")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
@@ -62,10 +76,13 @@ app.conf.beat_schedule["risk-assess-merchants-daily"] = {
     "task": "risk.tasks.assess_merchants",
     "schedule": crontab(hour=3, minute=0),
 }
-# Payouts: each merchant's payout batch for the value date, built five minutes before the daily
-# cut-off (16:30, JIANGUAN_DAILY_CUTOFF: what was approved today is paid today) and at 09:25 for
-# what came in after yesterday's; operations submit, a second person approves and releases.
-app.conf.beat_schedule["payouts-build-due-batches"] = {
-    "task": "payouts.tasks.build_due_batches",
-    "schedule": crontab(hour="9,16", minute=25, day_of_week="mon-fri"),
-}
+# Payouts: each merchant's payout batch for the value date, built shortly before the daily cut-off
+# (JIANGUAN_DAILY_CUTOFF less JIANGUAN_PAYOUT_BUILD_LEAD_MINUTES: what was approved today is paid
+# today) and in the morning (JIANGUAN_PAYOUT_MORNING_BUILD) for what came in after yesterday's.
+# The beat runs every day; the task builds only on the bank's working days (ledger.calendar:
+# holidays and make-up working weekends). Operations submit, a second person approves and releases.
+for _name, (_hour, _minute) in payout_build_times().items():
+    app.conf.beat_schedule[f"payouts-build-due-batches-{_name}"] = {
+        "task": "payouts.tasks.build_due_batches",
+        "schedule": crontab(hour=_hour, minute=_minute),
+    }

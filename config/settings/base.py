@@ -214,6 +214,9 @@ JIANGUAN = {
     "SECRET_ROTATION_OVERLAP_HOURS": env.int("JIANGUAN_SECRET_OVERLAP_HOURS", default=24),
     "GUARANTEE_AUTO_RELEASE_DAYS": env.int("JIANGUAN_AUTO_RELEASE_DAYS", default=7),
     "DAILY_CUTOFF": env.str("JIANGUAN_DAILY_CUTOFF", default="16:30"),
+    # Payout batches are built this many minutes before the cut-off, and in the morning at this time.
+    "PAYOUT_BUILD_LEAD_MINUTES": env.int("JIANGUAN_PAYOUT_BUILD_LEAD_MINUTES", default=5),
+    "PAYOUT_MORNING_BUILD": env.str("JIANGUAN_PAYOUT_MORNING_BUILD", default="09:25"),
     "CREDIT_SECOND_APPROVAL_ABOVE": env.str("JIANGUAN_CREDIT_SECOND_APPROVAL_ABOVE", default="1000000.00"),
     "API_MAX_BODY_BYTES": env.int("JIANGUAN_API_MAX_BODY_BYTES", default=2_621_440),
     "WEBHOOK_ALLOW_HTTP": DEBUG,  # outside debug, webhooks go to https:// URLs only
@@ -233,6 +236,10 @@ JIANGUAN = {
     "SMS_GATEWAY_KEY": env.str("JIANGUAN_SMS_GATEWAY_KEY", default=""),
     "OTP_TTL_SECONDS": env.int("JIANGUAN_OTP_TTL_SECONDS", default=300),
     "OTP_MAX_ATTEMPTS": env.int("JIANGUAN_OTP_MAX_ATTEMPTS", default=5),
+    # The risk reserve (风险保证金, risk/services/reserve.py): while a platform's reserve is short of
+    # its requirement, members' withdrawals above this amount are refused (reserve_shortfall).
+    "RESERVE_SHORTFALL_WITHDRAWAL_LIMIT": env.str("JIANGUAN_RESERVE_SHORTFALL_WITHDRAWAL_LIMIT",
+                                                  default="10000.00"),
 }
 
 # --- Celery -----------------------------------------------------------------------------
