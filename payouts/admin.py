@@ -46,7 +46,7 @@ class BuildForm(forms.Form):
 
 
 class ResultFileForm(forms.Form):
-    result_file = forms.FileField(label=_("The bank's result file (CSV)"),
+    result_file = forms.FileField(label=_("The bank's result file (CSV, or a pain.002 status report)"),
                                   help_text=_("Header end_to_end_id,status,reason,bank_reference; status paid or "
                                               "returned (with a reason). A file with any error books nothing."))
 

@@ -7,9 +7,10 @@
 - ISO 20022 pain.001.001.03 (CustomerCreditTransferInitiation), built with lxml: one payment
   information block whose debtor is the merchant's supervision account, one credit transfer per
   line with its end-to-end id, CNY amounts; validated against the schema in the tests.
-- The result file (CSV, header `end_to_end_id,status,reason,bank_reference`; status paid or
-  returned, a reason required when returned): parsed into ResultRow or refused with every
-  error found (ResultFileRefused)."""
+- The bank's answer: the result file (CSV, header `end_to_end_id,status,reason,bank_reference`;
+  status paid or returned, a reason required when returned) or an ISO 20022 pain.002 status
+  report (payouts.status_report): parsed into ResultRow or refused with every error found
+  (ResultFileRefused)."""
 import csv
 import io
 from dataclasses import dataclass
@@ -21,6 +22,8 @@ from django.utils.translation import gettext as _
 from lxml import etree
 
 from core.errors import ValidationFailed
+
+from .status_report import looks_like_xml, parse_status_report
 
 CSV_SUMMARY = ["批次号", "付款日期", "总笔数", "总金额", "付款账号", "付款户名", "币种"]
 CSV_COLUMNS = ["明细流水号", "收款账号", "收款户名", "收款银行", "金额", "用途"]
@@ -115,18 +118,23 @@ def _decode(data: bytes) -> str:
     raise ResultFileRefused(_("The result file is neither UTF-8 nor GB18030 text."))
 
 
-def parse_result_file(data: bytes) -> list[ResultRow]:
-    """Read the bank's answer; refuse the file (every error listed) unless every row is good."""
+def parse_result_file(data: bytes, *, batch_reference: str = "", pending=()) -> list[ResultRow]:
+    """Read the bank's answer — the CSV result file, or a pain.002 status report — and refuse it
+    (every error listed) unless every row is good. `batch_reference` is the batch the answer must
+    be for (a status report names it); `pending`: the end-to-end ids still unanswered, which a
+    report rejecting the whole file returns."""
     if not data or not data.strip():
         raise ResultFileRefused(_("The result file is empty."))
     if len(data) > MAX_RESULT_BYTES:
         raise ResultFileRefused(_("The result file is larger than 5 MB."))
+    if looks_like_xml(data):
+        return _status_report_rows(data, batch_reference, pending)
     rows = list(csv.reader(io.StringIO(_decode(data))))
     header = [cell.strip().lower() for cell in rows[0]] if rows else []
     if header != RESULT_COLUMNS:
         raise ResultFileRefused(_("The first row must be the header %(expected)s; it is %(found)s.")
                                 % {"expected": ",".join(RESULT_COLUMNS), "found": ",".join(rows[0])[:200]})
-    errors, parsed, seen = [], [], set()
+    errors, answers = [], []
     for number, cells in enumerate(rows[1:], start=2):
         if not any(cell.strip() for cell in cells):
             continue
@@ -134,7 +142,33 @@ def parse_result_file(data: bytes) -> list[ResultRow]:
             errors.append(_("Row %(row)s: %(n)s columns, 4 expected.") % {"row": number, "n": len(cells)})
             continue
         e2e, status, reason, reference = (cell.strip() for cell in cells)
-        status = status.lower()
+        answers.append((number, e2e, status.lower(), reason, reference))
+    return _checked(answers, errors)
+
+
+def _status_report_rows(data: bytes, batch_reference: str, pending) -> list[ResultRow]:
+    report = parse_status_report(data)
+    errors = list(report.errors)
+    if not errors and batch_reference and report.original_message_id != batch_reference:
+        errors.append(_("The status report answers message %(found)s, not batch %(ref)s.")
+                      % {"found": report.original_message_id[:64] or "—", "ref": batch_reference})
+    if report.rejected_whole and not errors:
+        reason = _("The bank rejected the whole file: %(reason)s") % {"reason": report.rejected_whole}
+        return _checked([(n, e2e, "returned", reason[:200], "") for n, e2e in enumerate(pending, start=1)], [])
+    answers = [(t.row, t.end_to_end_id, t.status, t.reason[:200], t.bank_reference) for t in report.transactions]
+    if errors:
+        raise ResultFileRefused(_("The result file is refused: %(errors)s") % {"errors": " ".join(errors[:20])},
+                                details={"errors": errors})
+    if not answers and report.pending:
+        raise ResultFileRefused(_("The status report has no final answer yet (%(n)s payments still in "
+                                  "progress): nothing to book.") % {"n": report.pending})
+    return _checked(answers, errors)
+
+
+def _checked(answers, errors) -> list[ResultRow]:
+    """The rows (number, end-to-end id, status, reason, bank reference), or the file refused."""
+    parsed, seen = [], set()
+    for number, e2e, status, reason, reference in answers:
         if not e2e:
             errors.append(_("Row %(row)s: the end-to-end id is missing.") % {"row": number})
         elif e2e in seen:

@@ -78,9 +78,10 @@ def payout_batch_apply_result(*, batch, actor, data: bytes, file_name: str = "")
     if batch.status not in (*ANSWERABLE, PayoutBatch.Status.SETTLED):  # settled: a replay at most
         raise InvalidState(_("Only a released batch has answers to record; %(ref)s is “%(status)s”.")
                            % {"ref": batch.reference, "status": batch.get_status_display()})
-    rows = parse_result_file(data)
     lines = {line.end_to_end_id: line
              for line in batch.lines.select_related("batch", "withdrawal", "bank_card").select_for_update(of=("self",))}
+    rows = parse_result_file(data, batch_reference=batch.reference,
+                             pending=[e2e for e2e, line in lines.items() if line.status == PayoutLine.Status.PENDING])
     errors = []
     for row in rows:
         line = lines.get(row.end_to_end_id)
