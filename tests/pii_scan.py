@@ -1,4 +1,4 @@
-"""PII leak scan over a whole test run (issue #10): identity numbers, phones and bank card
+"""PII leak scan over a whole test run: identity numbers, phones and bank card
 numbers are stored encrypted and must come out masked on every screen, export, API answer,
 webhook, audit record, command output and log line. This plugin watches the run and fails it
 if any of them ever shows a raw value.

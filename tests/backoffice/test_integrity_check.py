@@ -1,4 +1,4 @@
-"""The nightly integrity check (issue 15): Celery beat runs the full proof of the books every
+"""The nightly integrity check: Celery beat runs the full proof of the books every
 night and records it; the operations dashboard alerts when the latest check did not pass (an
 integrity break, a check that could not finish) or when none passed for a day and a half, and
 shows nothing alarming when the books prove."""

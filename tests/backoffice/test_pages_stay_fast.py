@@ -1,4 +1,4 @@
-"""Pages that stay fast as the books grow (issue 15): the merchant admin page and the merchant 360
+"""Pages that stay fast as the books grow: the merchant admin page and the merchant 360
 page never sum a merchant's whole history of postings. Totals come from the account balances
 plus the hot-account changes not yet rolled up; the full proof (every balance against its
 postings) is shown from the last end of day and the nightly integrity check. Asserted on the

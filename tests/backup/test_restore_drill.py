@@ -1,4 +1,4 @@
-"""The backup and restore drill (issue 15): `make backup` dumps the database with the fingerprint
+"""The backup and restore drill: `make backup` dumps the database with the fingerprint
 of its books taken in the dump's own snapshot; `make restore-check` restores the dump into a
 fresh PostgreSQL cluster, runs verify_integrity on the copy and finds the audit chain, the
 balances and the postings identical to the source's — and says so when they are not.

@@ -1,4 +1,4 @@
-"""Growing past one machine (issue 8): every ledger, reconciliation and credit table carries
+"""Growing past one machine: every ledger, reconciliation and credit table carries
 its merchant, and every unique constraint and every foreign key between those tables includes
 it, so the tables can be distributed by merchant (Citus: co-located on merchant_id) without a
 model change.

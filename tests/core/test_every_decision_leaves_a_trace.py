@@ -1,4 +1,4 @@
-"""Every decision leaves a trace (issue 15, part 7; the rule is core.audit's docstring): money
+"""Every decision leaves a trace (the rule is core.audit's docstring): money
 movements are audited by their journal entry, decisions by an audit record. Every public
 function of a service module is either run here in a real scenario (tests/core/trace/) and must
 write one or the other, or is named as a pure helper or reader, or as a step of a service that

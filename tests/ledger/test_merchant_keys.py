@@ -1,4 +1,4 @@
-"""Keys scoped by merchant (issue 8): a payment code and "reversed once" are unique per
+"""Keys scoped by merchant: a payment code and "reversed once" are unique per
 merchant, and a row can never point at another merchant's row (composite foreign keys)."""
 import pytest
 from django.db import IntegrityError, connection, transaction

@@ -1,5 +1,5 @@
 """Statement layouts: the header words, direction values, dates, footers and references banks
-use (issue 19), read through the built-in layouts; one fixture per trait, written from the
+use, read through the built-in layouts; one fixture per trait, written from the
 traits, not copied from a bank. No database except where a test says so."""
 import csv
 import datetime

@@ -1,5 +1,5 @@
 """Excel statements built in the tests with openpyxl, from the traits of real banks' exports
-(issue 19): preamble rows, merged title cells, two-row headers, numbers stored as numbers, dates
+as banks export them: preamble rows, merged title cells, two-row headers, numbers stored as numbers, dates
 as datetimes or serial numbers, footers, several sheets. Nothing here is copied from a bank."""
 import csv
 import datetime
@@ -73,7 +73,7 @@ def header_row_index(rows) -> int:
     return next(i for i, row in enumerate(rows) if row and row[0] == "交易时间")
 
 
-# --- one workbook per trait of issue 19, also committed as .xls (fixtures/make_fixtures.py) -----
+# --- one workbook per trait of real exports, also committed as .xls (fixtures/make_fixtures.py) -----
 
 def trait_multi_sheet() -> bytes:
     """A cover sheet, then a statement continued on a second sheet that repeats its header."""

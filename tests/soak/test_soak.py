@@ -1,7 +1,7 @@
-"""Issue 10's production-like run, in CI's short mode: bin/prod-up starts PostgreSQL, redis-server,
+"""The production-like run, in CI's short mode: bin/prod-up starts PostgreSQL, redis-server,
 gunicorn (production settings), a Celery worker and beat on 127.0.0.1; bin/soak drives 16 signed
 clients for ~25 s, SIGKILLs one gunicorn worker and the Celery worker midway, then shuts PostgreSQL
-down with `pg_ctl stop -m immediate` and starts it again (issue 15), then checks the clients'
+down with `pg_ctl stop -m immediate` and starts it again, then checks the clients'
 record against the database, verify_integrity and end of day; bin/prod-down stops it.
 
 Skipped when redis-server or the PostgreSQL server binaries are missing — except in CI
