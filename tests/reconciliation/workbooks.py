@@ -1,5 +1,5 @@
-"""Excel statements built in the tests with openpyxl, from the traits of real banks' exports
-as banks export them: preamble rows, merged title cells, two-row headers, numbers stored as numbers, dates
+"""Excel statements built in the tests with openpyxl, from the traits of real banks'
+exports: preamble rows, merged title cells, two-row headers, numbers stored as numbers, dates
 as datetimes or serial numbers, footers, several sheets. Nothing here is copied from a bank."""
 import csv
 import datetime
