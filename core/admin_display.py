@@ -13,7 +13,7 @@ STATUS_COLORS = {
     "discrepancies": "danger", "running": "info", "unmatched": "warning", "matched": "success", "posted": "success",
     "ignored": "info", "returned": "info", "rm_reviewed": "info", "suspended": "danger", "overdue": "danger",
     "partially_repaid": "warning", "repaid": "success", "uploaded": "info", "validated": "info",
-    "cancelled": "info", "expired": "info",
+    "cancelled": "info", "expired": "info", "in_review": "warning", "refused": "danger",
 }
 
 

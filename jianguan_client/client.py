@@ -150,6 +150,17 @@ class JianguanClient:
     def get_deposit(self, deposit_id):
         return self.request("GET", f"/deposits/{int(deposit_id)}")
 
+    # --- the platform's risk reserve (风险保证金) ---
+    def get_risk_reserve(self):
+        """{"required", "balance", "shortfall", "withdrawal_limit_while_short", "currency"}."""
+        return self.request("GET", "/risk-reserve")
+
+    def create_reserve_deposit(self, *, amount, order_no, method="offline_transfer", channel=None,
+                               idempotency_key=None):
+        """Announce money for the platform's own risk reserve; the bank credits it on its own proof."""
+        return self._post("/risk-reserve/deposits", {"amount": _amount(amount), "order_no": order_no,
+                                                     "method": method, "channel": channel}, idempotency_key)
+
     # --- payments ---
     @staticmethod
     def _payment_body(*, payer_user_id, amount, order_no, mode="direct", payee_user_id=None, splits=None,
@@ -166,6 +177,14 @@ class JianguanClient:
                                   payee_user_id=payee_user_id, splits=splits, platform_fee=platform_fee,
                                   description=description)
         return self._post("/payments", body, idempotency_key)
+
+    @staticmethod
+    def in_review(answer: dict) -> bool:
+        """Whether a movement's answer (202) says the bank's risk office holds it for review:
+        a payment or withdrawal with status `in_review`, or a release's `{"status": "in_review",
+        "review_id", "payment"}`. Not an error: the money is held, and the webhooks
+        `<payment|withdrawal|release>.review_approved` / `…review_refused` tell the outcome."""
+        return isinstance(answer, dict) and answer.get("status") == "in_review"
 
     def create_payments_batch(self, payments, *, atomic=False, idempotency_key=None):
         """Up to 1,000 payments (each a dict of create_payment's keyword arguments) in one request
@@ -186,7 +205,9 @@ class JianguanClient:
     def release_payment(self, payment_id, *, amount=None, splits=None, reason=None, idempotency_key=None):
         """Release a guaranteed payment: everything still held (no amount, no splits), `amount` of
         it spread pro rata, or per payee (`splits`: [{"user_id", "amount"}]). Several partial
-        releases are allowed until nothing is held (status `partially_released`, then `released`)."""
+        releases are allowed until nothing is held (status `partially_released`, then `released`).
+        Where the bank's outflow rules hold the release for review (202), the answer is
+        {"status": "in_review", "review_id", "payment"} (see `in_review`)."""
         body = {"amount": _amount(amount), "reason": reason}
         if splits is not None:
             body["splits"] = [{"user_id": s["user_id"], "amount": _amount(s["amount"])} for s in splits]
@@ -200,7 +221,9 @@ class JianguanClient:
     # --- withdrawals ---
     def create_withdrawal(self, *, user_id, amount, bank_card_id, order_no, idempotency_key=None):
         """The withdrawal (201/200), or, where the merchant asks members to confirm, a challenge
-        (202: {"challenge_id", "sent_to", "expires_at", …}) to pass to `confirm_challenge`."""
+        (202: {"challenge_id", "sent_to", "expires_at", …}) to pass to `confirm_challenge`, or, where
+        the bank's outflow rules hold it for review, the withdrawal with status `in_review` (202;
+        see `in_review`)."""
         return self._post("/withdrawals", {"user_id": user_id, "amount": _amount(amount),
                                            "bank_card_id": int(bank_card_id), "order_no": order_no},
                           idempotency_key)

@@ -33,7 +33,7 @@ CODE_STATUS = {
     "request_too_large": 413,
     "unsupported_media_type": 415,
     "insufficient_funds": 422, "credit_limit_exceeded": 422, "credit_line_inactive": 422,
-    "card_not_verified": 422, "order_mismatch": 422,
+    "card_not_verified": 422, "order_mismatch": 422, "rule_refused": 422, "reserve_shortfall": 422,
     "throttled": 429,
     "database_unavailable": 503,
 }

@@ -230,8 +230,9 @@ class PaymentBatchInput(serializers.Serializer):
 class PaymentBatchItemResult(serializers.Serializer):
     index = serializers.IntegerField(help_text="The item's position in `payments`, from 0.")
     status = serializers.IntegerField(
-        help_text="What the same payment alone would have answered: 201 booked, 200 an order booked "
-                  "before with the same content (nothing booked again), or the error's status.")
+        help_text="What the same payment alone would have answered: 201 booked, 202 held for the bank's "
+                  "risk review (status `in_review`), 200 an order booked before with the same content "
+                  "(nothing booked again), or the error's status.")
     payment = PaymentOutput(allow_null=True, help_text="The payment (null when refused).")
     error = ErrorBodySerializer(allow_null=True, help_text="The item's error, as in the error envelope "
                                                            "(null when booked).")
@@ -306,6 +307,20 @@ class WithdrawalInput(serializers.Serializer):
                 not isinstance(data["bank_card_id"], int) or isinstance(data["bank_card_id"], bool)):
             raise serializers.ValidationError({"bank_card_id": ["A JSON integer is required."]})
         return super().to_internal_value(data)
+
+
+class ReleaseReviewOutput(serializers.Serializer):
+    """202 of a release an outflow rule put in review: nothing moved, the money stays in escrow."""
+
+    status = serializers.SerializerMethodField(
+        help_text="Always `in_review`: the bank's risk office decides the release; the platform hears "
+                  "`release.review_approved` or `release.review_refused`.")
+    review_id = serializers.IntegerField(source="pending_review.id",
+                                         help_text="The bank's review of this release (named in the webhooks).")
+    payment = PaymentOutput(source="*", help_text="The payment as it is now (its status unchanged).")
+
+    def get_status(self, payment) -> str:
+        return "in_review"
 
 
 class WithdrawalOutput(serializers.Serializer):

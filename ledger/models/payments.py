@@ -20,6 +20,9 @@ class Payment(models.Model):
         PARTIALLY_RELEASED = "partially_released", _("Partially released")
         RELEASED = "released", _("Released")
         REFUNDED = "refunded", _("Refunded")
+        # Outflow rules (risk): booked nothing yet, the payer's money held until a risk officer decides.
+        IN_REVIEW = "in_review", _("In review (risk)")
+        REFUSED = "refused", _("Refused (risk)")
 
     merchant = models.ForeignKey("merchants.Merchant", verbose_name=_("merchant"), on_delete=models.PROTECT,
                                  related_name="+")
@@ -37,7 +40,8 @@ class Payment(models.Model):
     status = FSMField(_("status"), max_length=24, choices=Status.choices)
     fingerprint = models.CharField(max_length=64, editable=False)  # of the request, to tell a replay from a reuse
     entry = models.ForeignKey("ledger.JournalEntry", null=True, on_delete=models.PROTECT, related_name="+")
-    # The entry of the release that emptied escrow (the last part); each part is a PaymentRelease.
+    # The entry of the release that emptied escrow (the last part). Every part, with its own entry,
+    # is a PaymentRelease (payment.releases): the admin, the complaint look-up and the receipts list them.
     release_entry = models.ForeignKey("ledger.JournalEntry", null=True, blank=True, on_delete=models.PROTECT,
                                       related_name="+")
     auto_release_at = models.DateTimeField(_("auto-release at"), null=True, blank=True, db_index=True)
@@ -61,21 +65,40 @@ class Payment(models.Model):
                                    released_amount__lte=models.F("amount") - models.F("refunded_amount")),
                 name="payment_released_plus_refunded_within_amount"),
         ]
+        indexes = [models.Index(fields=["payer", "created_at"], name="payment_payer_recent_idx")]
         permissions = [("release_payment", _("Can release a guaranteed payment (in full or in part)"))]
 
     def __str__(self):
         return f"{self.order_no} {self.amount}"
 
     @property
+    def booked(self) -> bool:
+        """Its entry is booked: not waiting in risk review, nor refused there."""
+        return self.status not in (self.Status.IN_REVIEW, self.Status.REFUSED)
+
+    @property
     def refundable(self):
-        return self.amount - self.refunded_amount
+        return self.amount - self.refunded_amount if self.booked else ZERO
 
     @property
     def held_amount(self):
         """Still in escrow: what a release can pay out, and what a refund takes first."""
-        if self.mode != self.Mode.GUARANTEED:
+        if self.mode != self.Mode.GUARANTEED or not self.booked:
             return ZERO
         return self.amount - self.released_amount - self.refunded_amount
+
+    # A payment an outflow rule put in review: risk's decision (risk.services.reviews checks who may).
+    @transition(field=status, source=Status.IN_REVIEW, target=Status.SETTLED)
+    def pass_review_settle(self):
+        pass
+
+    @transition(field=status, source=Status.IN_REVIEW, target=Status.HELD)
+    def pass_review_hold(self):
+        pass
+
+    @transition(field=status, source=Status.IN_REVIEW, target=Status.REFUSED)
+    def refuse_review(self):
+        pass
 
     @transition(field=status, source=[Status.HELD, Status.PARTIALLY_RELEASED], target=Status.PARTIALLY_RELEASED,
                 permission=may(RELEASE_PERMISSION), custom={"label": _("Release in part")})

@@ -11,6 +11,7 @@ from core.permissions import checker, may
 class Withdrawal(models.Model):
     class Status(models.TextChoices):
         REQUESTED = "requested", _("Requested")
+        IN_REVIEW = "in_review", _("In review (risk)")  # an outflow rule holds it for a risk officer
         PENDING_APPROVAL = "pending_approval", _("Pending approval")
         APPROVED = "approved", _("Approved")
         PROCESSING = "processing", _("Processing")
@@ -52,6 +53,7 @@ class Withdrawal(models.Model):
             models.UniqueConstraint(fields=["merchant", "id"], name="withdrawal_merchant_id_key"),
             models.CheckConstraint(condition=models.Q(amount__gt=0), name="withdrawal_amount_positive"),
         ]
+        indexes = [models.Index(fields=["member", "created_at"], name="withdrawal_member_recent_idx")]
         permissions = [
             ("approve_withdrawal", _("Can approve or reject a withdrawal")),
             ("process_withdrawal", _("Can send a withdrawal to the bank and record its outcome")),
@@ -66,6 +68,24 @@ class Withdrawal(models.Model):
 
     @transition(field=status, source=Status.REQUESTED, target=Status.APPROVED)
     def auto_approve(self):
+        pass
+
+    # Outflow rules (risk): the request waits, its money frozen, for a risk officer's decision;
+    # passed, it goes on as it would have (approval above the threshold, else approved).
+    @transition(field=status, source=Status.REQUESTED, target=Status.IN_REVIEW)
+    def require_review(self):
+        pass
+
+    @transition(field=status, source=Status.IN_REVIEW, target=Status.PENDING_APPROVAL)
+    def pass_review_to_approval(self):
+        pass
+
+    @transition(field=status, source=Status.IN_REVIEW, target=Status.APPROVED)
+    def pass_review(self):
+        pass
+
+    @transition(field=status, source=Status.IN_REVIEW, target=Status.REJECTED)
+    def refuse_review(self):
         pass
 
     @transition(field=status, source=Status.PENDING_APPROVAL, target=Status.APPROVED,

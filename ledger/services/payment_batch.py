@@ -17,8 +17,9 @@ Two ways to book, with the same answers and the same books (tests/api/test_payme
   postings with their balance after, hot-account deltas, balances). An order number a concurrent
   request inserts meanwhile makes the payments' INSERT fail: that attempt is rolled back (its
   savepoint) and the batch goes the other way.
-- Item by item (SQLite, and that fallback): each item through payment_create in its own
-  savepoint, after the same lock pass.
+- Item by item (SQLite, that fallback, and a merchant the outflow rules apply to — each payment
+  judged, reviewed or refused exactly as payment_create would): each item through payment_create
+  in its own savepoint, after the same lock pass.
 Every single payment locks its accounts in id order too (ledger.posting), so a batch and single
 payments racing on the same accounts queue instead of deadlocking; without the lock pass the
 items would lock accounts in the batch's order, not the ids'. The database triggers (balanced
@@ -41,7 +42,7 @@ from core.errors import (
 from core.sql.arrays import pg_array
 from merchants.models import Member, Merchant
 
-from .. import guards
+from .. import guards, outflows
 from ..calendar import auto_release_at, business_date_for
 from ..models import (
     Account,
@@ -140,7 +141,8 @@ def payment_create_batch(*, merchant: Merchant, actor, items: list, atomic: bool
     guards.ensure_merchant_can_move_money(merchant)
     wanted = {uid for item in items if isinstance(item, BatchItem) for uid in _user_ids(item)}
     members = {m.user_id: m for m in Member.objects.filter(merchant=merchant, user_id__in=wanted)}
-    if connection.vendor == "postgresql":
+    # Outflow rules judge each payment as payment_create does: a merchant they apply to books item by item.
+    if connection.vendor == "postgresql" and not outflows.applies(merchant):
         try:
             with transaction.atomic():
                 return _book_set_based(merchant=merchant, actor=actor, items=items, atomic=atomic, members=members)

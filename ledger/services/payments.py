@@ -14,6 +14,12 @@ reuse of the number for a different payment (DuplicateOrder). The same payee nam
 the splits is merged into one split of the summed amount (the payee receives the same money
 either way), so both spellings have the same fingerprint.
 
+Outflow rules (ledger.outflows, registered by risk): every new payment is offered to them after
+its parties are checked and before its row goes in. Refused: RuleRefused, nothing booked. Review:
+the payment is created `in_review` with its splits, the payer's money moves available → frozen
+(a hold entry), and risk queues it; ledger.services.reviews books it when a risk officer passes
+it, or gives the money back when they refuse it (`refused`).
+
 Frozen parties: a frozen payer pays nothing; frozen payees still receive (只进不出) but pay
 nothing back; a closed member neither pays nor receives."""
 import hashlib
@@ -39,7 +45,7 @@ from core.workflow import transition
 from merchants.models import Member, Merchant
 from merchants.services import events
 
-from .. import guards
+from .. import guards, outflows
 from ..calendar import auto_release_at
 from ..models import AccountKind, EntryType, Payment, PaymentSplit, Refund
 from ..posting import Leg, Order, post_entry
@@ -54,7 +60,8 @@ from .releases import (
 )
 
 # payment_release and payments_auto_release_due live in releases.py and stay importable from here.
-__all__ = ["payment_create", "payment_refund", "payment_release", "payments_auto_release_due", "pro_rata_shares"]
+__all__ = ["book_payment", "payment_create", "payment_refund", "payment_release", "payment_review_hold",
+           "payments_auto_release_due", "pro_rata_shares"]
 REF_MAX = 120  # Refund.idempotency_ref is 128 long, and the entry's reference adds "refund:"
 
 
@@ -111,7 +118,7 @@ def _existing_replay(merchant, order_no, fingerprint):
 
 def _check_parties(merchant, payer, payee_ids):
     """The parties' current status in one query (the objects passed in may be stale)."""
-    fresh = Member.objects.only("id", "merchant_id", "status", "user_id").in_bulk([payer.pk, *payee_ids])
+    fresh = Member.objects.only("id", "merchant_id", "status", "user_id", "created_at").in_bulk([payer.pk, *payee_ids])
     for pk in [payer.pk, *payee_ids]:
         if pk not in fresh:
             raise NotFound(_("No such member."))
@@ -122,6 +129,7 @@ def _check_parties(merchant, payer, payee_ids):
     return fresh
 
 
+@outflows.records_refusals
 @transaction.atomic
 def payment_create(*, merchant: Merchant, actor, payer: Member, amount, order_no: str, mode: str,
                    splits: list, platform_fee="0.00", description: str = "") -> tuple[Payment, bool]:
@@ -140,12 +148,22 @@ def payment_create(*, merchant: Merchant, actor, payer: Member, amount, order_no
             return existing, False
         raise
 
+    outflow = decision = None
+    if outflows.applies(merchant):
+        existing = _existing_replay(merchant, order_no, fingerprint)  # a replay is not checked again
+        if existing is not None:
+            return existing, False
+        outflow = outflows.Outflow(kind=outflows.PAYMENT, merchant=merchant, member=fresh[payer.pk], amount=amount,
+                                   payees=tuple(fresh[pk] for pk in merged), mode=mode, order_no=order_no)
+        decision = outflows.check(outflow)
+    in_review = decision is not None and decision.outcome == outflows.REVIEW
     guaranteed = mode == Payment.Mode.GUARANTEED
     payment = Payment(
         merchant=merchant, order_no=order_no, payer_id=payer.pk, mode=mode, amount=amount, platform_fee=fee,
         description=description or "", fingerprint=fingerprint,
-        status=Payment.Status.HELD if guaranteed else Payment.Status.SETTLED,
-        auto_release_at=auto_release_at(merchant) if guaranteed else None,
+        status=(Payment.Status.IN_REVIEW if in_review else
+                Payment.Status.HELD if guaranteed else Payment.Status.SETTLED),
+        auto_release_at=auto_release_at(merchant) if guaranteed and not in_review else None,
     )
     # The row goes in first: on PostgreSQL a concurrent insert of the same order number waits
     # for this transaction and then fails, so exactly one request books the entry.
@@ -160,24 +178,53 @@ def payment_create(*, merchant: Merchant, actor, payer: Member, amount, order_no
     PaymentSplit.objects.bulk_create([
         PaymentSplit(merchant=merchant, payment=payment, payee_id=pk, amount=value) for pk, value in merged.items()
     ])
+    if in_review:
+        payment_review_hold(payment=payment, payer=fresh[payer.pk], actor=actor)
+        outflow.payment = payment
+        outflows.booked(outflow, outflows.review(outflow, decision))
+        return payment, True
+    book_payment(payment, fresh, merged, actor=actor)
+    if outflow is not None:
+        outflow.payment = payment
+        outflows.booked(outflow)
+    return payment, True
 
-    accounts = members_accounts([fresh[pk] for pk in [payer.pk, *merged]])
-    legs = [Leg(accounts[payer.pk][0], -amount)]
-    if guaranteed:
+
+def book_payment(payment: Payment, parties: dict, merged: dict, *, actor) -> Payment:
+    """The payment's own entry (payer → payees and fee income, or → escrow); a step of
+    payment_create and of passing a payment's review."""
+    merchant, amount = payment.merchant, payment.amount
+    accounts = members_accounts([parties[pk] for pk in [payment.payer_id, *merged]])
+    legs = [Leg(accounts[payment.payer_id][0], -amount)]
+    if payment.mode == Payment.Mode.GUARANTEED:
         legs.append(Leg(platform_account(merchant, AccountKind.ESCROW), amount))
     else:
         legs += [Leg(accounts[pk][0], value) for pk, value in merged.items()]
-        if fee:
-            legs.append(Leg(platform_account(merchant, AccountKind.FEE_INCOME), fee))
+        if payment.platform_fee:
+            legs.append(Leg(platform_account(merchant, AccountKind.FEE_INCOME), payment.platform_fee))
     booked = post_entry(
-        merchant=merchant, entry_type=EntryType.PAYMENT_HOLD if guaranteed else EntryType.PAYMENT,
+        merchant=merchant,
+        entry_type=EntryType.PAYMENT_HOLD if payment.mode == Payment.Mode.GUARANTEED else EntryType.PAYMENT,
         idempotency_ref=f"payment:{payment.pk}", legs=legs, actor=actor,
-        order=Order(order_no=order_no, payer_id=payer.pk, payee_id=next(iter(merged)) if len(merged) == 1 else None,
-                    amount=amount, description=description or ""),
+        order=Order(order_no=payment.order_no, payer_id=payment.payer_id,
+                    payee_id=next(iter(merged)) if len(merged) == 1 else None,
+                    amount=amount, description=payment.description or ""),
     )
     payment.entry = booked.entry
     payment.save(update_fields=["entry"])
-    return payment, True
+    return payment
+
+
+def payment_review_hold(*, payment: Payment, payer: Member, actor):
+    """A payment in review: the payer's money moves available → frozen until risk decides (a step
+    of payment_create; ledger.services.reviews moves it back)."""
+    available, frozen = members_accounts([payer])[payer.pk]
+    return post_entry(
+        merchant=payment.merchant, entry_type=EntryType.HOLD, idempotency_ref=f"payment:{payment.pk}:review-hold",
+        legs=[Leg(available, -payment.amount), Leg(frozen, payment.amount)], actor=actor,
+        order=Order(order_no=payment.order_no, payer_id=payer.pk, amount=payment.amount,
+                    description="payment in risk review"),
+    )
 
 
 # --- refunds -----------------------------------------------------------------------------
@@ -257,6 +304,8 @@ def payment_refund(*, payment: Payment, actor, amount, reason: str, idempotency_
             raise IdempotencyConflict()
         return existing
     guards.ensure_merchant_can_move_money(payment.merchant)
+    if payment.status in (Payment.Status.IN_REVIEW, Payment.Status.REFUSED):
+        raise InvalidState(_("A payment in risk review or refused by risk has nothing booked to refund."))
     if payment.status == Payment.Status.REFUNDED or not payment.refundable:
         raise InvalidState(_("Over-refund: the payment has been refunded in full already."))
     if amount > payment.refundable:

@@ -20,6 +20,11 @@ refund that empties escrow of a partially released payment makes it `released`. 
 releases whatever is still held once auto_release_at has passed (ledger.calendar: the
 merchant's own delay, else the bank's default).
 
+Outflow rules (ledger.outflows, registered by risk) see every release before it books (not one
+a risk officer passes: `reviewed`). Refused: RuleRefused. Review: nothing moves — the money
+stays in escrow — and risk queues the request (its amount, splits, reason and reference); the
+payment is returned with `pending_review` (a ReviewTicket) and books when the review passes.
+
 Concurrency and idempotency: the payment's row lock serialises its releases and refunds; the
 CHECK constraints released + refunded ≤ amount (payment and split) back the arithmetic up.
 `idempotency_ref` (the API's Idempotency-Key) books a request once: the same request again
@@ -44,10 +49,10 @@ from core.errors import (
 )
 from core.money import CENT, ZERO, parse_amount
 from core.workflow import transition
-from merchants.models import Merchant
+from merchants.models import Member, Merchant
 from merchants.services import events
 
-from .. import guards
+from .. import guards, outflows
 from ..models import AccountKind, EntryType, Payment, PaymentRelease, PaymentSplit
 from ..models.payments import RELEASE_PERMISSION
 from ..posting import Leg, Order, post_entry
@@ -155,9 +160,10 @@ def _shares(payment, splits, amount, requested) -> dict:
 
 # --- release -----------------------------------------------------------------------------
 
+@outflows.records_refusals
 @transaction.atomic
 def payment_release(*, payment: Payment, actor, amount=None, splits=None, reason: str = "",
-                    idempotency_ref: str | None = None) -> Payment:
+                    idempotency_ref: str | None = None, reviewed: bool = False) -> Payment:
     """Release part or all of what a guaranteed payment still holds in escrow (see the module
     docstring); returns the payment. Without amount and splits: all of it, as the buyer's
     confirmation of receipt or the auto-release does."""
@@ -167,7 +173,9 @@ def payment_release(*, payment: Payment, actor, amount=None, splits=None, reason
     ref = (idempotency_ref or "").strip()
     if len(ref) > 128:
         raise ValidationFailed(_("An idempotency reference is at most 128 characters."), field="idempotency_ref")
-    if actor.user is not None and not (actor.user.is_active and actor.user.has_perm(RELEASE_PERMISSION)):
+    # reviewed: a risk officer passed the platform's request (risk.services.reviews decided who may).
+    if not reviewed and actor.user is not None and not (actor.user.is_active
+                                                        and actor.user.has_perm(RELEASE_PERMISSION)):
         raise PermissionRefused(_("You may not release payments."))
     fingerprint = _fingerprint(amount, requested)
     payment = locked_payment(payment)
@@ -189,6 +197,18 @@ def payment_release(*, payment: Payment, actor, amount=None, splits=None, reason
     paid = [s for s in splits if shares.get(s.pk)]
     for split in paid:
         guards.ensure_member_can_receive(split.payee)
+    if not reviewed and outflows.applies(payment.merchant):
+        payer = Member.objects.only("id", "merchant_id", "status", "user_id", "created_at").get(pk=payment.payer_id)
+        outflow = outflows.Outflow(
+            kind=outflows.RELEASE, merchant=payment.merchant, member=payer, amount=total,
+            payees=tuple(s.payee for s in paid), payment=payment, order_no=payment.order_no,
+            request={"amount": None if amount is None else str(amount), "reason": reason, "idempotency_ref": ref,
+                     "splits": None if requested is None else [[pk, str(v)] for pk, v in requested.items()]})
+        decision = outflows.check(outflow)
+        if decision is not None and decision.outcome == outflows.REVIEW:
+            payment.pending_review = outflows.booked(outflow, outflows.review(outflow, decision))
+            return payment
+        outflows.booked(outflow)
     sequence = payment.releases.count() + 1
 
     accounts = members_accounts([s.payee for s in paid])

@@ -37,6 +37,20 @@ EVENT_TYPES = {
     "merchant.frozen": _("The bank froze the platform: nothing may leave its accounts."),
     "member.frozen": _("The bank froze a member."),
     "balance.alert": _("A balance monitor of the bank's risk office was crossed (once per crossing)."),
+    # Outflow rules (risk): a movement held for a risk officer, and the officer's decision.
+    "payment.review": _("An outflow rule put a payment in the bank's risk review; the payer's money is held."),
+    "payment.review_approved": _("A risk officer approved a payment in review; it is booked."),
+    "payment.review_refused": _("A risk officer refused a payment in review; the payer's money is available again."),
+    "withdrawal.review": _("An outflow rule put a withdrawal in the bank's risk review; its money stays frozen."),
+    "withdrawal.review_approved": _("A risk officer approved a withdrawal in review; it goes on."),
+    "withdrawal.review_refused": _("A risk officer refused a withdrawal in review; the money is available again."),
+    "release.review": _("An outflow rule put a release from escrow in the bank's risk review; the money stays "
+                        "in escrow."),
+    "release.review_approved": _("A risk officer approved a release in review; it is booked."),
+    "release.review_refused": _("A risk officer refused a release in review; the money stays in escrow."),
+    "reserve.funded": _("A deposit for the platform's risk reserve was credited on bank-side proof."),
+    "reserve.compensation_paid": _("The bank paid a member a compensation from the platform's risk reserve."),
+    "reserve.released": _("The bank released the platform's risk reserve to its own account (closing)."),
 }
 
 

@@ -28,17 +28,19 @@ class ChallengeConfirm(PlatformAPIView):
     idempotency = "required"
 
     @endpoint(summary="Confirm a movement with the member's one-time code", request=ConfirmInput,
-              response=s.WithdrawalOutput, status=201,
+              response=s.WithdrawalOutput, status=201, also={202: s.WithdrawalOutput},
               errors=["invalid_code", "challenge_closed", "insufficient_funds", "member_frozen", "account_frozen",
-                      "invalid_state", "card_not_verified", "duplicate_order"],
+                      "invalid_state", "card_not_verified", "duplicate_order", "rule_refused", "reserve_shortfall"],
               tags=["withdrawals"],
               description="Books what the challenge holds (a withdrawal) and answers it. A wrong code answers 400 "
                           "`invalid_code` with `attempts_left`; after the last one, or once the code has expired "
                           "(5 minutes) or been used, 409 `challenge_closed` with `reason` (`locked`, `expired`, "
                           "`used`). A refused booking (e.g. 422 `insufficient_funds`) leaves the challenge open "
-                          "until it expires.")
+                          "until it expires. 202 with status `in_review`: the bank's outflow rules hold the "
+                          "booked withdrawal for its risk office (see `POST /withdrawals`).")
     def post(self, request, token):
         data = self.parse(ConfirmInput)
         withdrawal = confirmations.movement_confirm(merchant=self.merchant, token=token, code=data["code"],
                                                     actor=self.actor)
-        return self.respond(s.WithdrawalOutput, withdrawal, status=201)
+        return self.respond(s.WithdrawalOutput, withdrawal,
+                            status=202 if withdrawal.status == withdrawal.Status.IN_REVIEW else 201)

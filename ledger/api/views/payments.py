@@ -17,7 +17,12 @@ from ...services import releases as release_services
 from .. import serializers as s
 
 PAYMENT_ERRORS = ["invalid_amount", "duplicate_order", "member_frozen", "account_frozen", "invalid_state",
-                  "insufficient_funds"]
+                  "insufficient_funds", "rule_refused"]
+IN_REVIEW = ("**202, status `in_review`** (not an error): the bank's outflow rules hold the movement for its "
+             "risk office, its money held; a risk officer approves it (it books as it would have) or refuses it "
+             "with a reason, and the platform hears `{kind}.review`, then `{kind}.review_approved` or "
+             "`{kind}.review_refused`. A replay answers the same. Only merchants the risk office has configured "
+             "rules for ever see it. 422 `rule_refused` (details: `rule`, `detail`): a rule refuses it.")
 
 
 def _payments(merchant):
@@ -38,12 +43,14 @@ class Payments(PlatformAPIView):
     query_serializer = s.PaymentsQuery
 
     @endpoint(summary="Pay (direct or guaranteed), to one payee or split", request=s.PaymentInput,
-              response=s.PaymentOutput, status=201, also={200: s.PaymentOutput}, errors=PAYMENT_ERRORS,
-              tags=["payments"],
+              response=s.PaymentOutput, status=201, also={200: s.PaymentOutput, 202: s.PaymentOutput},
+              errors=PAYMENT_ERRORS, tags=["payments"],
               description="Payee amounts plus `platform_fee` must equal `amount` (400). `order_no` is unique "
                           "per merchant (409 `duplicate_order`; the same order with the same content answers "
                           "200 with the payment booked first). Direct payments settle at once (`settled`); "
-                          "guaranteed ones hold the payer's money in escrow (`held`).")
+                          "guaranteed ones hold the payer's money in escrow (`held`).\n\n"
+                          + IN_REVIEW.format(kind="payment") + " Approved, a payment in review becomes "
+                          "`settled` or `held`; refused, `refused` (its `order_no` stays used).")
     def post(self, request):
         data = self.parse(s.PaymentInput)
         payer = member_or_404(self.merchant, data["payer_user_id"], field="payer_user_id")
@@ -60,7 +67,8 @@ class Payments(PlatformAPIView):
             payment_services.payment_create, wrap=False, merchant=self.merchant, actor=self.actor, payer=payer,
             amount=data["amount"], order_no=data["order_no"], mode=data["mode"], splits=splits,
             platform_fee=data.get("platform_fee") or "0.00", description=data.get("description", ""))
-        return self.respond(s.PaymentOutput, _payment_or_404(self.merchant, payment.pk), status=201 if created else 200)
+        status = 202 if payment.status == Payment.Status.IN_REVIEW else 201 if created else 200
+        return self.respond(s.PaymentOutput, _payment_or_404(self.merchant, payment.pk), status=status)
 
     @endpoint(summary="Payments, newest first (filter by order_no)", response=s.PaymentPage, tags=["payments"],
               operation_id="payments_list",
@@ -98,6 +106,9 @@ class PaymentBatch(PlatformAPIView):
                   "`error` (the error envelope's `code`, `message`, `details`). The same order number "
                   "twice behaves like two single requests: the second is a replay (200) or 409 "
                   "`duplicate_order`.\n\n"
+                  "An item the bank's outflow rules hold for review has status 202 and its payment "
+                  "status `in_review` (counted as booked or replayed); one they refuse, 422 "
+                  "`rule_refused`.\n\n"
                   "`atomic: false` (default): items succeed or fail independently; the answer is **200** "
                   "whatever the items' outcomes (see `failed`).\n\n"
                   "`atomic: true`: one refused item books nothing of the batch. All booked: **201**. "
@@ -132,7 +143,8 @@ class PaymentBatch(PlatformAPIView):
         results, counts = [], {"booked": 0, "replayed": 0, "failed": 0}
         for index, outcome in enumerate(outcomes):
             if outcome.payment is not None:
-                status = 201 if outcome.created else 200
+                in_review = outcome.payment.status == Payment.Status.IN_REVIEW
+                status = 202 if in_review else 201 if outcome.created else 200
                 counts["booked" if outcome.created else "replayed"] += 1
                 results.append({"index": index, "status": status, "payment": booked[outcome.payment.pk],
                                 "error": None})
@@ -165,8 +177,9 @@ class PaymentRelease(PlatformAPIView):
     idempotency = "required"
 
     @endpoint(summary="Release a guaranteed payment, in full or in part (buyer confirmed receipt)",
-              response=s.PaymentOutput, request=s.ReleaseInput,
-              errors=["invalid_amount", "invalid_state", "member_frozen", "account_frozen", "idempotency_conflict"],
+              response=s.PaymentOutput, request=s.ReleaseInput, also={202: s.ReleaseReviewOutput},
+              errors=["invalid_amount", "invalid_state", "member_frozen", "account_frozen", "idempotency_conflict",
+                      "rule_refused"],
               tags=["payments"],
               description="Escrow → payees, fee → platform fee income, each release its own journal entry. "
                           "No body (or `{}`): everything still held; status `released`. `{\"amount\"}`: that "
@@ -176,7 +189,10 @@ class PaymentRelease(PlatformAPIView):
                           "released. While anything is still held the status is `partially_released`; "
                           "release again (several times) until nothing is. More than is held answers 400; a "
                           "payment neither `held` nor `partially_released` answers 409 `invalid_state`. "
-                          "Refunds take what is still held first.")
+                          "Refunds take what is still held first.\n\n" + IN_REVIEW.format(kind="release")
+                          + " A release in review moves nothing (the money stays in escrow) and answers "
+                          "`{\"status\": \"in_review\", \"review_id\", \"payment\"}`; another release of the "
+                          "payment answers 409 `invalid_state` until it is decided.")
     def post(self, request, pk):
         data = self.parse(s.ReleaseInput)
         payment = _payment_or_404(self.merchant, pk)
@@ -184,9 +200,15 @@ class PaymentRelease(PlatformAPIView):
         if "splits" in data:
             splits = [(member_or_404(self.merchant, split["user_id"], field="splits"), split["amount"])
                       for split in data["splits"]]
-        release_services.payment_release(payment=payment, actor=self.actor, amount=data.get("amount"), splits=splits,
-                                         reason=data.get("reason", ""), idempotency_ref=f"api:{self.idempotency_key}")
-        return self.respond(s.PaymentOutput, _payment_or_404(self.merchant, pk))
+        released = release_services.payment_release(
+            payment=payment, actor=self.actor, amount=data.get("amount"), splits=splits,
+            reason=data.get("reason", ""), idempotency_ref=f"api:{self.idempotency_key}")
+        ticket = getattr(released, "pending_review", None)
+        payment = _payment_or_404(self.merchant, pk)
+        if ticket is not None:
+            payment.pending_review = ticket
+            return self.respond(s.ReleaseReviewOutput, payment, status=202)
+        return self.respond(s.PaymentOutput, payment)
 
 
 class PaymentRefunds(PlatformAPIView):
