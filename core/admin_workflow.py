@@ -164,14 +164,20 @@ class WorkflowAdminMixin:
             )
             return redirect(change_url)
         return reason_step(self, request, obj, label=step.label, needs_reason=step.needs_reason,
-                           change_url=change_url, form_class=step.form_class, call=step.call)
+                           change_url=change_url, form_class=step.form_class, call=step.call,
+                           panels=self.step_panels(request, obj, name))
+
+    def step_panels(self, request, obj, name) -> list[dict]:
+        """Facts to show beside a step's confirmation form ({"title", "ok", "headline", "rows"}),
+        e.g. a merchant's risk level and balances before it is frozen. None by default."""
+        return []
 
     def _button_url(self, kind, obj, name):
         meta = self.model._meta
         return reverse(f"admin:{meta.app_label}_{meta.model_name}_{kind}", args=[obj.pk, name])
 
 
-def reason_step(model_admin, request, obj, *, label, needs_reason, change_url, call, form_class=None):
+def reason_step(model_admin, request, obj, *, label, needs_reason, change_url, call, form_class=None, panels=()):
     """The shared second half of a workflow or service button: show the reason form (GET, or an
     invalid POST), else call the service with the form's fields (`reason`, and any a step's own
     form adds) and report the outcome in plain words."""
@@ -188,5 +194,5 @@ def reason_step(model_admin, request, obj, *, label, needs_reason, change_url, c
         return redirect(change_url)
     return TemplateResponse(request, "admin/workflow_transition_form.html", {
         **model_admin.admin_site.each_context(request), "opts": model_admin.model._meta, "original": obj,
-        "title": label, "transition_label": label, "form": form, "change_url": change_url,
+        "title": label, "transition_label": label, "form": form, "change_url": change_url, "panels": list(panels),
     })

@@ -172,6 +172,13 @@ class MerchantAdmin(WorkflowAdminMixin, ModelAdmin):
         response["Cache-Control"] = "no-store"
         return response
 
+    def step_panels(self, request, obj, name):
+        # Before freezing or closing a platform, the risk officer sees what the merchant page shows:
+        # its computed risk level with the factors, its balances, its reconciliation and credit.
+        if name in ("freeze", "unfreeze", "start_closing", "close"):
+            return merchant_panels(obj)
+        return []
+
     def change_view(self, request, object_id, form_url="", extra_context=None):
         obj = self.get_object(request, object_id)
         extra = {"extra_panels_template": "admin/merchants/merchant_panels.html"}

@@ -129,3 +129,25 @@ def test_the_risk_and_operations_dashboards_list_open_alerts(client):
     client.force_login(f.rm())
     assert 'id="balance-alerts"' not in client.get(reverse("admin:index")).content.decode()
 
+
+
+def test_the_freeze_page_shows_the_computed_risk_level_with_its_factors(client):
+    # given a merchant whose risk level has been computed
+    merchant = f.active_merchant()
+    f.funded(f.member(merchant), "100.00")
+    assessment = merchant_assess(merchant=merchant, actor=f.risk())
+    client.force_login(f.risk())
+    # when risk opens the freeze step's confirmation form
+    response = client.get(reverse("admin:merchants_merchant_transition", args=[merchant.pk, "freeze"]))
+    assert response.status_code == 200, (response.status_code, response.get("Location"))
+    page = response.content.decode()
+    # then beside the reason it shows the level, its score and factors, and the other merchant panels
+    assert 'id="transition-form"' in page and 'id="step-panels"' in page
+    assert assessment.get_level_display() in page and f">{assessment.score}<" in page
+    assert "Refund and reversal rate" in page or "退款" in page
+    # while a step with nothing to weigh (submit) shows no panels
+    rm = f.rm()
+    draft = f.draft_merchant(manager=rm)
+    client.force_login(rm)
+    page = client.get(reverse("admin:merchants_merchant_transition", args=[draft.pk, "submit"])).content.decode()
+    assert 'id="transition-form"' in page and 'id="step-panels"' not in page
