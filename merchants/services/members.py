@@ -163,10 +163,15 @@ def bank_card_micro_deposit_sent(*, card: BankCard, actor, batch_reference: str 
 
 @transaction.atomic
 def bank_card_micro_deposit_paid(*, card: BankCard, actor, bank_reference: str = "") -> BankCard:
-    """The bank paid the micro-deposit into the account: the member may now read it back (verify)."""
-    return _micro_deposit_step(card, actor, source=(MicroDeposit.PENDING, MicroDeposit.SENT),
+    """The bank paid the micro-deposit into the account: the member may now read it back (verify);
+    the platform is told (bank_card.micro_deposit_paid) to ask them for the amount."""
+    card = _micro_deposit_step(card, actor, source=(MicroDeposit.PENDING, MicroDeposit.SENT),
                                target=MicroDeposit.PAID, action="micro_deposit_paid",
                                data={"bank_reference": bank_reference})
+    member = Member.objects.select_related("merchant").get(pk=card.member_id)
+    events.emit(member.merchant, "bank_card.micro_deposit_paid",
+                {"user_id": member.user_id, "bank_card_id": card.pk, "masked_number": card.masked_number})
+    return card
 
 
 @transaction.atomic

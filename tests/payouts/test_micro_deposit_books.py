@@ -29,6 +29,7 @@ def test_a_paid_micro_deposit_leaves_the_platform_s_fee_income_and_the_supervisi
     # given a released batch with a micro-deposit, the platform holding 5.00 of fee income
     batch, _withdrawals, card = released(("100.00",))
     line = _micro_line(batch)
+    events = f.listening(batch.merchant)
     before = account_balances(batch.merchant)
     # when the bank answers that it paid the micro-deposit
     answers.answer_line(line, status=PayoutLine.Status.PAID, actor=f.ops(), bank_reference="BK-MD-1")
@@ -39,10 +40,14 @@ def test_a_paid_micro_deposit_leaves_the_platform_s_fee_income_and_the_supervisi
     entry = JournalEntry.objects.get(merchant=batch.merchant, entry_type=EntryType.MICRO_DEPOSIT)
     assert (entry.order_no, entry.payee_id, entry.order_amount) == (line.end_to_end_id, card.member_id, line.amount)
     assert prove_merchant(batch.merchant).ok
+    # and the platform is told, so it can ask the member to read the amount back
+    (_type, data), = events("bank_card.micro_deposit_paid")
+    assert data == {"user_id": card.member.user_id, "bank_card_id": card.pk, "masked_number": card.masked_number}
     # and the same answer again books nothing more
     line.refresh_from_db()
     assert answers.answer_line(line, status=PayoutLine.Status.PAID, actor=f.ops(), bank_reference="BK-MD-1") is False
     assert JournalEntry.objects.filter(merchant=batch.merchant, entry_type=EntryType.MICRO_DEPOSIT).count() == 1
+    assert len(events("bank_card.micro_deposit_paid")) == 1
 
 
 def test_a_returned_micro_deposit_books_nothing():
