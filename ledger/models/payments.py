@@ -88,15 +88,15 @@ class Payment(models.Model):
         return self.amount - self.released_amount - self.refunded_amount
 
     # A payment an outflow rule put in review: risk's decision (risk.services.reviews checks who may).
-    @transition(field=status, source=Status.IN_REVIEW, target=Status.SETTLED)
+    @transition(field=status, source=Status.IN_REVIEW, target=Status.SETTLED, custom={"label": _("Approved by risk")})
     def pass_review_settle(self):
         pass
 
-    @transition(field=status, source=Status.IN_REVIEW, target=Status.HELD)
+    @transition(field=status, source=Status.IN_REVIEW, target=Status.HELD, custom={"label": _("Approved by risk")})
     def pass_review_hold(self):
         pass
 
-    @transition(field=status, source=Status.IN_REVIEW, target=Status.REFUSED)
+    @transition(field=status, source=Status.IN_REVIEW, target=Status.REFUSED, custom={"label": _("Refused by risk")})
     def refuse_review(self):
         pass
 

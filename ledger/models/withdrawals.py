@@ -72,19 +72,23 @@ class Withdrawal(models.Model):
 
     # Outflow rules (risk): the request waits, its money frozen, for a risk officer's decision;
     # passed, it goes on as it would have (approval above the threshold, else approved).
-    @transition(field=status, source=Status.REQUESTED, target=Status.IN_REVIEW)
+    @transition(field=status, source=Status.REQUESTED, target=Status.IN_REVIEW,
+                custom={"label": _("Held for risk review")})
     def require_review(self):
         pass
 
-    @transition(field=status, source=Status.IN_REVIEW, target=Status.PENDING_APPROVAL)
+    @transition(field=status, source=Status.IN_REVIEW, target=Status.PENDING_APPROVAL,
+                custom={"label": _("Approved by risk")})
     def pass_review_to_approval(self):
         pass
 
-    @transition(field=status, source=Status.IN_REVIEW, target=Status.APPROVED)
+    @transition(field=status, source=Status.IN_REVIEW, target=Status.APPROVED,
+                custom={"label": _("Approved by risk")})
     def pass_review(self):
         pass
 
-    @transition(field=status, source=Status.IN_REVIEW, target=Status.REJECTED)
+    @transition(field=status, source=Status.IN_REVIEW, target=Status.REJECTED,
+                custom={"label": _("Refused by risk")})
     def refuse_review(self):
         pass
 
