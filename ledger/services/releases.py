@@ -275,9 +275,10 @@ def payments_auto_release_due(*, now=None) -> int:
     released = 0
     for payment in due:
         try:
-            payment_release(payment=payment, actor=actor)
-        except ApplicationError as error:  # released or refunded meanwhile, a closed payee, ...
+            result = payment_release(payment=payment, actor=actor)
+        except ApplicationError as error:  # released or refunded meanwhile, a closed payee, a release in review...
             logger.warning("auto-release of payment %s refused (%s): %s", payment.pk, error.code, error)
             continue
-        released += 1
+        if getattr(result, "pending_review", None) is None:  # an outflow rule may hold it for risk instead
+            released += 1
     return released
