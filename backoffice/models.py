@@ -43,6 +43,8 @@ class PerformanceSnapshot(models.Model):
     credit_granted_amount = MoneyField(_("credit granted"), default=ZERO)
     credit_used_amount = MoneyField(_("credit used"), default=ZERO)
     overdue_amount = MoneyField(_("overdue"), default=ZERO)
+    reserve_balance = MoneyField(_("risk reserve, period end"), default=ZERO)
+    reserve_shortfall = MoneyField(_("risk reserve shortfall"), default=ZERO)
     taken_at = models.DateTimeField(_("taken at"), default=timezone.now)
     taken_by = models.CharField(_("taken by"), max_length=150)
 

@@ -98,3 +98,9 @@ class CardNotVerified(ApplicationError):
 class OrderMismatch(ApplicationError):
     code, status = "order_mismatch", 422
     default_message = _("The amounts do not match the order.")
+
+
+class ReserveShortfall(ApplicationError):
+    code, status = "reserve_shortfall", 422
+    default_message = _("The platform's risk reserve is short of its requirement: withdrawals above the limit wait "
+                        "until the platform funds it.")

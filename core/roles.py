@@ -59,6 +59,8 @@ for _role in (RISK_OFFICER, OPERATIONS):
     ROLE_PERMISSIONS[_role] += ["risk.add_balancemonitor", "risk.change_balancemonitor",
                                 "risk.evaluate_balancemonitor", "risk.acknowledge_monitoralert"]
 ROLE_PERMISSIONS[RISK_OFFICER] += ["risk.assess_merchant"]
+# Outflow rules: risk officers keep them and decide the risk queue (never on a rule they wrote).
+ROLE_PERMISSIONS[RISK_OFFICER] += ["risk.add_outflowrule", "risk.change_outflowrule", "risk.decide_riskreview"]
 # Payouts: operations build, submit and release payout batches (a second operations user
 # approves and releases: maker-checker on the model) and record the bank's answer; auditors read.
 for _role in (RISK_OFFICER, OPERATIONS, AUDITOR):
@@ -97,3 +99,11 @@ def sync_roles(apps=None, **kwargs):
 # checked against the ledger's view permission of the movement).
 for _role in ROLES:
     ROLE_PERMISSIONS[_role] += ["receipts.*view"]
+
+# Risk: the risk reserve (风险保证金). A risk officer requests a policy, a compensation or a release;
+# a second risk officer approves it (maker-checker on the model: never the requester).
+ROLE_PERMISSIONS[RISK_OFFICER] += [
+    "risk.request_reservepolicy", "risk.approve_reservepolicy",
+    "risk.request_reservecompensation", "risk.approve_reservecompensation",
+    "risk.request_reserverelease", "risk.approve_reserverelease",
+]

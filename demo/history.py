@@ -4,6 +4,8 @@ from decimal import Decimal
 
 from ledger.services import deposits, payments
 
+from .reserve import add_reserve
+
 
 def add_history(merchant, members, users):
     buyers = [m for m in members.values() if m.is_buyer]
@@ -24,3 +26,4 @@ def add_history(merchant, members, users):
                                 order_no=f"ORD-{merchant.code}-G{n:03d}", mode="guaranteed",
                                 splits=[(seller, Decimal("548.80"))], platform_fee=Decimal("11.20"),
                                 description="担保交易演示")
+    add_reserve(merchant, users)  # the required reserve and its funding (demo.reserve)

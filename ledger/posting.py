@@ -25,11 +25,18 @@ from core.actors import as_actor
 from core.errors import AccountFrozen, ApplicationError, InsufficientFunds
 
 from .calendar import business_date_for
-from .models import Account, HotBalanceDelta, JournalEntry, Posting
+from .models import Account, AccountKind, HotBalanceDelta, JournalEntry, Posting
+from .models.accounts import RESERVE_DEBIT_TYPES
 
 
 class UnbalancedEntry(ApplicationError):
     code, status = "unbalanced_entry", 500
+
+
+class ReserveProtected(ApplicationError):
+    code, status = "reserve_protected", 422
+    default_message = _("The risk reserve can't be paid out, spent or withdrawn by the platform: only a "
+                        "compensation approved by two risk officers or the release at closing takes money from it.")
 
 
 @dataclass(frozen=True)
@@ -56,9 +63,11 @@ class Booked:
     balances: dict = field(default_factory=dict)  # account id -> balance after (ordinary accounts)
 
 
-def validated_legs(merchant, legs) -> list[Leg]:
-    """The entry's non-zero legs, refused unless there is one, they balance and all belong to the
-    merchant. The one check of both posting paths (this module and ledger.posting_bulk)."""
+def validated_legs(merchant, legs, entry_type: str | None = None) -> list[Leg]:
+    """The entry's non-zero legs, refused unless there is one, they balance, all belong to the
+    merchant and none takes money from the risk reserve unless the entry is a compensation or a
+    release (RESERVE_DEBIT_TYPES). The one check of both posting paths (this module and
+    ledger.posting_bulk)."""
     legs = [leg for leg in legs if leg.change]
     if not legs:
         raise UnbalancedEntry(_("An entry needs at least one non-zero leg."))
@@ -66,6 +75,9 @@ def validated_legs(merchant, legs) -> list[Leg]:
         raise UnbalancedEntry(_("The legs of an entry must balance."))
     if any(leg.account.merchant_id != merchant.pk for leg in legs):
         raise UnbalancedEntry(_("Every leg must belong to the entry's merchant."))
+    if entry_type not in RESERVE_DEBIT_TYPES and any(
+            leg.account.kind == AccountKind.RISK_RESERVE and leg.change < 0 for leg in legs):
+        raise ReserveProtected()
     return legs
 
 
@@ -73,7 +85,7 @@ def post_entry(*, merchant, entry_type: str, idempotency_ref: str, legs: list[Le
                order: Order = Order(), reverses: JournalEntry | None = None, business_date=None) -> Booked:
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("post_entry must run inside the service's transaction.atomic()")
-    legs = validated_legs(merchant, legs)
+    legs = validated_legs(merchant, legs, entry_type)
     actor = as_actor(actor)
 
     entry = JournalEntry(
@@ -92,6 +104,11 @@ def post_entry(*, merchant, entry_type: str, idempotency_ref: str, legs: list[Le
             raise
         return Booked(existing, created=False)
 
+    if entry_type in RESERVE_DEBIT_TYPES and connection.vendor == "postgresql":
+        # The database's guard (ledger.sql.integrity.RESERVE_DEBIT_GUARD) lets the reserve's balance
+        # fall only while the transaction names the compensation or release entry being booked.
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT set_config('jianguan.reserve_entry', %s, true)", [str(entry.pk)])
     # Net the legs per account; ordinary accounts are updated in id order.
     net: dict[int, Decimal] = defaultdict(Decimal)
     by_id: dict[int, Account] = {}

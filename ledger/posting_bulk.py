@@ -59,7 +59,7 @@ def post_credits_bulk(*, merchant, entry_type: str, actor, entries: list[BulkEnt
     for e in entries:
         if any(leg.change <= 0 for leg in e.legs):
             raise UnbalancedEntry("a bulk booking takes only legs that raise natural balances")
-        validated_legs(merchant, e.legs)
+        validated_legs(merchant, e.legs, entry_type)
     actor = as_actor(actor)
     if connection.vendor != "postgresql":
         return {e.idempotency_ref: _one(merchant, entry_type, actor, e) for e in entries}

@@ -174,3 +174,6 @@ class RiskAssessmentAdmin(ModelAdmin):
         return reason_step(self, request, merchant, label=_("Recompute the risk level"), needs_reason=False,
                            change_url=change_url,
                            call=lambda reason="": merchant_assess(merchant=merchant, actor=request.user))
+
+
+from . import reserve_admin  # noqa: E402,F401  (the risk reserve screens)

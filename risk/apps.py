@@ -9,6 +9,7 @@ class RiskConfig(AppConfig):
     def ready(self):
         from merchants import hooks
 
-        from . import selectors
+        from . import reserve_selectors, selectors
 
         hooks.admin_panels.append(selectors.merchant_risk_panels)
+        hooks.admin_panels.append(reserve_selectors.merchant_reserve_panels)  # the risk reserve (风险保证金)

@@ -18,9 +18,12 @@ def evaluate_balance_monitors() -> int:
 @shared_task(name="risk.tasks.assess_merchants", autoretry_for=(OperationalError,),
              retry_backoff=True, max_retries=3)
 def assess_merchants() -> int:
-    """Recompute every live merchant's risk level from its books (beat: daily)."""
+    """Recompute every live merchant's required risk reserve (a percentage policy follows the last 30
+    days' inflows), then its risk level from its books (beat: daily)."""
     from core.actors import Actor
 
     from .services.assessments import merchants_assess_all
+    from .services.reserve import reserve_requirements_refresh_all
 
+    reserve_requirements_refresh_all(actor=Actor.system("risk-reserve"))
     return len(merchants_assess_all(actor=Actor.system("risk-assessment")))

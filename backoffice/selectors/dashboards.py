@@ -19,6 +19,7 @@ from ledger.models import Account, AccountKind, HotBalanceDelta, Withdrawal
 from merchants.models import Member, Merchant, WebhookDelivery
 from merchants.selectors import merchants_visible_to
 from reconciliation.models import EodRun, StatementLine
+from risk.reserve_selectors import pending_decisions, short_of_reserve, with_reserve
 
 from .balances import INFLOW_TYPES, daily_balance_series_to_now, supervision_postings
 from .common import LIST_LIMIT, MONEY, roles_of, today
@@ -61,10 +62,13 @@ class RmDashboard:
     credit_drafts: list
     overdue_bills: list
     overdue_total: object = ZERO
+    total_reserve: object = ZERO  # the risk reserves of my merchants
+    total_shortfall: object = ZERO  # what they lack of their required reserves
 
 
 def rm_dashboard(user, *, as_of: date | None = None) -> RmDashboard:
-    """My merchants with their supervision balance and 30-day inflow, a chart of their total
+    """My merchants with their supervision balance, 30-day inflow and risk reserve (balance and
+    shortfall, annotations of the same query), a chart of their total
     daily balance, what waits on me (merchants and credit applications still in draft or sent
     back), and my overdue bills. Five queries."""
     as_of = as_of or today()
@@ -73,7 +77,7 @@ def rm_dashboard(user, *, as_of: date | None = None) -> RmDashboard:
     inflow = supervision_postings(merchant=OuterRef("pk"), amount__gt=0, entry__entry_type__in=INFLOW_TYPES,
                                   entry__business_date__gte=start, entry__business_date__lte=as_of)
     merchants = list(
-        mine.annotate(
+        with_reserve(mine).annotate(
             balance=supervision_balance_now(),
             inflow_30=_sum_subquery(inflow, "amount"),
             inflow_30_count=Coalesce(Subquery(inflow.order_by().values("merchant").annotate(n=Count("id"))
@@ -100,6 +104,8 @@ def rm_dashboard(user, *, as_of: date | None = None) -> RmDashboard:
         total_inflow=sum((m.inflow_30 for m in merchants), ZERO),
         balance_chart=balance_chart, merchant_drafts=drafts, credit_drafts=credit_drafts, overdue_bills=overdue,
         overdue_total=sum((b.owed for b in overdue), ZERO),
+        total_reserve=sum((m.reserve_balance for m in merchants), ZERO),
+        total_shortfall=sum((m.reserve_shortfall for m in merchants), ZERO),
     )
 
 
@@ -117,6 +123,8 @@ class RiskDashboard:
     aging: list
     aging_chart: dict
     eod_differences: list
+    reserve_shortfalls: list = field(default_factory=list)  # merchants short of their risk reserve
+    reserve_decisions: list = field(default_factory=list)  # reserve decisions awaiting a second approval
 
 
 def _age_days(moment, as_of: date) -> int | None:
@@ -130,7 +138,8 @@ def _age_days(moment, as_of: date) -> int | None:
 def risk_dashboard(user, *, as_of: date | None = None) -> RiskDashboard:
     """Approvals waiting (merchants submitted, credit applications and limit changes, large
     withdrawals), frozen merchants and members with reason and age, overdue credit by aging
-    bucket, and merchants whose last end of day found differences. Nine queries."""
+    bucket, merchants whose last end of day found differences, merchants short of their risk
+    reserve and the reserve decisions awaiting a second approval. Eleven queries."""
     as_of = as_of or today()
     visible = merchants_visible_to(user)
     submitted = list(visible.filter(status=Merchant.Status.SUBMITTED).select_related("relationship_manager")
@@ -169,6 +178,7 @@ def risk_dashboard(user, *, as_of: date | None = None) -> RiskDashboard:
         limit_changes=[a for a in pending_apps if a.kind == CreditApplication.Kind.LIMIT_CHANGE][:LIST_LIMIT],
         withdrawals=withdrawals, counts=counts, frozen_merchants=frozen_merchants, frozen_members=frozen_members,
         aging=aging, aging_chart=aging_chart, eod_differences=eod,
+        reserve_shortfalls=short_of_reserve(visible), reserve_decisions=pending_decisions(visible),
     )
 
 

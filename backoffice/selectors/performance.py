@@ -9,9 +9,12 @@
 - payment volume and count (payments booked in the period, gross of refunds);
 - credit lines granted (new lines whose approval opened them in the period, at the approved
   limit) and credit used (principal drawn in the period);
-- overdue: principal past due date and grace at the period's end and not repaid by then.
+- overdue: principal past due date and grace at the period's end and not repaid by then;
+- risk reserve (风险保证金): the reserves of the RM's merchants at the period's end (from postings),
+  and their shortfall: per merchant, the required reserve (the policy in force now, which the
+  snapshot taken the night after the period ended fixes) less its period-end reserve, never below 0.
 Dates are business dates, merchants belong to the RM they are assigned to now. Every figure
-is one grouped query for all RMs (set-based), nine queries in all."""
+is one grouped query for all RMs (set-based), eleven queries in all."""
 import re
 from dataclasses import dataclass, field, fields
 from datetime import date, timedelta
@@ -25,7 +28,7 @@ from core.errors import ValidationFailed
 from core.money import ZERO, quantize
 from core.roles import RELATIONSHIP_MANAGER
 from credit.models import CreditApplication, CreditBill, Repayment
-from ledger.models import Payment
+from ledger.models import AccountKind, Payment, Posting
 from merchants.models import Merchant
 
 from .balances import INFLOW_TYPES, daily_changes, supervision_postings
@@ -98,6 +101,8 @@ METRICS = [
     ("credit_granted_amount", _("Credit granted"), "money"),
     ("credit_used_amount", _("Credit used"), "money"),
     ("overdue_amount", _("Overdue"), "money"),
+    ("reserve_balance", _("Risk reserve, period end"), "money"),
+    ("reserve_shortfall", _("Risk reserve shortfall"), "money"),
 ]
 METRIC_NAMES = [name for name, _label, _kind in METRICS]
 
@@ -119,6 +124,8 @@ class RmPerformance:
     credit_granted_amount: Decimal = ZERO
     credit_used_amount: Decimal = ZERO
     overdue_amount: Decimal = ZERO
+    reserve_balance: Decimal = ZERO
+    reserve_shortfall: Decimal = ZERO
     snapshot: object = field(default=None, repr=False)
 
     def values(self) -> dict:
@@ -178,8 +185,11 @@ def performance(period: Period, *, as_of: date | None = None, rm_ids=None) -> li
     repaid = _grouped(Repayment.objects.filter(bill__grace_until__lt=last, business_date__lte=last),
                       "bill__" + RM, amount=Sum("principal_part", output_field=MONEY))
 
+    reserves = _reserves_at(last)
+
     days = (last - start).days + 1
     for row in rows:
+        row.reserve_balance, row.reserve_shortfall = reserves.get(row.rm_id, (ZERO, ZERO))
         m = merchants.get(row.rm_id, {})
         row.merchants_managed, row.merchants_activated = m.get("managed", 0), m.get("activated", 0)
         series = balances[row.rm_id].series(start, last) if row.rm_id in balances else []
@@ -196,6 +206,21 @@ def performance(period: Period, *, as_of: date | None = None, rm_ids=None) -> li
         row.overdue_amount = (((past_grace.get(row.rm_id) or {}).get("amount") or ZERO)
                               - ((repaid.get(row.rm_id) or {}).get("amount") or ZERO))
     return rows
+
+
+def _reserves_at(last: date) -> dict:
+    """RM id -> (Σ reserves at the end of `last`, Σ per-merchant shortfall against the requirement). Two queries."""
+    reserve = {row["merchant_id"]: -(row["total"] or ZERO) for row in Posting.objects.filter(
+        account__kind=AccountKind.RISK_RESERVE, account__member__isnull=True, entry__business_date__lte=last)
+        .order_by().values("merchant_id").annotate(total=Sum("amount", output_field=MONEY))}
+    result: dict = {}
+    for merchant_id, rm_id, required in Merchant.objects.filter(
+            Q(pk__in=list(reserve)) | Q(risk_reserve_required__gt=0)).values_list(
+            "pk", "relationship_manager_id", "risk_reserve_required"):
+        held = reserve.get(merchant_id, ZERO)
+        balance, shortfall = result.get(rm_id, (ZERO, ZERO))
+        result[rm_id] = (balance + held, shortfall + max((required or ZERO) - held, ZERO))
+    return result
 
 
 def with_snapshots(period: Period, rows: list[RmPerformance]) -> list[RmPerformance]:

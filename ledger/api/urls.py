@@ -1,12 +1,14 @@
 from django.urls import path
 
-from .views import channels, confirmations, deposits, members, payments, withdrawals
+from .views import channels, confirmations, deposits, members, payments, reserve, withdrawals
 
 urlpatterns = [
     path("members/<uid:user_id>/balance", members.MemberBalance.as_view(), name="api-member-balance"),
     path("members/<uid:user_id>/entries", members.MemberEntries.as_view(), name="api-member-entries"),
     path("deposits", deposits.DepositCreate.as_view(), name="api-deposits"),
     path("deposits/<id:pk>", deposits.DepositDetail.as_view(), name="api-deposit"),
+    path("risk-reserve", reserve.RiskReserve.as_view(), name="api-risk-reserve"),
+    path("risk-reserve/deposits", reserve.ReserveDepositCreate.as_view(), name="api-risk-reserve-deposits"),
     path("channels/<slug:channel_code>/notifications", channels.ChannelNotification.as_view(),
          name="api-channel-notifications"),
     path("payments", payments.Payments.as_view(), name="api-payments"),

@@ -88,6 +88,17 @@ class EntryType(models.TextChoices):
     CREDIT_DRAWDOWN = "credit_drawdown", _("Credit drawdown")
     CREDIT_REPAYMENT = "credit_repayment", _("Credit repayment")
     ADJUSTMENT = "adjustment", _("Adjustment")
+    RESERVE_DEPOSIT = "reserve_deposit", _("Risk reserve funded")
+    RESERVE_COMPENSATION = "reserve_compensation", _("Compensation from the risk reserve")
+    RESERVE_RELEASE = "reserve_release", _("Risk reserve released")
+
+
+# The only movements that may take money out of a risk reserve account: a compensation a risk
+# officer and a second approver decided, and the release when the merchant closes. Every platform
+# operation (payments, releases, withdrawals, fee moves, reversals) is refused by the posting engine
+# (ledger.posting.validated_legs) and, on PostgreSQL, by a trigger on the account row
+# (ledger.sql.integrity.RESERVE_DEBIT_GUARD).
+RESERVE_DEBIT_TYPES = (EntryType.RESERVE_COMPENSATION, EntryType.RESERVE_RELEASE)
 
 
 class JournalEntry(models.Model):

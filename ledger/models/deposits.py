@@ -32,6 +32,15 @@ class PaymentChannel(models.Model):
 
 
 class Deposit(models.Model):
+    """Money announced and credited on bank-side proof. For a member (their available balance), or
+    for the platform's risk reserve (风险保证金, purpose risk_reserve: no member; the reserve account
+    up, booked as a RESERVE_DEPOSIT entry, and on a statement line only when the payer is the
+    platform itself)."""
+
+    class Purpose(models.TextChoices):
+        MEMBER = "member", _("For a member")
+        RISK_RESERVE = "risk_reserve", _("For the platform's risk reserve")
+
     class Method(models.TextChoices):
         OFFLINE_TRANSFER = "offline_transfer", _("Offline bank transfer")
         CHANNEL = "channel", _("Payment channel")
@@ -44,8 +53,10 @@ class Deposit(models.Model):
 
     merchant = models.ForeignKey("merchants.Merchant", verbose_name=_("merchant"), on_delete=models.PROTECT,
                                  related_name="+")
-    member = models.ForeignKey("merchants.Member", verbose_name=_("member"), on_delete=models.PROTECT,
-                               related_name="deposits")
+    purpose = models.CharField(_("purpose"), max_length=16, choices=Purpose.choices, default=Purpose.MEMBER,
+                               db_default=Purpose.MEMBER)
+    member = models.ForeignKey("merchants.Member", verbose_name=_("member"), null=True, blank=True,
+                               on_delete=models.PROTECT, related_name="deposits")
     amount = MoneyField(_("expected amount"))
     order_no = models.CharField(_("order number"), max_length=64)
     method = models.CharField(_("method"), max_length=20, choices=Method.choices)
@@ -75,12 +86,20 @@ class Deposit(models.Model):
             models.UniqueConstraint(fields=["merchant", "id"], name="deposit_merchant_id_key"),
             models.UniqueConstraint(fields=["merchant", "payment_code"],
                                     name="deposit_payment_code_unique_per_merchant"),
+            models.CheckConstraint(
+                condition=(models.Q(purpose="member", member__isnull=False)
+                           | models.Q(purpose="risk_reserve", member__isnull=True)),
+                name="deposit_member_deposits_name_a_member_reserve_deposits_none"),
         ]
         indexes = [models.Index(fields=["merchant", "channel"], name="deposit_channel_unsettled_idx",
                                 condition=models.Q(proof_kind="channel_notification", settled_at__isnull=True))]
 
     def __str__(self):
         return f"{self.payment_code} {self.amount}"
+
+    @property
+    def for_reserve(self) -> bool:
+        return self.purpose == self.Purpose.RISK_RESERVE
 
     @transition(field=status, source=Status.AWAITING_FUNDS, target=Status.SUCCEEDED)
     def succeed(self):

@@ -12,6 +12,7 @@ from merchants.services.challenges import (
     challenge_issue,
 )
 
+from .. import outflows
 from ..models import Withdrawal
 from .withdrawals import ensure_can_withdraw, withdrawal_input, withdrawal_request
 
@@ -25,11 +26,12 @@ def withdrawal_challenge(*, merchant, actor, member, amount, bank_card, order_no
     """Refuse what withdrawal_request would refuse before the member is bothered, then text the code."""
     amount, order_no = withdrawal_input(merchant=merchant, member=member, amount=amount, bank_card=bank_card,
                                         order_no=order_no)
-    ensure_can_withdraw(merchant=merchant, member=member, bank_card=bank_card)
+    ensure_can_withdraw(merchant=merchant, member=member, bank_card=bank_card, amount=amount)
     return challenge_issue(member=member, purpose=Challenge.Purpose.WITHDRAWAL, actor=actor,
                            payload={"bank_card_id": bank_card.pk, "amount": str(amount), "order_no": order_no})
 
 
+@outflows.records_refusals  # a rule's refusal rolls the confirmation back; its trace is kept
 def movement_confirm(*, merchant, token: str, code: str, actor):
     """Confirm a challenge with its code and book what it holds; answers the booked withdrawal."""
     challenge = challenge_for(merchant, token)

@@ -41,6 +41,23 @@ def deposit_announce(*, merchant, actor, member, amount, order_no: str, method: 
     guards.ensure_merchant_can_receive(merchant)
     guards.ensure_member_of(merchant, member)
     guards.ensure_member_can_receive(member)
+    return _announce(merchant=merchant, actor=actor, member=member, amount=amount, order_no=order_no,
+                     method=method, channel=channel, purpose=Deposit.Purpose.MEMBER)
+
+
+@transaction.atomic
+def reserve_deposit_announce(*, merchant, actor, amount, order_no: str, method: str = "offline_transfer",
+                             channel=None) -> Deposit:
+    """The platform (or the bank's staff for it) announces money for its risk reserve (风险保证金). As
+    every deposit it is credited only on bank-side proof (a statement line whose remark carries the
+    code and whose payer is the platform itself, or a channel's signed notification): then the
+    supervision account and the reserve go up by it (a RESERVE_DEPOSIT entry)."""
+    guards.ensure_merchant_can_receive(merchant)
+    return _announce(merchant=merchant, actor=actor, member=None, amount=amount, order_no=order_no,
+                     method=method, channel=channel, purpose=Deposit.Purpose.RISK_RESERVE)
+
+
+def _announce(*, merchant, actor, member, amount, order_no, method, channel, purpose) -> Deposit:
     amount = parse_amount(amount)
     order_no = (order_no or "").strip()
     if not order_no or len(order_no) > 64:
@@ -50,7 +67,8 @@ def deposit_announce(*, merchant, actor, member, amount, order_no: str, method: 
     if method == Deposit.Method.CHANNEL and (channel is None or not channel.enabled):
         raise ValidationFailed(_("An enabled payment channel is required."), field="channel")
     for _attempt in range(5):
-        deposit = Deposit(merchant=merchant, member=member, amount=amount, order_no=order_no, method=method,
+        deposit = Deposit(merchant=merchant, member=member, purpose=purpose, amount=amount, order_no=order_no,
+                          method=method,
                           channel=channel if method == Deposit.Method.CHANNEL else None,
                           payment_code=new_payment_code())
         try:
@@ -64,7 +82,8 @@ def deposit_announce(*, merchant, actor, member, amount, order_no: str, method: 
         raise RuntimeError("could not draw a unique payment code")
     # No money moves until the bank proves it arrived: the announcement's trace is its audit record.
     audit_record(actor=actor, obj=deposit, action="announce", to_state=deposit.status,
-                 data={"order_no": order_no, "amount": amount, "method": method, "user_id": member.user_id,
+                 data={"order_no": order_no, "amount": amount, "method": method, "purpose": purpose,
+                       "user_id": member.user_id if member else None,
                        "channel": deposit.channel.code if deposit.channel_id else ""})
     return deposit
 
@@ -83,15 +102,32 @@ def ensure_creditable(deposit: Deposit, amount: Decimal, proof_kind: str, proof_
     return False
 
 
-def deposit_legs(deposit: Deposit, supervision, available) -> tuple[str, tuple[Leg, Leg], Order]:
-    """A deposit's entry: its reference, supervision and the member's available balance up by
-    the announced amount, and the deposit's own order."""
-    return (f"deposit:{deposit.pk}", (Leg(supervision, deposit.amount), Leg(available, deposit.amount)),
+def deposit_legs(deposit: Deposit, supervision, credited) -> tuple[str, tuple[Leg, Leg], Order]:
+    """A deposit's entry: its reference, supervision and the credited account (the member's available
+    balance, or the risk reserve: credited_account) up by the announced amount, and the deposit's own order."""
+    return (f"deposit:{deposit.pk}", (Leg(supervision, deposit.amount), Leg(credited, deposit.amount)),
             Order(order_no=deposit.order_no, payee_id=deposit.member_id, amount=deposit.amount,
                   description=deposit.payment_code))
 
 
+def deposit_entry_type(deposit: Deposit) -> str:
+    return EntryType.RESERVE_DEPOSIT if deposit.for_reserve else EntryType.DEPOSIT
+
+
+def credited_account(deposit: Deposit):
+    """The account a deposit credits: the platform's risk reserve, or the member's available balance."""
+    if deposit.for_reserve:
+        return platform_account(deposit.merchant, AccountKind.RISK_RESERVE)
+    return member_accounts(deposit.member)[0]
+
+
 def emit_succeeded(merchant, deposit: Deposit) -> None:
+    if deposit.for_reserve:
+        events.emit(merchant, "reserve.funded", {
+            "id": deposit.pk, "order_no": deposit.order_no, "amount": str(deposit.amount),
+            "payment_code": deposit.payment_code,
+        })
+        return
     events.emit(merchant, "deposit.succeeded", {
         "id": deposit.pk, "user_id": deposit.member.user_id, "order_no": deposit.order_no,
         "amount": str(deposit.amount), "payment_code": deposit.payment_code,
@@ -101,16 +137,16 @@ def emit_succeeded(merchant, deposit: Deposit) -> None:
 @transaction.atomic
 def deposit_credit(*, deposit: Deposit, actor, amount, proof_kind: str, proof_reference: str,
                    business_date=None) -> Deposit:
-    """Credit an announced deposit on bank-side proof: supervision up, member available up.
+    """Credit an announced deposit on bank-side proof: supervision up, member available (or the risk
+    reserve, for a reserve deposit) up.
     The same proof twice books once; a second, different proof for a credited deposit is refused."""
     deposit = Deposit.objects.select_for_update(of=("self",), no_key=True).select_related("merchant", "member").get(pk=deposit.pk)
     if ensure_creditable(deposit, parse_amount(amount), proof_kind, proof_reference):
         return deposit
     guards.ensure_merchant_can_receive(deposit.merchant)
-    available, _frozen = member_accounts(deposit.member)
     reference, legs, order = deposit_legs(
-        deposit, platform_account(deposit.merchant, AccountKind.SUPERVISION), available)
-    booked = post_entry(merchant=deposit.merchant, entry_type=EntryType.DEPOSIT, idempotency_ref=reference,
+        deposit, platform_account(deposit.merchant, AccountKind.SUPERVISION), credited_account(deposit))
+    booked = post_entry(merchant=deposit.merchant, entry_type=deposit_entry_type(deposit), idempotency_ref=reference,
                         legs=list(legs), actor=actor, order=order, business_date=business_date)
     deposit.entry = booked.entry
     deposit.proof_kind, deposit.proof_reference = proof_kind, proof_reference[:128]
@@ -145,8 +181,9 @@ def _expire(pk: int, actor, cutoff) -> bool:
     transition(deposit, "expire", actor=actor,
                reason=_("Not paid within %(days)s days of its announcement.") % {"days": expiry_days()})
     events.emit(deposit.merchant, "deposit.expired", {
-        "id": deposit.pk, "user_id": deposit.member.user_id, "order_no": deposit.order_no,
-        "amount": str(deposit.amount), "payment_code": deposit.payment_code,
+        "id": deposit.pk, "user_id": deposit.member.user_id if deposit.member_id else None,
+        "purpose": deposit.purpose, "order_no": deposit.order_no, "amount": str(deposit.amount),
+        "payment_code": deposit.payment_code,
     })
     return True
 
@@ -179,7 +216,8 @@ def suspense_receive(*, merchant, actor, amount: Decimal, reference: str, descri
 @transaction.atomic
 def suspense_match_to_deposit(*, merchant, actor, deposit: Deposit, amount, reference: str, reason: str):
     """Operations identify money parked in suspense as an announced deposit."""
-    deposit = Deposit.objects.select_for_update(of=("self",), no_key=True).select_related("member").get(pk=deposit.pk)
+    deposit = (Deposit.objects.select_for_update(of=("self",), no_key=True).select_related("merchant", "member")
+               .get(pk=deposit.pk))
     if deposit.merchant_id != merchant.pk:
         raise NotFound()
     amount = parse_amount(amount)
@@ -187,11 +225,10 @@ def suspense_match_to_deposit(*, merchant, actor, deposit: Deposit, amount, refe
         raise InvalidState(_("The deposit is not awaiting funds."))
     if amount != deposit.amount:
         raise OrderMismatch(_("The amount differs from the announced amount."))
-    available, _frozen = member_accounts(deposit.member)
     booked = post_entry(
         merchant=merchant, entry_type=EntryType.SUSPENSE_MATCH, idempotency_ref=f"suspense-match:{reference}",
         legs=[Leg(platform_account(merchant, AccountKind.SUSPENSE), -amount, check=True),
-              Leg(available, amount)],
+              Leg(credited_account(deposit), amount)],
         actor=actor, order=Order(order_no=deposit.order_no, payee_id=deposit.member_id, amount=amount,
                                  description=reason),
     )

@@ -4,7 +4,8 @@ The same rules as ledger.services.deposits.deposit_credit / suspense_receive, se
 - deposits_credit_bulk locks the chunk's deposits in one statement (id order), checks each as
   deposit_credit would (awaiting funds, same amount; the same proof again books nothing; a
   refusal is returned for that deposit, never raised, so the caller parks its line), books one
-  DEPOSIT entry per deposit with its real order through ledger.posting_bulk, marks the
+  DEPOSIT entry per deposit (RESERVE_DEPOSIT for the platform's risk reserve) with its real order
+  through ledger.posting_bulk, marks the
   deposits succeeded in one UPDATE, writes one audit record per deposit (the "succeed"
   transition, hash-chained through core.audit) and emits one deposit.succeeded event each;
 - suspense_receive_bulk parks several amounts, one SUSPENSE_IN entry each."""
@@ -79,10 +80,17 @@ def deposits_credit_bulk(*, merchant, actor, proof_kind: str, credits: list[Cred
     if not to_book:
         return outcomes
     supervision = platform_account(merchant, AccountKind.SUPERVISION)
-    accounts = members_accounts({d.member_id: d.member for _c, d in to_book}.values())
-    booked = post_credits_bulk(merchant=merchant, entry_type=EntryType.DEPOSIT, actor=actor, entries=[
-        BulkEntry(*deposit_legs(d, supervision, accounts[d.member_id][0]), business_date=c.business_date)
-        for c, d in to_book])
+    accounts = members_accounts({d.member_id: d.member for _c, d in to_book if not d.for_reserve}.values())
+    booked = {}
+    for entry_type, reserve in ((EntryType.DEPOSIT, False), (EntryType.RESERVE_DEPOSIT, True)):
+        chunk = [(c, d) for c, d in to_book if d.for_reserve is reserve]
+        if not chunk:
+            continue
+        credited = platform_account(merchant, AccountKind.RISK_RESERVE) if reserve else None
+        booked.update(post_credits_bulk(merchant=merchant, entry_type=entry_type, actor=actor, entries=[
+            BulkEntry(*deposit_legs(d, supervision, credited or accounts[d.member_id][0]),
+                      business_date=c.business_date)
+            for c, d in chunk]))
     now = timezone.now()
     for credit, deposit in to_book:
         deposit.entry_id = booked[f"deposit:{deposit.pk}"].entry_id

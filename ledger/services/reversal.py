@@ -9,6 +9,9 @@ Rules, kept simple so anyone can predict them:
   workflow, not here: a withdrawal not yet paid, failed or rejected (reject it or mark it
   failed), an active hold (release it), a guaranteed payment still held in escrow (release
   or refund it). Other apps add their own checks to IN_FLIGHT_CHECKS;
+- the risk reserve's movements (funding, compensation, release) are never reversed here: the
+  reserve moves only by the risk office's decisions (and the posting engine refuses any other
+  debit of it);
 - every leg is checked like any movement: a reversal that would take an account below zero
   is refused (InsufficientFunds), and one that takes money out of a frozen account is refused
   (AccountFrozen) until risk unfreezes it."""
@@ -47,8 +50,17 @@ def _payment_in_flight(entry):
     return None
 
 
+RESERVE_TYPES = (EntryType.RESERVE_DEPOSIT, EntryType.RESERVE_COMPENSATION, EntryType.RESERVE_RELEASE)
+
+
+def _reserve_movement(entry):
+    if entry.entry_type in RESERVE_TYPES:
+        return _("it moved the risk reserve, which only the risk office's approved decisions move")
+    return None
+
+
 # fn(entry) -> reason it can't be reversed, or None. Apps built on the ledger append theirs.
-IN_FLIGHT_CHECKS: list = [_withdrawal_in_flight, _hold_in_flight, _payment_in_flight]
+IN_FLIGHT_CHECKS: list = [_withdrawal_in_flight, _hold_in_flight, _payment_in_flight, _reserve_movement]
 
 
 def reversal_blocker(entry: JournalEntry) -> str | None:

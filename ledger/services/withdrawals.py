@@ -6,15 +6,25 @@ Money moves with the workflow:
 - reject / fail: member frozen → member available (the money returns to the member);
 - paid: member frozen → out of the supervision account (the money left the bank's books).
 
+While the platform's risk reserve is short of its requirement, a request above
+RESERVE_SHORTFALL_WITHDRAWAL_LIMIT is refused (reserve_shortfall) until the reserve is funded.
+
 Freezes (merchant, member, account) stop money at the gate: a new request, an approval and
 sending to the bank are refused. A withdrawal already sent to the bank records its outcome
 as it happened (the bank can't recall a payment instruction), and rejecting or failing one
 always returns the money to its owner, frozen or not (in only, nothing out).
 
+Outflow rules (ledger.outflows, registered by risk) see every new request before its row goes in:
+refused, nothing is booked (RuleRefused); in review, the request is booked as usual (its money
+frozen) but waits `in_review` for a risk officer (ledger.services.reviews), then goes on as it
+would have (approval above the threshold) or is rejected with the money back.
+
 Maker-checker lives on the model: approve/reject refuse the staff user who requested it."""
 import hashlib
 import json
+from decimal import Decimal
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext_lazy as _
 
@@ -27,19 +37,21 @@ from core.errors import (
     DuplicateOrder,
     InvalidState,
     NotFound,
+    ReserveShortfall,
     ValidationFailed,
 )
-from core.money import parse_amount
+from core.money import format_amount, parse_amount
 from core.permissions import require
 from core.workflow import transition
 from merchants.models import BankCard, Member
 from merchants.services import events
 from merchants.services.members import member_close
 
-from .. import guards
+from .. import guards, outflows
 from ..calendar import value_date_for
 from ..models import AccountKind, EntryType, Withdrawal
 from ..posting import Leg, Order, post_entry
+from ..selectors import reserve_position
 from .accounts import member_accounts, platform_account
 
 FINAL_STATES = (Withdrawal.Status.PAID, Withdrawal.Status.FAILED, Withdrawal.Status.REJECTED)
@@ -87,16 +99,40 @@ def withdrawal_input(*, merchant, member, amount, bank_card, order_no):
     return amount, order_no
 
 
-def ensure_can_withdraw(*, merchant, member, bank_card) -> BankCard:
-    """Neither merchant nor member frozen, and the card verified (read afresh); the card."""
+def reserve_shortfall_limit() -> Decimal:
+    """The largest withdrawal a member may still request while the platform's risk reserve is short."""
+    return parse_amount(str(settings.JIANGUAN.get("RESERVE_SHORTFALL_WITHDRAWAL_LIMIT", "10000.00")))
+
+
+def ensure_reserve_allows(merchant, amount: Decimal) -> None:
+    """While the merchant's risk reserve is short of its requirement, no withdrawal above
+    RESERVE_SHORTFALL_WITHDRAWAL_LIMIT leaves (ReserveShortfall), until the platform funds it."""
+    if amount <= reserve_shortfall_limit() or not merchant.risk_reserve_required:
+        return
+    position = reserve_position(merchant)
+    if position.shortfall > 0:
+        raise ReserveShortfall(details={"required": format_amount(position.required),
+                                        "reserve": format_amount(position.balance),
+                                        "shortfall": format_amount(position.shortfall),
+                                        "limit": format_amount(reserve_shortfall_limit())})
+
+
+def ensure_can_withdraw(*, merchant, member, bank_card, amount: Decimal | None = None,
+                        closes_member: bool = False) -> BankCard:
+    """Neither merchant nor member frozen, the card verified (read afresh), and (for `amount`) the
+    platform's risk reserve not short for a withdrawal above the limit; the card. A member's closing
+    payout (bank staff's decision, approved by a second person) is not held back by the reserve."""
     guards.ensure_merchant_can_move_money(merchant)
     guards.ensure_member_can_pay(member)
     bank_card = BankCard.objects.get(pk=bank_card.pk)
     if not bank_card.verified:
         raise CardNotVerified()
+    if amount is not None and not closes_member:
+        ensure_reserve_allows(merchant, amount)
     return bank_card
 
 
+@outflows.records_refusals
 @transaction.atomic
 def withdrawal_request(*, merchant, actor, member, amount, bank_card, order_no,
                        closes_member: bool = False) -> tuple[Withdrawal, bool]:
@@ -112,8 +148,14 @@ def withdrawal_request(*, merchant, actor, member, amount, bank_card, order_no,
     existing = _replay(merchant, order_no, fingerprint)
     if existing is not None:
         return existing, False
-    bank_card = ensure_can_withdraw(merchant=merchant, member=member, bank_card=bank_card)
+    bank_card = ensure_can_withdraw(merchant=merchant, member=member, bank_card=bank_card, amount=amount,
+                                    closes_member=closes_member)
 
+    outflow = decision = None
+    if outflows.applies(merchant) and not closes_member:  # a closing payout is the bank's own, approved twice
+        outflow = outflows.Outflow(kind=outflows.WITHDRAWAL, merchant=merchant, member=member, amount=amount,
+                                   bank_card=bank_card, order_no=order_no)
+        decision = outflows.check(outflow)
     withdrawal = Withdrawal(merchant=merchant, member=member, bank_card=bank_card, amount=amount, order_no=order_no,
                             value_date=value_date_for(), fingerprint=fingerprint, requested_by=actor.user,
                             closes_member=closes_member)
@@ -133,10 +175,15 @@ def withdrawal_request(*, merchant, actor, member, amount, bank_card, order_no,
                     description=f"withdrawal to {bank_card.masked_number}"),
     )
     withdrawal.request_entry = booked.entry
+    in_review = decision is not None and decision.outcome == outflows.REVIEW
     over_threshold = closes_member or amount > merchant.withdrawal_approval_threshold
-    transition(withdrawal, "require_approval" if over_threshold else "auto_approve", actor=actor,
-               action="request", data={"amount": str(amount), "order_no": order_no,
-                                       "threshold": str(merchant.withdrawal_approval_threshold)})
+    step = "require_review" if in_review else "require_approval" if over_threshold else "auto_approve"
+    transition(withdrawal, step, actor=actor, action="request",
+               data={"amount": str(amount), "order_no": order_no,
+                     "threshold": str(merchant.withdrawal_approval_threshold)})
+    if outflow is not None:
+        outflow.withdrawal = withdrawal
+        outflows.booked(outflow, outflows.review(outflow, decision) if in_review else None)
     return withdrawal, True
 
 

@@ -5,7 +5,9 @@
 - postings and entries are append-only (core.sql.immutable);
 - a posting belongs to its entry's and its account's merchant: composite foreign keys on
   (merchant_id, id) (added by migration 0002), which also make the tables distributable by
-  merchant.
+  merchant;
+- the risk reserve is debited only by a compensation or a release (RESERVE_DEBIT_GUARD, below;
+  migration 0012).
 
 Migrations carry their own copy of the SQL they ran (ledger 0002, 0005), so editing this text
 rewrites no migration: a change here goes with a new migration that carries the new text, and
@@ -49,5 +51,40 @@ ENTRIES_BALANCE = [
         AFTER INSERT ON ledger_posting
         REFERENCING NEW TABLE AS ledger_new_postings
         FOR EACH STATEMENT EXECUTE FUNCTION ledger_entries_must_balance();
+    """,
+]
+
+
+# The risk reserve (风险保证金) never pays for the platform: a reserve account's balance may fall only
+# while the transaction names, in the setting jianguan.reserve_entry, a compensation or release entry
+# of the same merchant that is being booked right now (inserted, its postings not yet). The posting
+# engine sets it for exactly those entry types (ledger.posting.post_entry) just before it moves the
+# balances and inserts the postings, so every other writer — a payment, a release, a withdrawal, a fee
+# move, a reversal, or SQL written by hand — is refused by the database itself. The WHEN clause is
+# evaluated without calling the function: no other account's UPDATE pays for the guard.
+RESERVE_DEBIT_GUARD = [
+    """
+    CREATE OR REPLACE FUNCTION ledger_reserve_debit_guard() RETURNS trigger AS $$
+    DECLARE declared text; entry_kind text;
+    BEGIN
+        declared := current_setting('jianguan.reserve_entry', true);
+        IF declared IS NOT NULL AND declared <> '' THEN
+            SELECT e.entry_type INTO entry_kind FROM ledger_journalentry e
+            WHERE e.id = declared::bigint AND e.merchant_id = NEW.merchant_id
+              AND NOT EXISTS (SELECT 1 FROM ledger_posting p WHERE p.entry_id = e.id);
+        END IF;
+        IF entry_kind IS NULL OR entry_kind NOT IN ('reserve_compensation', 'reserve_release') THEN
+            RAISE EXCEPTION 'risk reserve account % may be debited only by a compensation or a release', NEW.id
+                USING ERRCODE = 'check_violation';
+        END IF;
+        RETURN NEW;
+    END;
+    $$ LANGUAGE plpgsql;
+    """,
+    """
+    CREATE TRIGGER ledger_account_reserve_debit_guard
+        BEFORE UPDATE OF balance ON ledger_account
+        FOR EACH ROW WHEN (NEW.kind = 'risk_reserve' AND NEW.balance < OLD.balance)
+        EXECUTE FUNCTION ledger_reserve_debit_guard();
     """,
 ]

@@ -67,7 +67,9 @@ class MerchantAdmin(WorkflowAdminMixin, ModelAdmin):
     search_fields = ("code", "legal_name", "uscc", "app_id", "supervision_account_number")
     list_filter_submit = True
     status_badge = status_badge()
-    readonly_fields = ("status", "submitted_by", "decided_by", "rejection_reason", "freeze_reason", "frozen_at",
+    # The required risk reserve is the risk office's approved policy (risk: a request and a second
+    # risk officer's approval), never typed here.
+    readonly_fields = ("risk_reserve_required", "status", "submitted_by", "decided_by", "rejection_reason", "freeze_reason", "frozen_at",
                        "supervision_account_number", "app_id", "activated_at", "created_at", "updated_at")
     fieldsets = (
         (_("Profile"), {"fields": ("code", "legal_name", "uscc", "business_type", "contact_name", "contact_phone",

@@ -21,7 +21,7 @@ from .rows import locked, validated
 
 PROFILE_FIELDS = (
     "legal_name", "uscc", "contact_name", "contact_phone", "contact_email", "business_type",
-    "relationship_manager", "risk_level", "withdrawal_approval_threshold", "risk_reserve_required", "webhook_url",
+    "relationship_manager", "risk_level", "withdrawal_approval_threshold", "webhook_url",
     "otp_for_withdrawals",
 )
 LOCKED_AFTER_APPROVAL = ("uscc", "legal_name")

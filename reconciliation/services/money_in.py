@@ -8,7 +8,8 @@ services.batch_matcher, inside the import's transaction):
   each notification). A settlement that doesn't add up waits in the queue, NOT parked in
   suspense (that would count the money twice), with a note saying so;
 - with an open deposit's payment code in the remark and the same amount (and, for a business
-  member, the payer's name on the member's verified account): the deposit is credited
+  member, the payer's name on the member's verified account; for the platform's risk reserve, the
+  merchant's own legal name): the deposit is credited
   (ledger.services.deposits_bulk.deposits_credit_bulk: the rules of deposit_credit, one entry
   per deposit, proof = the bank reference);
 - anything else: parked in the merchant's suspense account, waiting in the queue with a note
@@ -117,7 +118,7 @@ def match_money_in(batch, lines, actor, credited: set, parked: list) -> list[Lin
         open_deposits = {d.payment_code: d for d in Deposit.objects.filter(
             merchant_id=batch.merchant_id, status=Deposit.Status.AWAITING_FUNDS, payment_code__in=wanted,
         ).select_related("member")}
-    business = {d.member_id for d in open_deposits.values() if d.member.kind == MemberKind.BUSINESS}
+    business = {d.member_id for d in open_deposits.values() if d.member_id and d.member.kind == MemberKind.BUSINESS}
     verified_names = defaultdict(set)
     for member_id, name in BankCard.objects.filter(member_id__in=business, verified=True).values_list(
             "member_id", "account_name"):
@@ -140,7 +141,12 @@ def match_money_in(batch, lines, actor, credited: set, parked: list) -> list[Lin
             park(line, gettext("Payment code of deposit %(order)s, but %(expected)s was announced.")
                  % {"order": deposit.order_no, "expected": deposit.amount})
             continue
-        if deposit.member.kind == MemberKind.BUSINESS and not any(
+        if deposit.for_reserve:
+            if not same_name(line.counterparty_name, batch.merchant.legal_name):
+                park(line, gettext("A risk reserve deposit must be paid by the platform itself: the payer's name is "
+                                   "not the merchant's legal name."))
+                continue
+        elif deposit.member.kind == MemberKind.BUSINESS and not any(
                 same_name(line.counterparty_name, name) for name in verified_names[deposit.member_id]):
             park(line, gettext("The payer's name is not the business member's verified account name."))
             continue

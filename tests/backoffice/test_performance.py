@@ -42,7 +42,7 @@ def test_periods_parse_months_quarters_and_years():
 
 def test_the_month_figures_per_rm(world, django_assert_max_num_queries):
     # when November is computed on its last day
-    with django_assert_max_num_queries(10):
+    with django_assert_max_num_queries(12):
         rows = by_rm(perf.performance(NOV, as_of=END))
     alice, bob = rows["rm_alice"], rows["rm_bob"]
     # then Alice: M1 opened November at 100.00 (the October deposit); day balances

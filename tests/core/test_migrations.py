@@ -45,6 +45,8 @@ def live_sql(append_only_tables):
     statements += line_guard.FORWARD
     statements += ["DROP TRIGGER IF EXISTS ledger_posting_entries_balance ON ledger_posting;",
                    *integrity.ENTRIES_BALANCE]
+    statements += ["DROP TRIGGER IF EXISTS ledger_account_reserve_debit_guard ON ledger_account;",
+                   *integrity.RESERVE_DEBIT_GUARD]
     return statements
 
 

@@ -1,17 +1,13 @@
 """Risk test helpers: balances made through the ledger's own services (payments, holds, suspense;
-deposits are tests.factories.funded), a reserve funded by a balanced adjustment (no service funds
-it yet), and monitors saved through the service."""
+deposits are tests.factories.funded), a reserve required through the risk office's maker-checker
+policy and funded the real way (a reserve deposit announced and credited on bank-side proof), and
+monitors saved through the service."""
 import itertools
 from decimal import Decimal
 
-from django.db import transaction
-
-from ledger.models import Account, AccountKind, EntryType
-from ledger.posting import Leg, Order, post_entry
 from ledger.services.deposits_bulk import Parked, suspense_receive_bulk
 from ledger.services.holds import hold_create
 from ledger.services.payments import payment_create
-from merchants.models import Merchant
 from risk.models import BalanceMonitor
 from risk.services.monitors import balance_monitor_save
 from tests import factories as f
@@ -46,22 +42,25 @@ def park_in_suspense(merchant, amount):
 
 
 def require_reserve(merchant, amount):
-    Merchant.objects.filter(pk=merchant.pk).update(risk_reserve_required=D(amount))
+    """A fixed required reserve: requested by one risk officer, approved by a second."""
+    from risk.services.reserve import reserve_policy_approve, reserve_policy_request
+
+    policy = reserve_policy_request(merchant=merchant, actor=f.risk(), basis="amount", amount=str(D(amount)),
+                                    reason="required by the risk office")
+    reserve_policy_approve(policy=policy, actor=f.risk())
     merchant.refresh_from_db()
+    return policy
 
 
 def fund_reserve(merchant, amount, *, business_date=None):
-    """Money into the risk reserve (supervision up, reserve up): an adjustment, as no service
-    funds the reserve yet (issue 16, item 1)."""
-    def platform_account(kind):
-        return Account.objects.get(merchant=merchant, kind=kind, member__isnull=True)
+    """Money into the risk reserve the way the bank takes it: a reserve deposit announced and credited
+    on a statement line's proof (supervision up, reserve up). Returns the credited deposit."""
+    from ledger.services.deposits import deposit_credit, reserve_deposit_announce
 
-    with transaction.atomic():
-        return post_entry(merchant=merchant, entry_type=EntryType.ADJUSTMENT, idempotency_ref=f"reserve-{next(_seq)}",
-                          legs=[Leg(platform_account(AccountKind.SUPERVISION), D(amount)),
-                                Leg(platform_account(AccountKind.RISK_RESERVE), D(amount))],
-                          actor=None, order=Order(order_no=f"RES-{next(_seq)}", amount=D(amount)),
-                          business_date=business_date)
+    n = next(_seq)
+    deposit = reserve_deposit_announce(merchant=merchant, actor=None, amount=str(D(amount)), order_no=f"RES-{n}")
+    return deposit_credit(deposit=deposit, actor=None, amount=str(D(amount)), proof_kind="statement_line",
+                          proof_reference=f"RES-STMT-{n}", business_date=business_date)
 
 
 def monitor(merchant=None, *, field="available", operator="lt", threshold="100.00", member=None, **kw):

@@ -7,6 +7,7 @@ from merchants.api.lookups import member_or_404
 from ...models import Deposit, PaymentChannel
 from ...services import deposits as deposit_services
 from .. import serializers as s
+from .reserve import ReserveDepositOutput
 
 
 class DepositCreate(PlatformAPIView):
@@ -36,5 +37,7 @@ class DepositDetail(PlatformAPIView):
                    .select_related("merchant", "member", "channel").first())
         if deposit is None:
             raise NotFound()
+        if deposit.for_reserve:  # the platform's own money: no member (user_id null, purpose risk_reserve)
+            return self.respond(ReserveDepositOutput, deposit)
         return self.respond(s.DepositOutput, deposit)
 
