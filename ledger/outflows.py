@@ -107,9 +107,12 @@ def records_refusals(service):
         try:
             return service(*args, **kwargs)
         except RuleRefused as err:
-            if _depth.n == 1 and getattr(err, "outflow", None) is not None:
+            outflow = getattr(err, "outflow", None)
+            if _depth.n == 1 and outflow is not None:
+                if outflow.kind != RELEASE:  # the new payment's or withdrawal's row was rolled back
+                    outflow.payment = outflow.withdrawal = None
                 with transaction.atomic():
-                    booked(err.outflow)
+                    booked(outflow)
             raise
         finally:
             _depth.n -= 1

@@ -177,3 +177,4 @@ class RiskAssessmentAdmin(ModelAdmin):
 
 
 from . import reserve_admin  # noqa: E402,F401  (the risk reserve screens)
+from . import rules_admin  # noqa: E402,F401  (outflow rules, their hits and the risk queue)

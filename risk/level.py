@@ -15,7 +15,8 @@ it counts in full:
   suspense_inflow_share    money parked in suspense / all money in (deposits + suspense) 15   0.10
   reserve_shortfall        (required reserve − reserve balance on as_of) / required    15     1.00
   overdue_credit           credit bills past their grace on as_of and unpaid then        15     5
-  rule_hits                outflow rule refusals and reviews (none yet: 0, noted)         5    10
+  rule_hits                movements refused or put in review by an enforced outflow
+                           rule (risk.services.rules.rule_hits_in_window)                 5    10
 
 Score = Σ points rounded half up (weights add up to 100); level by LEVELS: high from 50, medium
 from 20, else low. Fake orders (假造订单) show as refunds and reversals of orders that never
@@ -66,8 +67,8 @@ FACTORS = (
 FACTOR_BY_KEY = {f.key: f for f in FACTORS}
 LEVELS = ((50, RiskLevel.HIGH), (20, RiskLevel.MEDIUM), (0, RiskLevel.LOW))
 
-# Where outflow rule hits come from once rules exist: fn(merchant, start, end) -> int, registered
-# by the rules' app (none today, so the factor is 0 with its note).
+# Where outflow rule hits come from: fn(merchant, start, end) -> int, registered by risk.apps
+# (risk.services.rules.rule_hits_in_window); with none registered the factor is 0 with its note.
 rule_hit_sources: list = []
 
 

@@ -145,3 +145,4 @@ class RiskAssessment(models.Model):
 
 
 from .reserve_models import ReserveCompensation, ReservePolicy, ReserveRelease  # noqa: E402,F401
+from .rule_models import Movement, OutflowRule, RiskReview, RuleHit  # noqa: E402,F401  (outflow rules, the risk queue)

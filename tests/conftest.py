@@ -30,6 +30,19 @@ def no_random_purge(monkeypatch):
 
 
 @pytest.fixture(autouse=True)
+def no_outflow_rules_cached():
+    """Every test starts with no outflow rules (its database has none): the per-process cache of
+    rules (risk.services.rules) is set to "none" without a query, so a test's query counts don't
+    depend on the order tests run in; saving a rule clears it (a signal), and so does the end of
+    the test (its rules are rolled back)."""
+    from risk.services import rules
+
+    rules.rules_cache_prime([])
+    yield
+    rules.rules_cache_prime([])
+
+
+@pytest.fixture(autouse=True)
 def default_language():
     """Each test starts in the settings' language: a request through LocaleMiddleware (a staff
     page, a Chinese cookie) activates its language for the thread and leaves it there."""

@@ -14,8 +14,8 @@ reuse of the number for a different payment (DuplicateOrder). The same payee nam
 the splits is merged into one split of the summed amount (the payee receives the same money
 either way), so both spellings have the same fingerprint.
 
-Outflow rules (ledger.outflows, registered by risk): every new payment is offered to them after
-its parties are checked and before its row goes in. Refused: RuleRefused, nothing booked. Review:
+Outflow rules (ledger.outflows, registered by risk): every new payment is offered to them once its
+row is in (a replay never is) and before its entry books. Refused: RuleRefused, nothing kept. Review:
 the payment is created `in_review` with its splits, the payer's money moves available → frozen
 (a hold entry), and risk queues it; ledger.services.reviews books it when a risk officer passes
 it, or gives the money back when they refuse it (`refused`).
@@ -148,25 +148,16 @@ def payment_create(*, merchant: Merchant, actor, payer: Member, amount, order_no
             return existing, False
         raise
 
-    outflow = decision = None
-    if outflows.applies(merchant):
-        existing = _existing_replay(merchant, order_no, fingerprint)  # a replay is not checked again
-        if existing is not None:
-            return existing, False
-        outflow = outflows.Outflow(kind=outflows.PAYMENT, merchant=merchant, member=fresh[payer.pk], amount=amount,
-                                   payees=tuple(fresh[pk] for pk in merged), mode=mode, order_no=order_no)
-        decision = outflows.check(outflow)
-    in_review = decision is not None and decision.outcome == outflows.REVIEW
     guaranteed = mode == Payment.Mode.GUARANTEED
     payment = Payment(
         merchant=merchant, order_no=order_no, payer_id=payer.pk, mode=mode, amount=amount, platform_fee=fee,
         description=description or "", fingerprint=fingerprint,
-        status=(Payment.Status.IN_REVIEW if in_review else
-                Payment.Status.HELD if guaranteed else Payment.Status.SETTLED),
-        auto_release_at=auto_release_at(merchant) if guaranteed and not in_review else None,
+        status=Payment.Status.HELD if guaranteed else Payment.Status.SETTLED,
+        auto_release_at=auto_release_at(merchant) if guaranteed else None,
     )
     # The row goes in first: on PostgreSQL a concurrent insert of the same order number waits
-    # for this transaction and then fails, so exactly one request books the entry.
+    # for this transaction and then fails, so exactly one request books the entry (and a replay
+    # is never judged by the outflow rules again).
     try:
         with transaction.atomic():
             payment.save(force_insert=True)
@@ -178,14 +169,20 @@ def payment_create(*, merchant: Merchant, actor, payer: Member, amount, order_no
     PaymentSplit.objects.bulk_create([
         PaymentSplit(merchant=merchant, payment=payment, payee_id=pk, amount=value) for pk, value in merged.items()
     ])
-    if in_review:
+    outflow = decision = None
+    if outflows.applies(merchant):  # refused: RuleRefused rolls the row back with everything else
+        outflow = outflows.Outflow(kind=outflows.PAYMENT, merchant=merchant, member=fresh[payer.pk], amount=amount,
+                                   payees=tuple(fresh[pk] for pk in merged), mode=mode, order_no=order_no,
+                                   payment=payment)
+        decision = outflows.check(outflow)
+    if decision is not None and decision.outcome == outflows.REVIEW:
+        payment.status, payment.auto_release_at = Payment.Status.IN_REVIEW, None
+        payment.save(update_fields=["status", "auto_release_at"])
         payment_review_hold(payment=payment, payer=fresh[payer.pk], actor=actor)
-        outflow.payment = payment
         outflows.booked(outflow, outflows.review(outflow, decision))
         return payment, True
     book_payment(payment, fresh, merged, actor=actor)
     if outflow is not None:
-        outflow.payment = payment
         outflows.booked(outflow)
     return payment, True
 

@@ -118,6 +118,7 @@ def test_overdue_credit_raises_the_level(shop):
 
 def test_rule_hits_count_once_rules_exist_and_are_noted_until_then(shop, monkeypatch):
     merchant, _buyer, _seller = shop
+    monkeypatch.setattr(level, "rule_hit_sources", [])  # no source of rule hits registered
     before = level.assess(merchant, as_of=today())
     assert next(x for x in before.factors if x["key"] == "rule_hits")["note"]
     monkeypatch.setattr(level, "rule_hit_sources", [lambda m, start, end: 4])
