@@ -47,7 +47,7 @@ class OutflowRuleForm(forms.ModelForm):
 def _hit_rows(hits):
     return format_html("<table>{}</table>", format_html_join(
         "", "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class='font-mono'>{}</td><td>{}</td></tr>",
-        ((f"{h.created_at:%Y-%m-%d %H:%M}", h.rule, h.get_movement_display(), h.order_no, h.amount,
+        ((f"{timezone.localtime(h.created_at):%Y-%m-%d %H:%M}", h.rule, h.get_movement_display(), h.order_no, h.amount,
           f"{h.get_outcome_display()} · {h.get_mode_display()} · {h.detail}") for h in hits))) if hits else "—"
 
 
@@ -138,7 +138,7 @@ class RiskReviewAdmin(WorkflowAdminMixin, ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
-    @admin.display(description=_("movement"))
+    @admin.display(description=_("payment or withdrawal"))
     def movement_link(self, obj):
         if obj.withdrawal_id:
             return format_html('<a class="underline" href="{}">{}</a>',
