@@ -7,7 +7,7 @@ from django.contrib.auth.models import Group
 from django.db import transaction
 
 from core.roles import AUDITOR, OPERATIONS, RELATIONSHIP_MANAGER, RISK_OFFICER
-from merchants.models import BusinessType, Member, Merchant, RiskLevel
+from merchants.models import BankCard, BusinessType, Member, Merchant, RiskLevel
 from merchants.services.credentials import valid_secrets
 from merchants.services.lifecycle import (
     merchant_activate,
@@ -17,11 +17,16 @@ from merchants.services.lifecycle import (
 )
 from merchants.services.members import (
     bank_card_add,
-    bank_card_micro_deposit_paid,
     bank_card_verify,
     member_create,
 )
 from merchants.uscc import make_uscc
+from payouts.services.answers import payout_batch_apply_result
+from payouts.services.batches import (
+    payout_batch_build,
+    payout_batch_release,
+    payout_batch_submit,
+)
 
 from .history import add_history
 
@@ -31,6 +36,7 @@ STAFF = [
     ("risk_zhao", RISK_OFFICER, "赵风控"),
     ("risk_sun", RISK_OFFICER, "孙风控"),
     ("ops_chen", OPERATIONS, "陈运营"),
+    ("ops_liu", OPERATIONS, "刘运营"),  # the second person who approves and releases payout batches
     ("audit_zhou", AUDITOR, "周审计"),
 ]
 ADMIN = ("admin", "superuser", "系统管理员")
@@ -41,12 +47,14 @@ MERCHANTS = [
          risk_level=RiskLevel.LOW, rm="rm_wang",
          members=[("qm-buyer-001", "张三", "individual", ("buyer",)), ("qm-buyer-002", "李四", "individual", ("buyer",)),
                   ("qm-shop-001", "济南好物专营店", "business", ("seller",)),
-                  ("qm-shop-002", "泰山特产旗舰店", "business", ("seller",))]),
+                  ("qm-shop-002", "泰山特产旗舰店", "business", ("seller",)),
+                  ("qm-shop-003", "王记煎饼（个体）", "individual", ("seller",))]),
     dict(code="huanghe-grain", legal_name="黄河粮食交易市场有限公司", uscc=make_uscc("91370800MA94PRQ1"[:17].ljust(17, "0")),
          business_type=BusinessType.B2B_EXCHANGE, contact_name="刘洋", contact_phone="0537-2226789",
          risk_level=RiskLevel.MEDIUM, rm="rm_li",
          members=[("hh-buyer-001", "菏泽面粉厂", "business", ("buyer",)), ("hh-buyer-002", "王五", "individual", ("buyer",)),
-                  ("hh-seller-001", "鲁西南粮油合作社", "business", ("seller",))]),
+                  ("hh-seller-001", "鲁西南粮油合作社", "business", ("seller",)),
+                  ("hh-seller-002", "赵六", "individual", ("seller",))]),
 ]
 
 
@@ -98,14 +106,31 @@ def _populate(merchant, spec, users):
         member = member_create(merchant=merchant, actor=users[spec["rm"]], user_id=user_id, name=name,
                                         kind=kind, id_number=f"37010219850{i + 1:02d}0712{i}X"[:18],
                                         phone=f"1390531{i + 1:04d}", roles=roles)
-        card = bank_card_add(member=member, actor=users[spec["rm"]], account_number=f"62220216020{i:08d}",
-                                      account_name=name, bank_name="中国工商银行济南分行")
-        if not card.verified:  # a corporate card: the bank's micro-deposit arrived, the member reads it back
-            bank_card_micro_deposit_paid(card=card, actor=users["ops_chen"],
-                                         bank_reference=f"DEMO-MD-{card.pk}")
-            bank_card_verify(card=card, actor=users[spec["rm"]], amount=str(card.micro_deposit_amount))
+        bank_card_add(member=member, actor=users[spec["rm"]], account_number=f"62220216020{i:08d}",
+                      account_name=name, bank_name="中国工商银行济南分行")
         members[user_id] = Member.objects.get(pk=member.pk)
-    add_history(merchant, members, users)
+    # The platform's first fee income (from sales to its individual sellers) pays the
+    # micro-deposits that verify its corporate members' accounts; then they trade too.
+    add_history(merchant, members, users,
+                before_corporate_sales=lambda: _verify_corporate_cards(merchant, users, rm=users[spec["rm"]]))
+
+
+def _verify_corporate_cards(merchant, users, *, rm):
+    """Corporate cards are verified by a micro-deposit: a payout batch (built by one operations
+    user, released by another) sends it, paid from the platform's fee income; the bank answers
+    "paid" in a result file; the member reads the amount back."""
+    cards = list(BankCard.objects.filter(merchant_id=merchant.pk, verified=False, micro_deposit_amount__isnull=False))
+    if not cards:
+        return
+    batch = payout_batch_build(merchant=merchant, actor=users["ops_chen"])
+    payout_batch_submit(batch=batch, actor=users["ops_chen"])
+    batch = payout_batch_release(batch=batch, actor=users["ops_liu"])
+    rows = "".join(f"{line.end_to_end_id},paid,,DEMO-{line.end_to_end_id}\n" for line in batch.lines.order_by("pk"))
+    payout_batch_apply_result(batch=batch, actor=users["ops_chen"],
+                              data=f"end_to_end_id,status,reason,bank_reference\n{rows}".encode())
+    for card in cards:
+        card.refresh_from_db()
+        bank_card_verify(card=card, actor=rm, amount=str(card.micro_deposit_amount))
 
 
 def amount(text) -> Decimal:
