@@ -10,7 +10,7 @@ class RiskConfig(AppConfig):
         from ledger import hooks as ledger_hooks
         from merchants import hooks
 
-        from . import level, reserve_selectors, selectors
+        from . import level, reserve_selectors, rule_selectors, selectors
         from .services import reviews, rules
 
         hooks.admin_panels.append(selectors.merchant_risk_panels)
@@ -19,6 +19,7 @@ class RiskConfig(AppConfig):
         ledger_hooks.outflow_scopes.append(rules.outflow_scope)
         ledger_hooks.outflow_checks.append(rules.outflow_check)
         ledger_hooks.outflow_reviews.append(reviews.review_open)
+        hooks.admin_panels.append(rule_selectors.merchant_outflow_panels)
         level.rule_hit_sources.append(rules.rule_hits_in_window)
         # A rule saved or deleted in this process is read afresh at once (others: within the cache's seconds).
         from django.db.models.signals import post_delete, post_save

@@ -117,7 +117,7 @@ class RiskReviewAdmin(WorkflowAdminMixin, ModelAdmin):
     workflow = {"approve": (review_approve, False), "refuse": (review_refuse, True)}
     list_display = ("created_at", "status_badge", "movement", "merchant", "member", "order_no", "amount_display",
                     "rule", "detail", "decided_by")
-    list_filter = ("status", "movement", "rule")
+    list_filter = ("status", "movement", "rule", "merchant")
     list_select_related = ("merchant", "member", "rule", "decided_by")
     search_fields = ("order_no", "member__user_id", "merchant__code", "rule__name")
     status_badge = status_badge()

@@ -112,3 +112,13 @@ def test_the_rules_list_counts_each_rule_s_recent_hits_for_tuning(chinese):
     chinese.force_login(f.risk())
     page = chinese.get(reverse("admin:risk_outflowrule_changelist")).content.decode()
     assert "命中次数（7天）" in page and review.rule.name in page
+
+
+def test_the_merchant_page_shows_the_rules_that_apply_and_what_waits_in_the_queue(chinese):
+    review, _author = _queued()
+    chinese.force_login(f.risk())
+    page = chinese.get(reverse("admin:merchants_merchant_change", args=[review.merchant_id])).content.decode()
+    assert "出金规则" in page and "适用 1 条规则；1 笔资金变动在风控队列中等待" in page
+    queue = chinese.get(reverse("admin:risk_riskreview_changelist"),
+                        {"merchant__id__exact": review.merchant_id, "status__exact": "open"})
+    assert queue.status_code == 200 and review.order_no in queue.content.decode()
