@@ -164,3 +164,25 @@ def test_the_schema_documents_in_review_and_rule_refused():
     assert "rule_refused" in withdrawal["responses"]["422"]["description"]
     statuses = {e for c in components.values() for e in c.get("enum", []) if isinstance(e, str)}
     assert "in_review" in statuses
+
+
+def test_a_withdrawal_a_rule_refuses_is_refused_before_the_member_gets_a_code(shop):
+    from merchants import sms
+    from risk.models import RuleHit
+
+    sms.OutboxBackend.outbox.clear()
+    Merchant.objects.filter(pk=shop.merchant.pk).update(otp_for_withdrawals=True)
+    rule(shop.merchant, name="no big withdrawals", movement="withdrawal", outcome="refuse")
+    card = shop.client.add_bank_card("buyer", account_number="6222020200112233445", account_name="Member buyer",
+                                     bank_name="ICBC")
+    with pytest.raises(JianguanError) as err:
+        shop.client.create_withdrawal(user_id="buyer", amount="1500.00", bank_card_id=card["id"], order_no="W-3")
+    assert (err.value.status, err.value.code, err.value.details["rule"]) == (422, "rule_refused", "no big withdrawals")
+    assert sms.OutboxBackend.outbox == [] and RuleHit.objects.get().outcome == "refuse"
+    # a withdrawal the rule would only review is challenged as usual, and decided when confirmed
+    rule(shop.merchant, movement="withdrawal", amount="100.00")
+    challenge = shop.client.create_withdrawal(user_id="buyer", amount="500.00", bank_card_id=card["id"],
+                                              order_no="W-4")
+    assert shop.client.last_response.status_code == 202 and "challenge_id" in challenge
+    assert RuleHit.objects.count() == 1
+    sms.OutboxBackend.outbox.clear()
