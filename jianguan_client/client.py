@@ -161,6 +161,12 @@ class JianguanClient:
         return self._post("/risk-reserve/deposits", {"amount": _amount(amount), "order_no": order_no,
                                                      "method": method, "channel": channel}, idempotency_key)
 
+    def create_platform_deposit(self, *, amount, order_no, method="offline_transfer", channel=None,
+                                idempotency_key=None):
+        """Announce the platform's own money for its own account; the bank credits it on its own proof."""
+        return self._post("/platform-account/deposits", {"amount": _amount(amount), "order_no": order_no,
+                                                         "method": method, "channel": channel}, idempotency_key)
+
     # --- payments ---
     @staticmethod
     def _payment_body(*, payer_user_id, amount, order_no, mode="direct", payee_user_id=None, splits=None,

@@ -9,6 +9,7 @@ urlpatterns = [
     path("deposits/<id:pk>", deposits.DepositDetail.as_view(), name="api-deposit"),
     path("risk-reserve", reserve.RiskReserve.as_view(), name="api-risk-reserve"),
     path("risk-reserve/deposits", reserve.ReserveDepositCreate.as_view(), name="api-risk-reserve-deposits"),
+    path("platform-account/deposits", reserve.PlatformDepositCreate.as_view(), name="api-platform-deposits"),
     path("channels/<slug:channel_code>/notifications", channels.ChannelNotification.as_view(),
          name="api-channel-notifications"),
     path("payments", payments.Payments.as_view(), name="api-payments"),

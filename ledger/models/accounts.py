@@ -89,6 +89,7 @@ class EntryType(models.TextChoices):
     CREDIT_REPAYMENT = "credit_repayment", _("Credit repayment")
     ADJUSTMENT = "adjustment", _("Adjustment")
     RESERVE_DEPOSIT = "reserve_deposit", _("Risk reserve funded")
+    PLATFORM_DEPOSIT = "platform_deposit", _("Platform's own account funded")
     RESERVE_COMPENSATION = "reserve_compensation", _("Compensation from the risk reserve")
     RESERVE_RELEASE = "reserve_release", _("Risk reserve released")
 

@@ -35,11 +35,14 @@ class Deposit(models.Model):
     """Money announced and credited on bank-side proof. For a member (their available balance), or
     for the platform's risk reserve (风险保证金, purpose risk_reserve: no member; the reserve account
     up, booked as a RESERVE_DEPOSIT entry, and on a statement line only when the payer is the
-    platform itself)."""
+    platform itself), or for the platform's own account (purpose platform: no member; its fee
+    income up, a PLATFORM_DEPOSIT entry, paid by the platform itself too) — the platform's own
+    money, which pays e.g. the micro-deposits that verify its corporate members' accounts."""
 
     class Purpose(models.TextChoices):
         MEMBER = "member", _("For a member")
         RISK_RESERVE = "risk_reserve", _("For the platform's risk reserve")
+        PLATFORM = "platform", _("For the platform's own account")
 
     class Method(models.TextChoices):
         OFFLINE_TRANSFER = "offline_transfer", _("Offline bank transfer")
@@ -88,14 +91,19 @@ class Deposit(models.Model):
                                     name="deposit_payment_code_unique_per_merchant"),
             models.CheckConstraint(
                 condition=(models.Q(purpose="member", member__isnull=False)
-                           | models.Q(purpose="risk_reserve", member__isnull=True)),
-                name="deposit_member_deposits_name_a_member_reserve_deposits_none"),
+                           | models.Q(purpose__in=["risk_reserve", "platform"], member__isnull=True)),
+                name="deposit_names_a_member_unless_platform_money"),
         ]
         indexes = [models.Index(fields=["merchant", "channel"], name="deposit_channel_unsettled_idx",
                                 condition=models.Q(proof_kind="channel_notification", settled_at__isnull=True))]
 
     def __str__(self):
         return f"{self.payment_code} {self.amount}"
+
+    @property
+    def for_platform(self) -> bool:
+        """The platform's own money (its risk reserve or its own account), paid by the platform itself."""
+        return self.purpose != self.Purpose.MEMBER
 
     @property
     def for_reserve(self) -> bool:

@@ -57,6 +57,18 @@ def reserve_deposit_announce(*, merchant, actor, amount, order_no: str, method: 
                      method=method, channel=channel, purpose=Deposit.Purpose.RISK_RESERVE)
 
 
+@transaction.atomic
+def platform_deposit_announce(*, merchant, actor, amount, order_no: str, method: str = "offline_transfer",
+                              channel=None) -> Deposit:
+    """The platform announces money for its own account (its fee income: the platform's own money in
+    the supervision account, which pays e.g. the micro-deposits verifying its corporate members'
+    accounts). Credited only on bank-side proof, paid by the platform itself, as a reserve deposit is:
+    then the supervision account and the platform's own account go up (a PLATFORM_DEPOSIT entry)."""
+    guards.ensure_merchant_can_receive(merchant)
+    return _announce(merchant=merchant, actor=actor, member=None, amount=amount, order_no=order_no,
+                     method=method, channel=channel, purpose=Deposit.Purpose.PLATFORM)
+
+
 def _announce(*, merchant, actor, member, amount, order_no, method, channel, purpose) -> Deposit:
     amount = parse_amount(amount)
     order_no = (order_no or "").strip()
@@ -111,17 +123,28 @@ def deposit_legs(deposit: Deposit, supervision, credited) -> tuple[str, tuple[Le
 
 
 def deposit_entry_type(deposit: Deposit) -> str:
-    return EntryType.RESERVE_DEPOSIT if deposit.for_reserve else EntryType.DEPOSIT
+    return {Deposit.Purpose.RISK_RESERVE: EntryType.RESERVE_DEPOSIT,
+            Deposit.Purpose.PLATFORM: EntryType.PLATFORM_DEPOSIT}.get(deposit.purpose, EntryType.DEPOSIT)
 
 
 def credited_account(deposit: Deposit):
-    """The account a deposit credits: the platform's risk reserve, or the member's available balance."""
-    if deposit.for_reserve:
-        return platform_account(deposit.merchant, AccountKind.RISK_RESERVE)
+    """The account a deposit credits: the platform's risk reserve or its own account (fee income), or
+    the member's available balance."""
+    if deposit.for_platform:
+        return platform_account(deposit.merchant, PLATFORM_CREDITED[deposit.purpose])
     return member_accounts(deposit.member)[0]
 
 
+PLATFORM_CREDITED = {Deposit.Purpose.RISK_RESERVE: AccountKind.RISK_RESERVE, Deposit.Purpose.PLATFORM: AccountKind.FEE_INCOME}
+
+
 def emit_succeeded(merchant, deposit: Deposit) -> None:
+    if deposit.purpose == Deposit.Purpose.PLATFORM:
+        events.emit(merchant, "platform_account.funded", {
+            "id": deposit.pk, "order_no": deposit.order_no, "amount": str(deposit.amount),
+            "payment_code": deposit.payment_code,
+        })
+        return
     if deposit.for_reserve:
         events.emit(merchant, "reserve.funded", {
             "id": deposit.pk, "order_no": deposit.order_no, "amount": str(deposit.amount),

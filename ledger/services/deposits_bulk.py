@@ -27,7 +27,13 @@ from ..models import AccountKind, Deposit, EntryType
 from ..posting import Leg, Order
 from ..posting_bulk import BulkBooked, BulkEntry, post_credits_bulk
 from .accounts import members_accounts, platform_account
-from .deposits import deposit_legs, emit_succeeded, ensure_creditable
+from .deposits import (
+    PLATFORM_CREDITED,
+    deposit_entry_type,
+    deposit_legs,
+    emit_succeeded,
+    ensure_creditable,
+)
 
 
 @dataclass(frozen=True)
@@ -80,13 +86,14 @@ def deposits_credit_bulk(*, merchant, actor, proof_kind: str, credits: list[Cred
     if not to_book:
         return outcomes
     supervision = platform_account(merchant, AccountKind.SUPERVISION)
-    accounts = members_accounts({d.member_id: d.member for _c, d in to_book if not d.for_reserve}.values())
+    accounts = members_accounts({d.member_id: d.member for _c, d in to_book if not d.for_platform}.values())
     booked = {}
-    for entry_type, reserve in ((EntryType.DEPOSIT, False), (EntryType.RESERVE_DEPOSIT, True)):
-        chunk = [(c, d) for c, d in to_book if d.for_reserve is reserve]
+    for purpose in Deposit.Purpose.values:  # one bulk booking per entry type: members', reserve, platform's own
+        chunk = [(c, d) for c, d in to_book if d.purpose == purpose]
         if not chunk:
             continue
-        credited = platform_account(merchant, AccountKind.RISK_RESERVE) if reserve else None
+        entry_type = deposit_entry_type(chunk[0][1])
+        credited = platform_account(merchant, PLATFORM_CREDITED[purpose]) if purpose in PLATFORM_CREDITED else None
         booked.update(post_credits_bulk(merchant=merchant, entry_type=entry_type, actor=actor, entries=[
             BulkEntry(*deposit_legs(d, supervision, credited or accounts[d.member_id][0]),
                       business_date=c.business_date)

@@ -31,6 +31,7 @@ EVENT_TYPES = {
     "withdrawal.rejected": _("A withdrawal was refused by the bank's staff; the money is available again."),
     "withdrawal.paid": _("The bank paid a withdrawal."),
     "withdrawal.failed": _("The bank could not pay a withdrawal; the money is available again."),
+    "platform_account.funded": _("The bank credited a deposit of the platform's own money to its own account."),
     "bank_card.micro_deposit_paid": _("The bank paid a corporate card's micro-deposit: the member may now read "
                                       "the amount back to verify the card."),
     "bank_card.micro_deposit_returned": _("The bank could not pay a corporate card's micro-deposit: the account "

@@ -141,10 +141,10 @@ def match_money_in(batch, lines, actor, credited: set, parked: list) -> list[Lin
             park(line, gettext("Payment code of deposit %(order)s, but %(expected)s was announced.")
                  % {"order": deposit.order_no, "expected": deposit.amount})
             continue
-        if deposit.for_reserve:
+        if deposit.for_platform:
             if not same_name(line.counterparty_name, batch.merchant.legal_name):
-                park(line, gettext("A risk reserve deposit must be paid by the platform itself: the payer's name is "
-                                   "not the merchant's legal name."))
+                park(line, gettext("The platform's own money (its risk reserve or its own account) must be paid by the "
+                                   "platform itself: the payer's name is not the merchant's legal name."))
                 continue
         elif deposit.member.kind == MemberKind.BUSINESS and not any(
                 same_name(line.counterparty_name, name) for name in verified_names[deposit.member_id]):

@@ -155,7 +155,7 @@ def test_schemathesis_bodies_with_hostile_amounts_are_refused_and_book_nothing(s
     # every operation whose request schema has an amount; the order file's few examples may all be
     # CSV or multipart bodies (tests/api/test_hostile_input.py always spoils its JSON orders)
     assert set(refused) - {"/api/v1/reconciliation/order-files"} == {
-        "/api/v1/deposits", "/api/v1/risk-reserve/deposits", "/api/v1/payments", "/api/v1/payments/batch",
+        "/api/v1/deposits", "/api/v1/risk-reserve/deposits", "/api/v1/platform-account/deposits", "/api/v1/payments", "/api/v1/payments/batch",
         "/api/v1/payments/{id}/refunds",
         "/api/v1/payments/{id}/release",
         "/api/v1/withdrawals", "/api/v1/members/{user_id}/bank-cards/{id}/verify",

@@ -37,7 +37,7 @@ class DepositDetail(PlatformAPIView):
                    .select_related("merchant", "member", "channel").first())
         if deposit is None:
             raise NotFound()
-        if deposit.for_reserve:  # the platform's own money: no member (user_id null, purpose risk_reserve)
+        if deposit.for_platform:  # the platform's own money: no member (user_id null, purpose risk_reserve/platform)
             return self.respond(ReserveDepositOutput, deposit)
         return self.respond(s.DepositOutput, deposit)
 

@@ -30,7 +30,7 @@ class ReserveDepositOutput(s.DepositOutput):
     # the schema's one deposit-status enum keeps its name (DepositOutputStatusEnum).
     status = serializers.CharField(help_text="As a deposit's: `awaiting_funds`, `succeeded`, `cancelled`, `expired`.")
     user_id = serializers.CharField(allow_null=True, default=None, help_text="Always null: the platform's own money.")
-    purpose = serializers.CharField(help_text="`risk_reserve`.")
+    purpose = serializers.CharField(help_text="`risk_reserve`, or `platform` (the platform's own account).")
 
 
 class ReservePositionOutput(serializers.Serializer):
@@ -68,6 +68,29 @@ class ReserveDepositCreate(PlatformAPIView):
         if data.get("channel"):
             channel = PaymentChannel.objects.filter(code=data["channel"], enabled=True).first()
         deposit = deposit_services.reserve_deposit_announce(
+            merchant=self.merchant, actor=self.actor, amount=data["amount"], order_no=data["order_no"],
+            method=data["method"], channel=channel)
+        return self.respond(ReserveDepositOutput, deposit, status=201)
+
+
+class PlatformDepositCreate(PlatformAPIView):
+    idempotency = "required"
+
+    @endpoint(summary="Announce a deposit for the platform's own account", request=ReserveDepositInput,
+              response=ReserveDepositOutput, status=201, errors=["duplicate_order", "invalid_state"],
+              tags=["deposits"],
+              description="The platform announces its own money (its own account in the books, where its fees "
+                          "accrue; it pays e.g. the micro-deposits that verify its corporate members' accounts). "
+                          "As every deposit it is credited only by the bank: a statement line whose remark carries "
+                          "`payment_code`, paid from the platform's own account (the payer's name is the "
+                          "merchant's legal name), or a payment channel's signed notification; then "
+                          "`platform_account.funded`. `GET /deposits/{id}` follows it.")
+    def post(self, request):
+        data = self.parse(ReserveDepositInput)
+        channel = None
+        if data.get("channel"):
+            channel = PaymentChannel.objects.filter(code=data["channel"], enabled=True).first()
+        deposit = deposit_services.platform_deposit_announce(
             merchant=self.merchant, actor=self.actor, amount=data["amount"], order_no=data["order_no"],
             method=data["method"], channel=channel)
         return self.respond(ReserveDepositOutput, deposit, status=201)

@@ -3,6 +3,7 @@ submit, a release and a cancel are decisions (audit records; a release moves wit
 processing through their service); the bank's answer books money (journal entries) and decides
 (audit records)."""
 from core.errors import PermissionRefused, ValidationFailed
+from ledger.services import deposits
 from merchants.services import members
 from payouts.services import answers, batches
 from tests import factories as f
@@ -109,3 +110,8 @@ def the_bank_returned_a_micro_deposit():
     card = business_card(f.active_merchant())
     members.bank_card_micro_deposit_sent(card=card, actor=None)
     return dict(card=card, actor=None, reason="no such account")
+
+
+@scenario(deposits.platform_deposit_announce, leaves=AUDIT)
+def the_platform_announces_its_own_money_for_its_own_account():
+    return dict(merchant=f.active_merchant(), actor=None, amount="10.00", order_no="PLT-TRACE-1")
