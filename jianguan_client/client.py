@@ -213,7 +213,8 @@ class JianguanClient:
         it spread pro rata, or per payee (`splits`: [{"user_id", "amount"}]). Several partial
         releases are allowed until nothing is held (status `partially_released`, then `released`).
         Where the bank's outflow rules hold the release for review (202), the answer is
-        {"status": "in_review", "review_id", "payment"} (see `in_review`)."""
+        {"status": "in_review", "review_id", "payment"} (see `in_review`); where the merchant asks
+        payers to confirm releases, a challenge (202, {"challenge_id", ...}) to confirm_challenge."""
         body = {"amount": _amount(amount), "reason": reason}
         if splits is not None:
             body["splits"] = [{"user_id": s["user_id"], "amount": _amount(s["amount"])} for s in splits]
@@ -238,7 +239,8 @@ class JianguanClient:
         return self.request("GET", f"/withdrawals/{int(withdrawal_id)}")
 
     def confirm_challenge(self, challenge_id, code, *, idempotency_key=None):
-        """Book what a 202 challenge holds with the member's one-time code; answers the withdrawal."""
+        """Book what a 202 challenge holds with the member's one-time code; answers the booked
+        withdrawal (a withdrawal's challenge) or the payment (a large payment's or a release's)."""
         return self._post(f"/challenges/{challenge_id}/confirm", {"code": str(code)}, idempotency_key)
 
     # --- receipts (电子回单, PDF bytes; the number is in last_response.headers["X-Receipt-Number"]) ---

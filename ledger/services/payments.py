@@ -106,6 +106,17 @@ def _validated_request(*, payer, amount, order_no, mode, splits, platform_fee, d
     return order_no, amount, fee, merged
 
 
+def payment_input(*, merchant, payer, amount, order_no, mode, splits, platform_fee="0.00", description=""):
+    """What payment_create would refuse before it books (the request, the merchant, the parties),
+    checked without booking: (order_no, amount, fee, {payee pk: amount}). The one-time-code
+    challenge calls it so that no member confirms a payment the bank would refuse anyway."""
+    checked = _validated_request(payer=payer, amount=amount, order_no=order_no, mode=mode, splits=splits,
+                                 platform_fee=platform_fee, description=description)
+    guards.ensure_merchant_can_move_money(merchant)
+    _check_parties(merchant, payer, list(checked[3]))
+    return checked
+
+
 def _existing_replay(merchant, order_no, fingerprint):
     existing = Payment.objects.filter(merchant=merchant, order_no=order_no).first()
     if existing is None:

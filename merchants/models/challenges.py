@@ -1,4 +1,5 @@
-"""One-time codes: a member confirms an outflow (a withdrawal) with a code sent to their phone.
+"""One-time codes: a member confirms an outflow (a withdrawal, a release from escrow, a large payment)
+with a code sent to their phone.
 
 The challenge holds what the platform asked for (its validated payload) and a keyed hash of the
 code, never the code; it is short-lived, single-use and attempt-limited (merchants.services.challenges)."""
@@ -12,6 +13,8 @@ from .merchants import Merchant
 class Challenge(models.Model):
     class Purpose(models.TextChoices):
         WITHDRAWAL = "withdrawal", _("Withdrawal")
+        PAYMENT = "payment", _("Payment")
+        RELEASE = "release", _("Release from escrow")
 
     class Status(models.TextChoices):
         PENDING = "pending", _("Waiting for the code")

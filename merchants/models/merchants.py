@@ -60,6 +60,16 @@ class Merchant(models.Model):
         _("withdrawals need a one-time code"), default=False,
         help_text=_("The member confirms each withdrawal with a code sent to their phone."),
     )
+    otp_for_releases = models.BooleanField(
+        _("releases need a one-time code"), default=False,
+        help_text=_("The payer confirms each release of a guaranteed payment from escrow with a code sent to their "
+                    "phone."),
+    )
+    otp_payments_above = MoneyField(
+        _("payments above this need a one-time code"), null=True, blank=True, validators=[MinValueValidator(0)],
+        help_text=_("The payer confirms each payment of more than this amount with a code sent to their phone. "
+                    "Empty: no payment needs one."),
+    )
     guarantee_auto_release_days = models.PositiveSmallIntegerField(
         _("auto-release after (days)"), null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(365)],
         help_text=_("A guaranteed payment still held this many days after payment is released automatically. "

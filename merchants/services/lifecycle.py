@@ -22,7 +22,7 @@ from .rows import locked, validated
 PROFILE_FIELDS = (
     "legal_name", "uscc", "contact_name", "contact_phone", "contact_email", "business_type",
     "relationship_manager", "risk_level", "withdrawal_approval_threshold", "webhook_url",
-    "otp_for_withdrawals",
+    "otp_for_withdrawals", "otp_for_releases", "otp_payments_above",
 )
 LOCKED_AFTER_APPROVAL = ("uscc", "legal_name")
 

@@ -231,3 +231,103 @@ def test_without_the_merchants_setting_a_withdrawal_books_at_once(shop):
     Merchant.objects.filter(pk=shop.merchant.pk).update(otp_for_withdrawals=False)
     assert withdraw(shop)["status"] == "approved" and shop.client.last_response.status_code == 201
     assert sms.OutboxBackend.outbox == []
+
+
+# --- releases and large payments -------------------------------------------------------------------
+
+@pytest.fixture
+def market(platform):
+    """A merchant that asks payers to confirm releases and payments above 1,000.00."""
+    Merchant.objects.filter(pk=platform.merchant.pk).update(otp_for_releases=True, otp_payments_above="1000.00")
+    add_member(platform, "buyer")
+    add_member(platform, "seller")
+    fund(platform, "buyer", "5000.00")
+    return platform
+
+
+def balance(platform, user_id, field="available") -> Decimal:
+    return Decimal(platform.client.get_balance(user_id)[field])
+
+
+def test_a_payment_above_the_limit_waits_for_the_payer_s_code(market):
+    # when the platform books a payment of 1,500.00 (above 1,000.00)
+    challenge = market.client.create_payment(payer_user_id="buyer", payee_user_id="seller", amount="1500.00",
+                                             platform_fee="15.00", order_no="BIG-1")
+    # then it answers 202 with a challenge to the payer, and nothing is booked
+    assert market.client.last_response.status_code == 202
+    assert challenge["purpose"] == "payment" and challenge["user_id"] == "buyer" and "challenge_id" in challenge
+    assert balance(market, "buyer") == Decimal("5000.00") and balance(market, "seller") == Decimal("0.00")
+    # when the payer's code confirms it
+    payment = market.client.confirm_challenge(challenge["challenge_id"], texted_code())
+    # then the payment is booked as the request asked
+    assert market.client.last_response.status_code == 201
+    assert payment["order_no"] == "BIG-1" and payment["status"] == "settled" and payment["amount"] == "1500.00"
+    assert balance(market, "buyer") == Decimal("3500.00") and balance(market, "seller") == Decimal("1485.00")
+    # and the same order again replays the payment, with no new challenge
+    again = market.client.create_payment(payer_user_id="buyer", payee_user_id="seller", amount="1500.00",
+                                         platform_fee="15.00", order_no="BIG-1")
+    assert market.client.last_response.status_code == 200 and again["id"] == payment["id"]
+    assert Challenge.objects.count() == 1
+
+
+def test_a_payment_at_or_below_the_limit_books_at_once(market):
+    payment = market.client.create_payment(payer_user_id="buyer", payee_user_id="seller", amount="1000.00",
+                                           order_no="SMALL-1")
+    assert market.client.last_response.status_code == 201 and payment["status"] == "settled"
+    assert not Challenge.objects.exists() and not sms.OutboxBackend.outbox
+
+
+def test_a_payment_the_bank_would_refuse_is_refused_before_the_payer_is_texted(market):
+    # more than the payer's available money is refused only when booking (insufficient funds), but an
+    # unknown payee, a frozen payer or a bad split is refused before any code is sent
+    status, code, _details = refused(lambda: market.client.create_payment(
+        payer_user_id="buyer", payee_user_id="buyer", amount="1500.00", order_no="BIG-2"))
+    assert (status, code) == (400, "invalid_request") and not sms.OutboxBackend.outbox
+    Member.objects.filter(merchant=market.merchant, user_id="buyer").update(status=Member.Status.FROZEN)
+    status, code, _details = refused(lambda: market.client.create_payment(
+        payer_user_id="buyer", payee_user_id="seller", amount="1500.00", order_no="BIG-3"))
+    assert code == "member_frozen" and not sms.OutboxBackend.outbox and not Challenge.objects.exists()
+
+
+def test_a_wrong_code_books_no_payment(market):
+    challenge = market.client.create_payment(payer_user_id="buyer", payee_user_id="seller", amount="1500.00",
+                                             order_no="BIG-4")
+    code = texted_code()
+    status, error, details = refused(lambda: market.client.confirm_challenge(
+        challenge["challenge_id"], "000000" if code != "000000" else "111111"))
+    assert (status, error) == (400, "invalid_code") and details["attempts_left"] >= 1
+    assert balance(market, "buyer") == Decimal("5000.00")
+
+
+def test_a_release_waits_for_the_payer_s_code_and_the_code_releases_it(market):
+    # given a guaranteed payment of 800.00 (below the payment limit: booked at once)
+    payment = market.client.create_payment(payer_user_id="buyer", payee_user_id="seller", amount="800.00",
+                                           order_no="G-1", mode="guaranteed")
+    assert payment["status"] == "held"
+    # when the platform releases 300.00 of it
+    challenge = market.client.release_payment(payment["id"], amount="300.00", reason="签收")
+    # then the payer (who confirms receipt) is asked for the code, and nothing moves
+    assert market.client.last_response.status_code == 202
+    assert challenge["purpose"] == "release" and challenge["user_id"] == "buyer"
+    assert balance(market, "seller") == Decimal("0.00")
+    # when the payer's code confirms it
+    released = market.client.confirm_challenge(challenge["challenge_id"], texted_code())
+    # then 300.00 is released, the rest still held
+    assert market.client.last_response.status_code == 201
+    assert released["status"] == "partially_released" and released["id"] == payment["id"]
+    assert balance(market, "seller") == Decimal("300.00")
+    # and a used code can't release again
+    status, error, _details = refused(lambda: market.client.confirm_challenge(challenge["challenge_id"], "123456"))
+    assert (status, error) == (409, "challenge_closed")
+    assert balance(market, "seller") == Decimal("300.00")
+
+
+def test_a_release_of_a_payment_not_held_is_refused_before_any_code(market):
+    payment = market.client.create_payment(payer_user_id="buyer", payee_user_id="seller", amount="100.00",
+                                           order_no="D-1")
+    status, error, _details = refused(lambda: market.client.release_payment(payment["id"]))
+    assert (status, error) == (409, "invalid_state") and not sms.OutboxBackend.outbox
+    held = market.client.create_payment(payer_user_id="buyer", payee_user_id="seller", amount="100.00",
+                                        order_no="G-2", mode="guaranteed")
+    status, error, _details = refused(lambda: market.client.release_payment(held["id"], amount="100.01"))
+    assert status == 400 and not sms.OutboxBackend.outbox

@@ -1,4 +1,5 @@
 """One-time-code challenges: the 202 answer of a movement the member must confirm, and its confirmation."""
+from drf_spectacular.utils import PolymorphicProxySerializer
 from rest_framework import serializers
 
 from core.api.fields import PlainCharField
@@ -6,6 +7,7 @@ from core.api.schema import endpoint
 from core.api.views import PlatformAPIView
 from merchants.models import Challenge
 
+from ...models import Payment
 from ...services import confirmations
 from .. import serializers as s
 
@@ -23,24 +25,39 @@ class ConfirmInput(serializers.Serializer):
     code = PlainCharField(max_length=12)
 
 
+CONFIRMED = PolymorphicProxySerializer(component_name="ConfirmedMovement",
+                                       serializers=[s.WithdrawalOutput, s.PaymentOutput],
+                                       resource_type_field_name=None)
+
+
 class ChallengeConfirm(PlatformAPIView):
     moves_money = True
     idempotency = "required"
 
     @endpoint(summary="Confirm a movement with the member's one-time code", request=ConfirmInput,
-              response=s.WithdrawalOutput, status=201, also={202: s.WithdrawalOutput},
+              response=CONFIRMED, status=201, also={202: CONFIRMED},
               errors=["invalid_code", "challenge_closed", "insufficient_funds", "member_frozen", "account_frozen",
-                      "invalid_state", "card_not_verified", "duplicate_order", "rule_refused", "reserve_shortfall"],
+                      "invalid_state", "card_not_verified", "duplicate_order", "rule_refused", "reserve_shortfall",
+                      "invalid_amount"],
               tags=["withdrawals"],
-              description="Books what the challenge holds (a withdrawal) and answers it. A wrong code answers 400 "
+              description="Books what the challenge holds, exactly as the request would have, and answers it: a "
+                          "withdrawal (purpose `withdrawal`), or the payment (purposes `payment` and `release`: "
+                          "the payment as booked, or after the release). A wrong code answers 400 "
                           "`invalid_code` with `attempts_left`; after the last one, or once the code has expired "
                           "(5 minutes) or been used, 409 `challenge_closed` with `reason` (`locked`, `expired`, "
                           "`used`). A refused booking (e.g. 422 `insufficient_funds`) leaves the challenge open "
                           "until it expires. 202 with status `in_review`: the bank's outflow rules hold the "
-                          "booked withdrawal for its risk office (see `POST /withdrawals`).")
+                          "booked movement for its risk office (see `POST /withdrawals`, `POST /payments`).")
     def post(self, request, token):
         data = self.parse(ConfirmInput)
-        withdrawal = confirmations.movement_confirm(merchant=self.merchant, token=token, code=data["code"],
-                                                    actor=self.actor)
-        return self.respond(s.WithdrawalOutput, withdrawal,
-                            status=202 if withdrawal.status == withdrawal.Status.IN_REVIEW else 201)
+        purpose, booked = confirmations.movement_confirm(merchant=self.merchant, token=token, code=data["code"],
+                                                         actor=self.actor)
+        if purpose == Challenge.Purpose.WITHDRAWAL:
+            return self.respond(s.WithdrawalOutput, booked,
+                                status=202 if booked.status == booked.Status.IN_REVIEW else 201)
+        from .payments import (
+            payment_or_404,  # (payments imports ChallengeOutput from here)
+        )
+
+        payment = payment_or_404(self.merchant, booked.pk)
+        return self.respond(s.PaymentOutput, payment, status=202 if payment.status == Payment.Status.IN_REVIEW else 201)

@@ -1,5 +1,6 @@
 """Payments, batches, releases and refunds: parse, call the ledger services, render."""
 from django.db.models import Prefetch
+from drf_spectacular.utils import PolymorphicProxySerializer
 from rest_framework.exceptions import ValidationError
 
 from core.api.exceptions import exception_handler
@@ -11,10 +12,11 @@ from core.errors import ApplicationError, NotFound
 from merchants.api.lookups import member_or_404
 
 from ...models import Payment, PaymentSplit
-from ...services import payment_batch
+from ...services import confirmations, payment_batch
 from ...services import payments as payment_services
 from ...services import releases as release_services
 from .. import serializers as s
+from .confirmations import ChallengeOutput
 
 PAYMENT_ERRORS = ["invalid_amount", "duplicate_order", "member_frozen", "account_frozen", "invalid_state",
                   "insufficient_funds", "rule_refused"]
@@ -24,13 +26,21 @@ IN_REVIEW = ("**202, status `in_review`** (not an error): the bank's outflow rul
              "`{kind}.review_refused`. A replay answers the same. Only merchants the risk office has configured "
              "rules for ever see it. 422 `rule_refused` (details: `rule`, `detail`): a rule refuses it.")
 
+# 202: the payment (or release) held in risk review, or a one-time-code challenge (nothing booked yet).
+PAYMENT_ACCEPTED = PolymorphicProxySerializer(component_name="PaymentAccepted",
+                                              serializers=[s.PaymentOutput, ChallengeOutput],
+                                              resource_type_field_name=None)
+RELEASE_ACCEPTED = PolymorphicProxySerializer(component_name="ReleaseAccepted",
+                                              serializers=[s.ReleaseReviewOutput, ChallengeOutput],
+                                              resource_type_field_name=None)
+
 
 def _payments(merchant):
     return (Payment.objects.filter(merchant=merchant).select_related("payer")
             .prefetch_related(Prefetch("splits", queryset=PaymentSplit.objects.select_related("payee").order_by("id"))))
 
 
-def _payment_or_404(merchant, pk) -> Payment:
+def payment_or_404(merchant, pk) -> Payment:
     payment = _payments(merchant).filter(pk=pk).first()
     if payment is None:
         raise NotFound()
@@ -43,14 +53,17 @@ class Payments(PlatformAPIView):
     query_serializer = s.PaymentsQuery
 
     @endpoint(summary="Pay (direct or guaranteed), to one payee or split", request=s.PaymentInput,
-              response=s.PaymentOutput, status=201, also={200: s.PaymentOutput, 202: s.PaymentOutput},
+              response=s.PaymentOutput, status=201, also={200: s.PaymentOutput, 202: PAYMENT_ACCEPTED},
               errors=PAYMENT_ERRORS, tags=["payments"],
               description="Payee amounts plus `platform_fee` must equal `amount` (400). `order_no` is unique "
                           "per merchant (409 `duplicate_order`; the same order with the same content answers "
                           "200 with the payment booked first). Direct payments settle at once (`settled`); "
                           "guaranteed ones hold the payer's money in escrow (`held`).\n\n"
                           + IN_REVIEW.format(kind="payment") + " Approved, a payment in review becomes "
-                          "`settled` or `held`; refused, `refused` (its `order_no` stays used).")
+                          "`settled` or `held`; refused, `refused` (its `order_no` stays used).\n\n"
+                          "**202 with a challenge** (told from a payment by its `challenge_id`): the merchant asks "
+                          "payers to confirm payments above an amount with a one-time code; nothing is booked "
+                          "until `POST /challenges/{challenge_id}/confirm` with the code the payer received.")
     def post(self, request):
         data = self.parse(s.PaymentInput)
         payer = member_or_404(self.merchant, data["payer_user_id"], field="payer_user_id")
@@ -61,6 +74,12 @@ class Payments(PlatformAPIView):
             fee = data.get("platform_fee") or 0
             splits = [(member_or_404(self.merchant, data["payee_user_id"], field="payee_user_id"),
                        data["amount"] - fee)]
+        if confirmations.payment_needs_code(self.merchant, data["order_no"], data["amount"]):
+            challenge = confirmations.payment_challenge(
+                merchant=self.merchant, actor=self.actor, payer=payer, amount=data["amount"],
+                order_no=data["order_no"], mode=data["mode"], splits=splits,
+                platform_fee=data.get("platform_fee") or "0.00", description=data.get("description", ""))
+            return self.respond(ChallengeOutput, challenge, status=202)
         # A deadlock or serialization failure aborts the whole transaction and books nothing:
         # run it again rather than answer an error (core.db_retry).
         payment, created = atomic_with_retry(
@@ -68,7 +87,7 @@ class Payments(PlatformAPIView):
             amount=data["amount"], order_no=data["order_no"], mode=data["mode"], splits=splits,
             platform_fee=data.get("platform_fee") or "0.00", description=data.get("description", ""))
         status = 202 if payment.status == Payment.Status.IN_REVIEW else 201 if created else 200
-        return self.respond(s.PaymentOutput, _payment_or_404(self.merchant, payment.pk), status=status)
+        return self.respond(s.PaymentOutput, payment_or_404(self.merchant, payment.pk), status=status)
 
     @endpoint(summary="Payments, newest first (filter by order_no)", response=s.PaymentPage, tags=["payments"],
               operation_id="payments_list",
@@ -169,7 +188,7 @@ class _Refused(ApplicationError):
 class PaymentDetail(PlatformAPIView):
     @endpoint(summary="A payment", response=s.PaymentOutput, tags=["payments"])
     def get(self, request, pk):
-        return self.respond(s.PaymentOutput, _payment_or_404(self.merchant, pk))
+        return self.respond(s.PaymentOutput, payment_or_404(self.merchant, pk))
 
 
 class PaymentRelease(PlatformAPIView):
@@ -177,7 +196,7 @@ class PaymentRelease(PlatformAPIView):
     idempotency = "required"
 
     @endpoint(summary="Release a guaranteed payment, in full or in part (buyer confirmed receipt)",
-              response=s.PaymentOutput, request=s.ReleaseInput, also={202: s.ReleaseReviewOutput},
+              response=s.PaymentOutput, request=s.ReleaseInput, also={202: RELEASE_ACCEPTED},
               errors=["invalid_amount", "invalid_state", "member_frozen", "account_frozen", "idempotency_conflict",
                       "rule_refused"],
               tags=["payments"],
@@ -192,19 +211,27 @@ class PaymentRelease(PlatformAPIView):
                           "Refunds take what is still held first.\n\n" + IN_REVIEW.format(kind="release")
                           + " A release in review moves nothing (the money stays in escrow) and answers "
                           "`{\"status\": \"in_review\", \"review_id\", \"payment\"}`; another release of the "
-                          "payment answers 409 `invalid_state` until it is decided.")
+                          "payment answers 409 `invalid_state` until it is decided.\n\n"
+                          "**202 with a challenge** (told by its `challenge_id`): the merchant asks payers to confirm "
+                          "releases with a one-time code; nothing moves until `POST /challenges/{challenge_id}/confirm` "
+                          "with the code the payer received.")
     def post(self, request, pk):
         data = self.parse(s.ReleaseInput)
-        payment = _payment_or_404(self.merchant, pk)
+        payment = payment_or_404(self.merchant, pk)
         splits = None
         if "splits" in data:
             splits = [(member_or_404(self.merchant, split["user_id"], field="splits"), split["amount"])
                       for split in data["splits"]]
+        if confirmations.release_needs_code(self.merchant):
+            challenge = confirmations.release_challenge(
+                merchant=self.merchant, actor=self.actor, payment=payment, amount=data.get("amount"), splits=splits,
+                reason=data.get("reason", ""), idempotency_ref=f"api:{self.idempotency_key}")
+            return self.respond(ChallengeOutput, challenge, status=202)
         released = release_services.payment_release(
             payment=payment, actor=self.actor, amount=data.get("amount"), splits=splits,
             reason=data.get("reason", ""), idempotency_ref=f"api:{self.idempotency_key}")
         ticket = getattr(released, "pending_review", None)
-        payment = _payment_or_404(self.merchant, pk)
+        payment = payment_or_404(self.merchant, pk)
         if ticket is not None:
             payment.pending_review = ticket
             return self.respond(s.ReleaseReviewOutput, payment, status=202)
@@ -223,9 +250,9 @@ class PaymentRefunds(PlatformAPIView):
                           "amount; the payment's status becomes `refunded` when all is back. More than what is "
                           "left answers 400.")
     def post(self, request, pk):
-        payment = _payment_or_404(self.merchant, pk)
+        payment = payment_or_404(self.merchant, pk)
         data = self.parse(s.RefundInput)
         refund = payment_services.payment_refund(payment=payment, actor=self.actor, amount=data["amount"],
                                                  reason=data["reason"], idempotency_ref=f"api:{self.idempotency_key}")
-        refund.payment = _payment_or_404(self.merchant, pk)
+        refund.payment = payment_or_404(self.merchant, pk)
         return self.respond(s.RefundOutput, refund, status=201)

@@ -7,7 +7,7 @@ from datetime import timedelta
 from django.utils import timezone
 
 from core.errors import InvalidState, PermissionRefused, ValidationFailed
-from ledger.services.confirmations import movement_confirm, withdrawal_challenge
+from ledger.services.confirmations import movement_confirm, payment_challenge, release_challenge, withdrawal_challenge
 from merchants.models import BusinessType, Challenge, WebhookDelivery
 from merchants.services.challenges import ChallengeClosed, challenge_issue
 from merchants.services.credentials import credentials_rotate
@@ -251,3 +251,34 @@ def an_expired_code_books_nothing():
     merchant, challenge, code = _challenged_withdrawal()
     Challenge.objects.filter(pk=challenge.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
     return dict(merchant=merchant, token=challenge.token, code=code, actor=None)
+
+
+NOT_SERVICES.update({
+    "ledger.services.confirmations.payment_needs_code": "reads the merchant's setting and its orders",
+    "ledger.services.confirmations.release_needs_code": "reads the merchant's setting",
+    "ledger.services.payments.payment_input": "checks a payment request and its parties; writes nothing",
+})
+
+
+def _buyer_and_seller():
+    merchant = f.active_merchant()
+    buyer, seller = f.member(merchant, phone="13912345678"), f.member(merchant)
+    f.funded(buyer, "100.00")
+    return merchant, buyer, seller
+
+
+@scenario(payment_challenge, leaves=AUDIT)
+def a_platform_asks_for_a_large_payment_the_payer_must_confirm():
+    merchant, buyer, seller = _buyer_and_seller()
+    return dict(merchant=merchant, actor=None, payer=buyer, amount="50.00", order_no="P-otp", mode="direct",
+                splits=[(seller, "50.00")])
+
+
+@scenario(release_challenge, leaves=AUDIT)
+def a_platform_asks_for_a_release_the_payer_must_confirm():
+    from ledger.services.payments import payment_create
+
+    merchant, buyer, seller = _buyer_and_seller()
+    payment, _created = payment_create(merchant=merchant, actor=None, payer=buyer, amount="50.00",
+                                       order_no=f"G-otp-{next(_seq)}", mode="guaranteed", splits=[(seller, "50.00")])
+    return dict(merchant=merchant, actor=None, payment=payment, idempotency_ref="api:trace-release")
