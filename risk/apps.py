@@ -10,7 +10,10 @@ class RiskConfig(AppConfig):
         from ledger import hooks as ledger_hooks
         from merchants import hooks
 
-        from . import level, reserve_selectors, rule_selectors, selectors
+        from . import level
+        from .selectors import monitors as selectors
+        from .selectors import reserve as reserve_selectors
+        from .selectors import rules as rule_selectors
         from .services import reviews, rules
 
         hooks.admin_panels.append(selectors.merchant_risk_panels)

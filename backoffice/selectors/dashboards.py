@@ -19,7 +19,7 @@ from ledger.models import Account, AccountKind, HotBalanceDelta, Withdrawal
 from merchants.models import Member, Merchant, WebhookDelivery
 from merchants.selectors import merchants_visible_to
 from reconciliation.models import EodRun, StatementLine
-from risk.reserve_selectors import pending_decisions, short_of_reserve, with_reserve
+from risk.selectors.reserve import pending_decisions, short_of_reserve, with_reserve
 
 from .balances import INFLOW_TYPES, daily_balance_series_to_now, supervision_postings
 from .common import LIST_LIMIT, MONEY, roles_of, today

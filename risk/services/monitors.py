@@ -1,7 +1,7 @@
 """Balance monitors: saving one, evaluating them, acknowledging an alert.
 
 Evaluation reads a monitor's state with one query over every account it targets
-(risk.selectors.monitor_state); only a change writes. A crossing inserts its alert with
+(risk.selectors.monitors.monitor_state); only a change writes. A crossing inserts its alert with
 INSERT … ON CONFLICT DO NOTHING against the partial unique index on open alerts, so two
 evaluators racing raise it once (the one whose row went in emits the webhook); a clearing is an
 UPDATE … WHERE cleared_at IS NULL, so it is cleared once. Raised and cleared alerts are audited
@@ -24,8 +24,8 @@ from core.errors import InvalidState, ValidationFailed
 from merchants.models import Member, Merchant
 from merchants.services import events
 
-from .. import selectors
 from ..models import MEMBER_FIELDS, BalanceMonitor, MonitorAlert
+from ..selectors import monitors as selectors
 
 EDITABLE = ("merchant", "member", "field", "operator", "threshold", "enabled", "description")
 

@@ -40,7 +40,12 @@ from merchants.services.risk_level import merchant_reserve_required_set
 from reconciliation.models import EodRun
 from reconciliation.selectors import close_blockers as reconciliation_close_blockers
 
-from ..reserve_models import RESERVE_WINDOW_DAYS, ReserveCompensation, ReservePolicy, ReserveRelease
+from ..models import (
+    RESERVE_WINDOW_DAYS,
+    ReserveCompensation,
+    ReservePolicy,
+    ReserveRelease,
+)
 
 LIVE = (Merchant.Status.ACTIVE, Merchant.Status.FROZEN, Merchant.Status.CLOSING)
 

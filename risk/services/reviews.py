@@ -20,8 +20,7 @@ from ledger import outflows
 from ledger.services import reviews as ledger_reviews
 from merchants.services import events
 
-from ..models import Movement, RiskReview
-from ..rule_models import DECIDE_PERMISSION
+from ..models import DECIDE_PERMISSION, Movement, RiskReview
 
 PEOPLE_DECIDE = _("Only a risk officer may decide a movement in the risk queue.")
 

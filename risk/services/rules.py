@@ -31,12 +31,15 @@ from ledger import outflows
 from ledger.models import Payment, PaymentRelease, PaymentSplit, Withdrawal
 from merchants.models import Member
 
-from ..models import Movement, OutflowRule, RiskReview, RuleHit
-from ..rule_models import (
+from ..models import (
     KIND_MOVEMENTS,
     KIND_PARAMETERS,
     Mode,
+    Movement,
     Outcome,
+    OutflowRule,
+    RiskReview,
+    RuleHit,
     RuleKind,
     Window,
 )

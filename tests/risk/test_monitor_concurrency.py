@@ -7,7 +7,7 @@ import pytest
 
 from core.models import AuditEvent
 from merchants.models import WebhookDelivery
-from risk import selectors
+from risk.selectors import monitors as selectors
 from risk.models import MonitorAlert
 from risk.services.monitors import monitor_evaluate
 from tests import factories as f

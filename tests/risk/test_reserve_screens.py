@@ -11,7 +11,7 @@ from ledger.models import Deposit
 from ledger.selectors import reserve_position
 from merchants.models import Merchant
 from risk.models import ReserveCompensation, ReservePolicy
-from risk.reserve_selectors import merchant_reserve_panels
+from risk.selectors.reserve import merchant_reserve_panels
 from risk.services import reserve as rs
 from tests import factories as f
 from tests.api.conftest import make_platform

@@ -19,9 +19,9 @@ from core.errors import ApplicationError
 from ledger.admin.base import money_column
 from merchants.selectors import merchants_visible_to
 
-from .models import OutflowRule, RiskReview, RuleHit
-from .services.reviews import review_approve, review_refuse
-from .services.rules import outflow_rule_check, outflow_rule_save
+from ..models import OutflowRule, RiskReview, RuleHit
+from ..services.reviews import review_approve, review_refuse
+from ..services.rules import outflow_rule_check, outflow_rule_save
 
 RULE_FORM_FIELDS = ("name", "active", "mode", "outcome", "merchant", "min_risk_level", "movement", "kind", "amount",
                     "count", "window", "days", "hours", "description")

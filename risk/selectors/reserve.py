@@ -13,7 +13,7 @@ from ledger.models import Account, AccountKind
 from ledger.selectors import reserve_position
 from ledger.services.withdrawals import reserve_shortfall_limit
 
-from .reserve_models import DecisionStatus, ReserveCompensation, ReservePolicy, ReserveRelease
+from ..models import DecisionStatus, ReserveCompensation, ReservePolicy, ReserveRelease
 
 _MONEY = DecimalField(max_digits=18, decimal_places=2)
 LIST_LIMIT = 10
@@ -35,7 +35,7 @@ def with_reserve(merchants):
 
 def short_of_reserve(merchants, *, limit: int = LIST_LIMIT) -> list:
     """Live merchants whose reserve is short of its requirement, the largest shortfall first. One query."""
-    from .selectors import LIVE_MERCHANTS
+    from .monitors import LIVE_MERCHANTS
 
     return list(with_reserve(merchants.filter(status__in=LIVE_MERCHANTS, risk_reserve_required__gt=0))
                 .filter(reserve_shortfall__gt=0).order_by("-reserve_shortfall", "code")[:limit])

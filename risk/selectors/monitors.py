@@ -14,8 +14,14 @@ from core.money import format_amount, quantize
 from ledger.models.accounts import HOT_KINDS, MEMBER_KINDS
 from merchants.models import Member, Merchant
 
-from .level import FACTOR_BY_KEY
-from .models import BalanceMonitor, MonitorAlert, MonitorField, Operator, RiskAssessment
+from ..level import FACTOR_BY_KEY
+from ..models import (
+    BalanceMonitor,
+    MonitorAlert,
+    MonitorField,
+    Operator,
+    RiskAssessment,
+)
 
 SQL_OPERATORS = {Operator.LT: "<", Operator.LTE: "<=", Operator.GT: ">", Operator.GTE: ">="}
 # Whose balances are watched: merchants still holding money, members not closed.

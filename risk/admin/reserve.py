@@ -1,7 +1,7 @@
 """Risk reserve screens (风险保证金): policies, compensations and releases. Each is asked for on its own
 page (the service, never a model form) and decided by a second risk officer with the record's buttons
 (WorkflowAdminMixin: a button exists only for a user who may press it; the requester never sees
-"Approve"). Imported by risk.admin."""
+"Approve"). Part of the risk.admin package."""
 from django import forms
 from django.contrib import admin, messages
 from django.shortcuts import redirect
@@ -30,8 +30,8 @@ from ledger.admin.withdrawals import MemberPickForm
 from merchants.models import Merchant
 from merchants.selectors import merchants_visible_to
 
-from .reserve_models import ReserveCompensation, ReservePolicy, ReserveRelease
-from .services import reserve as services
+from ..models import ReserveCompensation, ReservePolicy, ReserveRelease
+from ..services import reserve as services
 
 
 def _reason_field():

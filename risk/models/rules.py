@@ -1,4 +1,4 @@
-"""Outflow rules, their hits and the risk queue (issue 16 item 2); imported by risk.models.
+"""Outflow rules, their hits and the risk queue ; part of the risk.models package.
 
 A rule (OutflowRule) is data the risk office keeps in the admin: for every merchant or one
 (`merchant`), optionally only for merchants whose computed risk level is at least `min_risk_level`,

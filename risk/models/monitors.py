@@ -143,6 +143,3 @@ class RiskAssessment(models.Model):
     def __str__(self):
         return f"{self.merchant_id} {self.get_level_display()} ({self.score})"
 
-
-from .reserve_models import ReserveCompensation, ReservePolicy, ReserveRelease  # noqa: E402,F401
-from .rule_models import Movement, OutflowRule, RiskReview, RuleHit  # noqa: E402,F401  (outflow rules, the risk queue)

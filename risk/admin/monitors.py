@@ -16,10 +16,10 @@ from core.errors import ApplicationError
 from merchants.models import Merchant
 from merchants.selectors import merchants_visible_to
 
-from .models import BalanceMonitor, MonitorAlert, RiskAssessment
-from .selectors import factor_rows
-from .services.assessments import merchant_assess
-from .services.monitors import (
+from ..models import BalanceMonitor, MonitorAlert, RiskAssessment
+from ..selectors.monitors import factor_rows
+from ..services.assessments import merchant_assess
+from ..services.monitors import (
     alert_acknowledge,
     balance_monitor_check,
     balance_monitor_save,
@@ -175,6 +175,3 @@ class RiskAssessmentAdmin(ModelAdmin):
                            change_url=change_url,
                            call=lambda reason="": merchant_assess(merchant=merchant, actor=request.user))
 
-
-from . import reserve_admin  # noqa: E402,F401  (the risk reserve screens)
-from . import rules_admin  # noqa: E402,F401  (outflow rules, their hits and the risk queue)

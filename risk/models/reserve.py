@@ -11,7 +11,7 @@ approval (maker-checker on the model: the approver is never the requester), all 
 - ReserveRelease: the whole reserve back to the platform when the merchant closes, only after a clean
   last end of day and once every other balance is zero; booked on approval.
 
-Imported by risk.models (so Django finds them there)."""
+Part of the risk.models package."""
 from django.conf import settings
 from django.db import models
 from django.db.models import Q

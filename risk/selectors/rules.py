@@ -9,9 +9,8 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from .models import RiskReview, RuleHit
-from .rule_models import Mode
-from .services.rules import active_rules
+from ..models import Mode, RiskReview, RuleHit
+from ..services.rules import active_rules
 
 
 def merchant_outflow_panels(merchant) -> list[dict]:
