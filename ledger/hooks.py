@@ -1,7 +1,7 @@
 """Extension points for the apps built on the ledger (dependencies point one way: risk registers
 here in its AppConfig.ready; the ledger never imports it).
 
-Outflow checks (the risk office's outflow rules, issue 16 item 2). Every payment, withdrawal and
+Outflow checks (the risk office's outflow rules). Every payment, withdrawal and
 release of escrow is described as a `ledger.outflows.Outflow` and offered, inside its booking
 transaction and before any money moves, to:
 

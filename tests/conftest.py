@@ -3,7 +3,7 @@ import os
 import pytest
 from django.db import connection
 
-# Issue #10: the whole run is searched for raw identity/phone/card numbers (tests/pii_scan.py).
+# The whole run is searched for raw identity/phone/card numbers (tests/pii_scan.py).
 pytest_plugins = ["tests.pii_scan"]
 
 

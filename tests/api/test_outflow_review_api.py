@@ -1,4 +1,4 @@
-"""The API's answers where the bank's outflow rules apply (issue 16 item 2): a movement held for
+"""The API's answers where the bank's outflow rules apply: a movement held for
 the risk office answers 202 with status `in_review` (not an error), the same again on a replay;
 a refusal is 422 `rule_refused` naming the rule; the OpenAPI schema documents both; merchants
 without rules answer as API.md always said."""

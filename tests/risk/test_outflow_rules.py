@@ -1,4 +1,4 @@
-"""Outflow rules (issue 16 item 2): each condition on the movements it judges, each outcome
+"""Outflow rules: each condition on the movements it judges, each outcome
 (allow records, review holds, refuse stops), observe mode, scope (merchant, risk level), the
 trace every decision leaves, and what the rules cost the payment path."""
 from datetime import timedelta

@@ -1,4 +1,4 @@
-"""The risk queue (issue 16 item 2): a movement an outflow rule put in review waits with its money
+"""The risk queue: a movement an outflow rule put in review waits with its money
 held; a risk officer who did not write the rule approves it (it books as it would have) or refuses
 it with a reason (the money returns); each step audited, the platform told by webhook, the books
 proven after every booking."""

@@ -1,6 +1,6 @@
 """credit.services: applications and lines are decisions (audit records); a drawdown moves
 money when a creditor other than the payee finances it (a journal entry), and otherwise only
-creates the seller's receivable (an audit record: issue 15, part 7); repayments move money."""
+creates the seller's receivable (an audit record); repayments move money."""
 import itertools
 from datetime import timedelta
 
