@@ -13,6 +13,7 @@ from unfold.admin import ModelAdmin
 
 from core.admin_workflow import ReasonForm, reason_step
 from core.errors import ApplicationError
+from ledger.admin.base import MerchantScopedMixin, ReadOnlyAdminMixin
 from merchants.models import Merchant
 from merchants.selectors import merchants_visible_to
 
@@ -91,7 +92,7 @@ class BalanceMonitorAdmin(ModelAdmin):
 
 
 @admin.register(MonitorAlert)
-class MonitorAlertAdmin(ModelAdmin):
+class MonitorAlertAdmin(MerchantScopedMixin, ReadOnlyAdminMixin, ModelAdmin):
     list_display = ("crossed_at", "merchant", "monitor", "member", "value", "cleared_at", "acknowledged")
     list_filter = (("cleared_at", admin.EmptyFieldListFilter), ("acknowledged_at", admin.EmptyFieldListFilter),
                    "monitor__field", "merchant")
@@ -100,18 +101,6 @@ class MonitorAlertAdmin(ModelAdmin):
     fields = ("monitor", "merchant", "account", "member", "condition", "value", "crossed_at", "cleared_at",
               "cleared_value", "acknowledged_by", "acknowledged_at", "acknowledge_reason")
     readonly_fields = fields
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).filter(merchant__in=merchants_visible_to(request.user))
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     @admin.display(description=_("acknowledged"))
     def acknowledged(self, obj):
@@ -134,25 +123,13 @@ class MonitorAlertAdmin(ModelAdmin):
 
 
 @admin.register(RiskAssessment)
-class RiskAssessmentAdmin(ModelAdmin):
+class RiskAssessmentAdmin(MerchantScopedMixin, ReadOnlyAdminMixin, ModelAdmin):
     list_display = ("computed_at", "merchant", "level", "score", "as_of", "computed_by")
     list_filter = ("level", "merchant")
     list_select_related = ("merchant",)
     search_fields = ("merchant__code", "merchant__legal_name")
     fields = ("merchant", "level", "score", "as_of", "window_days", "computed_at", "computed_by", "factor_table")
     readonly_fields = fields
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).filter(merchant__in=merchants_visible_to(request.user))
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     @admin.display(description=_("factors"))
     def factor_table(self, obj):

@@ -16,8 +16,7 @@ from unfold.admin import ModelAdmin
 from core.admin_display import status_badge
 from core.admin_workflow import WorkflowAdminMixin
 from core.errors import ApplicationError
-from ledger.admin.base import money_column
-from merchants.selectors import merchants_visible_to
+from ledger.admin.base import MerchantScopedMixin, ReadOnlyAdminMixin, money_column
 
 from ..models import OutflowRule, RiskReview, RuleHit
 from ..services.reviews import review_approve, review_refuse
@@ -87,7 +86,7 @@ class OutflowRuleAdmin(ModelAdmin):
 
 
 @admin.register(RuleHit)
-class RuleHitAdmin(ModelAdmin):
+class RuleHitAdmin(MerchantScopedMixin, ReadOnlyAdminMixin, ModelAdmin):
     list_display = ("created_at", "rule", "merchant", "movement", "order_no", "amount_display", "outcome", "mode",
                     "applied", "detail")
     list_filter = ("mode", "outcome", "applied", "movement", "rule")
@@ -98,21 +97,9 @@ class RuleHitAdmin(ModelAdmin):
               "detail", "payment", "withdrawal", "review", "created_at")
     readonly_fields = fields
 
-    def get_queryset(self, request):
-        return super().get_queryset(request).filter(merchant__in=merchants_visible_to(request.user))
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(RiskReview)
-class RiskReviewAdmin(WorkflowAdminMixin, ModelAdmin):
+class RiskReviewAdmin(MerchantScopedMixin, ReadOnlyAdminMixin, WorkflowAdminMixin, ModelAdmin):
     workflow_object_arg = "review"
     workflow = {"approve": (review_approve, False), "refuse": (review_refuse, True)}
     list_display = ("created_at", "status_badge", "movement", "merchant", "member", "order_no", "amount_display",
@@ -125,18 +112,6 @@ class RiskReviewAdmin(WorkflowAdminMixin, ModelAdmin):
     fields = ("status", "movement", "merchant", "member", "order_no", "amount_display", "movement_link", "rule",
               "detail", "rule_hits", "reason", "decided_by", "decided_at", "created_at")
     readonly_fields = fields
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).filter(merchant__in=merchants_visible_to(request.user))
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False  # the buttons post to their own URLs (WorkflowAdminMixin)
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     @admin.display(description=_("payment or withdrawal"))
     def movement_link(self, obj):
