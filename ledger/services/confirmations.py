@@ -27,7 +27,7 @@ from merchants.services.challenges import (
 from .. import outflows
 from ..models import Payment, Withdrawal
 from .payments import payment_create, payment_input
-from .releases import RELEASABLE, payment_release
+from .releases import ensure_releasable, payment_release
 from .withdrawals import ensure_can_withdraw, withdrawal_input, withdrawal_request
 
 
@@ -85,9 +85,7 @@ def release_challenge(*, merchant, actor, payment, amount=None, splits=None, rea
     reference is not challenged again (it replays)."""
     if payment.releases.filter(idempotency_ref=idempotency_ref).exists():
         raise InvalidState(_("This release was already booked."))
-    if payment.status not in RELEASABLE:
-        raise InvalidState(_("Only a payment held in escrow can be released (this one is “%(status)s”).")
-                           % {"status": payment.get_status_display()})
+    ensure_releasable(payment)
     if amount not in (None, ""):
         amount = parse_amount(amount)
         if amount > payment.held_amount:

@@ -118,6 +118,12 @@ def _fingerprint(amount, splits) -> str:
     return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
 
 
+def ensure_releasable(payment) -> None:
+    if payment.status not in RELEASABLE:
+        raise InvalidState(_("Only a payment held in escrow can be released (this one is “%(status)s”).")
+                           % {"status": payment.get_status_display()})
+
+
 def _parsed(amount, splits) -> tuple[Decimal | None, dict | None]:
     if amount not in (None, "") and splits:
         raise ValidationFailed(_("Give an amount or the payees' amounts (splits), not both."), field="amount")
@@ -185,9 +191,7 @@ def payment_release(*, payment: Payment, actor, amount=None, splits=None, reason
             if existing.payment_id != payment.pk or existing.fingerprint != fingerprint:
                 raise IdempotencyConflict()
             return payment
-    if payment.status not in RELEASABLE:
-        raise InvalidState(_("Only a payment held in escrow can be released (this one is “%(status)s”).")
-                           % {"status": payment.get_status_display()})
+    ensure_releasable(payment)
     guards.ensure_merchant_can_move_money(payment.merchant)
     splits = payment_splits(payment)
     shares = _shares(payment, splits, amount, requested)

@@ -52,6 +52,17 @@ class RiskReserve(PlatformAPIView):
             "withdrawal_limit_while_short": format_amount(reserve_shortfall_limit()), "currency": "CNY"})
 
 
+def _announce_platform_money(view, announce):
+    """The platform's own money announced (for its reserve or its own account): parse, announce, render."""
+    data = view.parse(ReserveDepositInput)
+    channel = None
+    if data.get("channel"):
+        channel = PaymentChannel.objects.filter(code=data["channel"], enabled=True).first()
+    deposit = announce(merchant=view.merchant, actor=view.actor, amount=data["amount"], order_no=data["order_no"],
+                       method=data["method"], channel=channel)
+    return view.respond(ReserveDepositOutput, deposit, status=201)
+
+
 class ReserveDepositCreate(PlatformAPIView):
     idempotency = "required"
 
@@ -63,14 +74,7 @@ class ReserveDepositCreate(PlatformAPIView):
                           "the platform's own account: the payer's name is the merchant's legal name) or a "
                           "payment channel's signed notification does. `GET /deposits/{id}` follows it.")
     def post(self, request):
-        data = self.parse(ReserveDepositInput)
-        channel = None
-        if data.get("channel"):
-            channel = PaymentChannel.objects.filter(code=data["channel"], enabled=True).first()
-        deposit = deposit_services.reserve_deposit_announce(
-            merchant=self.merchant, actor=self.actor, amount=data["amount"], order_no=data["order_no"],
-            method=data["method"], channel=channel)
-        return self.respond(ReserveDepositOutput, deposit, status=201)
+        return _announce_platform_money(self, deposit_services.reserve_deposit_announce)
 
 
 class PlatformDepositCreate(PlatformAPIView):
@@ -86,11 +90,4 @@ class PlatformDepositCreate(PlatformAPIView):
                           "merchant's legal name), or a payment channel's signed notification; then "
                           "`platform_account.funded`. `GET /deposits/{id}` follows it.")
     def post(self, request):
-        data = self.parse(ReserveDepositInput)
-        channel = None
-        if data.get("channel"):
-            channel = PaymentChannel.objects.filter(code=data["channel"], enabled=True).first()
-        deposit = deposit_services.platform_deposit_announce(
-            merchant=self.merchant, actor=self.actor, amount=data["amount"], order_no=data["order_no"],
-            method=data["method"], channel=channel)
-        return self.respond(ReserveDepositOutput, deposit, status=201)
+        return _announce_platform_money(self, deposit_services.platform_deposit_announce)

@@ -257,6 +257,7 @@ NOT_SERVICES.update({
     "ledger.services.confirmations.payment_needs_code": "reads the merchant's setting and its orders",
     "ledger.services.confirmations.release_needs_code": "reads the merchant's setting",
     "ledger.services.payments.payment_input": "checks a payment request and its parties; writes nothing",
+    "ledger.services.releases.ensure_releasable": "checks a payment's status; writes nothing",
 })
 
 
