@@ -240,6 +240,14 @@ JIANGUAN = {
     # its requirement, members' withdrawals above this amount are refused (reserve_shortfall).
     "RESERVE_SHORTFALL_WITHDRAWAL_LIMIT": env.str("JIANGUAN_RESERVE_SHORTFALL_WITHDRAWAL_LIMIT",
                                                   default="10000.00"),
+    # Busy members' available accounts (a big seller's) take credits without a row lock, like the
+    # platform's hot accounts (ledger.services.hot_flagging, beat every minute): an account is
+    # marked hot when it took more than HOT_MEMBER_CREDITS_PER_MINUTE credits a minute over the
+    # last HOT_MEMBER_WINDOW_MINUTES, and ordinary again once no such window was busy for
+    # HOT_MEMBER_QUIET_HOURS (checked hourly) — unless a person marked it hot.
+    "HOT_MEMBER_CREDITS_PER_MINUTE": env.int("JIANGUAN_HOT_MEMBER_CREDITS_PER_MINUTE", default=60),
+    "HOT_MEMBER_WINDOW_MINUTES": env.int("JIANGUAN_HOT_MEMBER_WINDOW_MINUTES", default=10),
+    "HOT_MEMBER_QUIET_HOURS": env.int("JIANGUAN_HOT_MEMBER_QUIET_HOURS", default=24),
 }
 
 # --- Celery -----------------------------------------------------------------------------
