@@ -6,9 +6,12 @@ the same cluster, reported as ratios to that reference.
                server DATABASE_URL names; the run itself happens in a child process that
                sees only that database;
 - pgbench.py   the reference: pgbench's built-in TPC-B;
+- reference.py the second reference: the same 3-leg payment booked by a ledger in plain SQL
+               (pgledger-style, PL/pgSQL), driven by pgbench;
 - schema.py    `migrate`, with the migrated schema cached (pg_dump) for the next run;
 - loaders.py   a realistic merchant (members, a million postings) in set-based SQL;
-- workers.py   payments through the service layer in worker processes;
+- workers.py   payments (and guaranteed holds and releases) through the service layer in
+               worker processes;
 - api.py       signed POST /api/v1/payments through gunicorn;
 - measure.py   the timed part: every figure in interleaved rounds;
 - sampler.py   what the backends wait for (row locks, WAL, Python), and CPU per call;

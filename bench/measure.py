@@ -3,9 +3,10 @@
 On a small machine that others share, one 30-second window can lose half its CPU to someone
 else's test run, and a figure measured in that window is compared with one measured in a
 quieter one. So each measurement's time is split into rounds (full run: 3 × 10 s) and the
-rounds rotate through every figure — TPC-B at 1 and 8 clients, each payment scenario at 1 and
-8 workers, the API — so that a noisy minute lands on all of them alike. A figure is the sum of
-its rounds: transactions over seconds, latencies pooled, errors and CPU added up."""
+rounds rotate through every figure — TPC-B at 1 and 8 clients, the plain-SQL ledger's payment
+and transfer at 8 (bench.reference), each payment scenario at 1 and 8 workers, the API — so
+that a noisy minute lands on all of them alike. A figure is the sum of its rounds:
+transactions over seconds, latencies pooled, errors and CPU added up."""
 import os
 import secrets
 import tempfile
@@ -74,10 +75,12 @@ class _Pgbench:
 
 def measure(*, pool, gunicorn, loaded, sizes, pgbench_url, bindir, own_url: str, log, checkpoint, failed) -> dict:
     from . import api, pgbench
+    from . import reference as plain_sql
 
     rounds = max(1, sizes.rounds)
     seconds = max(1, round(sizes.seconds / rounds))
     reference = {clients: _Pgbench() for clients in (1, 8)}
+    ledger_sql = {script: plain_sql.Figure(script) for script in plain_sql.SCRIPTS}
     payments = {(scenario, workers): _Figure() for scenario in SCENARIOS for workers in (1, 8)}
     platform = _Figure()
     batches = _Figure()  # the same clients, each request a batch of BATCH_SIZE payments
@@ -90,6 +93,14 @@ def measure(*, pool, gunicorn, loaded, sizes, pgbench_url, bindir, own_url: str,
     except Exception as error:  # noqa: BLE001 - the rows say "not available" and why
         log(f"bench: pgbench not available: {error}")
         for figure in reference.values():
+            figure.error = failed(error)
+    try:
+        if not pgbench_url:
+            raise pgbench.PgbenchUnavailable("no database for pgbench")
+        log(f"bench: the plain-SQL reference ledger, {sizes.members:,} accounts and a fee account")
+        plain_sql.install(pgbench_url, accounts=sizes.members)
+    except Exception as error:  # noqa: BLE001
+        for figure in ledger_sql.values():
             figure.error = failed(error)
     try:
         pool.setup(merchant_id=loaded.merchant_id, member_ids=loaded.member_ids, seller_id=loaded.seller_id)
@@ -110,6 +121,15 @@ def measure(*, pool, gunicorn, loaded, sizes, pgbench_url, bindir, own_url: str,
             checkpoint()
             try:
                 figure.add(pgbench.run(pgbench_url, clients=clients, seconds=seconds, bindir=bindir))
+            except Exception as error:  # noqa: BLE001
+                figure.error = failed(error)
+        for script, figure in ledger_sql.items():
+            if figure.error:
+                continue
+            checkpoint()
+            try:
+                r = figure.run(pgbench_url, accounts=sizes.members, seconds=seconds, bindir=bindir)
+                log(f"bench:   plain-SQL {script} × {plain_sql.CLIENTS}: {r.tps:,.1f} tps, failed {r.failed}")
             except Exception as error:  # noqa: BLE001
                 figure.error = failed(error)
         for (scenario, workers), figure in payments.items():
@@ -160,8 +180,16 @@ def measure(*, pool, gunicorn, loaded, sizes, pgbench_url, bindir, own_url: str,
     out_payments: dict = {scenario: {} for scenario in SCENARIOS}
     for (scenario, workers), figure in payments.items():
         out_payments[scenario][str(workers)] = figure.result()
+    proof = None
+    if any(not figure.error for figure in ledger_sql.values()):
+        try:
+            proof = plain_sql.prove(pgbench_url, accounts=sizes.members)
+        except Exception as error:  # noqa: BLE001
+            proof = failed(error)
     return {
         "pgbench": {str(clients): figure.result() for clients, figure in reference.items()},
+        "reference": {script: figure.result(accounts=sizes.members, proof=proof)
+                      for script, figure in ledger_sql.items()},
         "payments": out_payments,
         "api": platform.result(gunicorn_workers=server.workers) if server is not None else platform.result(),
         "api_batch": batches.result(batch=BATCH_SIZE, gunicorn_workers=server.workers) if server is not None

@@ -2,10 +2,18 @@
 
 Each worker is its own process (spawned, so it runs django.setup() itself and holds its own
 database connection; the GIL of one process never caps the others). Workers warm up, wait for
-a common start time, then call `ledger.services.payments.payment_create` — the function the
-API calls — back to back until the measurement window closes. Each records the latency of
-every payment and the errors it met, classified so that a deadlock or a serialization failure
-reaching the caller is counted, never hidden."""
+a common start time, then call the services the API calls back to back until the measurement
+window closes. Each records the latency of every call and the errors it met, classified so
+that a deadlock or a serialization failure reaching the caller is counted, never hidden.
+
+The scenarios:
+- cold: `payment_create` (direct) between random member pairs, with a platform fee;
+- hot: the same, every payment to one seller;
+- hold_release: a guaranteed payment held (`payment_create`, mode guaranteed: payer → escrow)
+  and, a few calls later, released in full (`releases.payment_release`: escrow → seller and
+  fee income). Each call books one movement, a hold or a release, and counts as one
+  transaction: the figure is movements per second."""
+import collections
 import math
 import multiprocessing
 import os
@@ -17,9 +25,12 @@ SCENARIOS = {
     # name: (mode, every payment pays one seller)
     "cold": ("direct", False),
     "hot": ("direct", True),
-    "escrow": ("guaranteed", False),
+    "hold_release": ("guaranteed", False),
 }
 WARM_UP_PAYMENTS = 3
+# hold_release: how many held payments a worker keeps in escrow before each call releases the
+# oldest; from then on the calls alternate, a release and a hold.
+HELD_BACKLOG = 4
 START_DELAY = 0.5  # seconds between "everyone is ready" and the window opening
 DEADLOCK, SERIALIZATION = "deadlock", "serialization_failure"
 
@@ -172,6 +183,7 @@ def payment_worker(conf: dict, commands, ready, start_at, results):
 
         from core.actors import Actor
         from ledger.services.payments import payment_create
+        from ledger.services.releases import payment_release
         from merchants.models import Member, Merchant
 
         setup = commands.get()
@@ -197,7 +209,7 @@ def payment_worker(conf: dict, commands, ready, start_at, results):
             prefix = f"{command['tag']}-{conf['index']}-"
             counter = iter(range(10**9))
 
-            def one():
+            def pay():
                 payer = rng.choice(members)
                 payee = seller if hot else rng.choice(members)
                 while payee.pk == payer.pk:
@@ -206,12 +218,25 @@ def payment_worker(conf: dict, commands, ready, start_at, results):
                 fee = max(10, round(cents / 100))
                 amount = f"{cents // 100}.{cents % 100:02d}"
                 net = cents - fee
-                payment_create(merchant=merchant, actor=actor, payer=payer, amount=amount,
-                               order_no=f"{prefix}{next(counter)}", mode=mode,
-                               splits=[(payee, f"{net // 100}.{net % 100:02d}")],
-                               platform_fee=f"{fee // 100}.{fee % 100:02d}", description="bench")
+                payment, _created = payment_create(
+                    merchant=merchant, actor=actor, payer=payer, amount=amount, order_no=f"{prefix}{next(counter)}",
+                    mode=mode, splits=[(payee, f"{net // 100}.{net % 100:02d}")],
+                    platform_fee=f"{fee // 100}.{fee % 100:02d}", description="bench")
+                return payment
 
-            for _ in range(WARM_UP_PAYMENTS):
+            held = collections.deque()
+
+            def hold_or_release():
+                if len(held) < HELD_BACKLOG:
+                    held.append(pay())
+                else:
+                    # Taken off the queue first: a release that fails leaves its payment held
+                    # (counted among the errors), never released twice.
+                    payment_release(payment=held.popleft(), actor=actor)
+
+            one = hold_or_release if command["scenario"] == "hold_release" else pay
+            warm_up = WARM_UP_PAYMENTS + (HELD_BACKLOG if one is hold_or_release else 0)
+            for _ in range(warm_up):
                 one()
         except BaseException as error:  # noqa: BLE001
             ready.put(f"{type(error).__name__}: {error}")

@@ -3,10 +3,11 @@ from django.core.management.base import BaseCommand, CommandError
 
 
 class Command(BaseCommand):
-    help = ("Benchmark Jianguan beside PostgreSQL's own TPC-B on one cluster: payments (cold, hot seller, "
-            "escrow) at 1 and 8 worker processes, the signed API through gunicorn, statement import and end "
-            "of day. Starts a throwaway durable cluster unless DATABASE_URL names a PostgreSQL server (then it "
-            "works in fresh databases beside it). --quick runs every part small, in about two minutes.")
+    help = ("Benchmark Jianguan beside PostgreSQL's own TPC-B and a plain-SQL ledger on one cluster: payments "
+            "(cold, hot seller, guaranteed hold + release) at 1 and 8 worker processes, the signed API through "
+            "gunicorn, statement import and end of day. Starts a throwaway durable cluster unless DATABASE_URL "
+            "names a PostgreSQL server (then it works in fresh databases beside it). --quick runs every part "
+            "small, in about two minutes.")
     requires_system_checks = []  # the parent only creates a database; the child process runs the checks
     requires_migrations_checks = False
 
