@@ -66,8 +66,11 @@ def _share_target(value, base, share, name) -> tuple[str, bool | None]:
     return f"≥ {_pct(share)} of {name} (is {_pct(value / base)})", value >= share * base
 
 
-def _sql_note(node) -> str:
-    parts = [f"{node.get('accounts'):,} accounts and one shared fee account" if node.get("accounts") else "",
+def _sql_note(node, script) -> str:
+    accounts = f"{node['accounts']:,} accounts" if node.get("accounts") else ""
+    if accounts and script == "payment":
+        accounts += " and one shared fee account"
+    parts = [accounts,
              f"latency avg {_ms(node.get('latency_avg_ms'))}, stddev {_ms(node.get('latency_stddev_ms'))}"
              if node.get("latency_avg_ms") is not None else "",
              f"failed transactions: {node.get('failed')}" if node.get("failed") else ""]
@@ -118,7 +121,7 @@ def build_rows(results: dict) -> list[dict]:
             row(key, figure, NA, note=(node or {}).get("error", ""))
             continue
         row(key, figure, f"{_num(node['tps'])} tps", p50=node.get("p50_ms"), p99=node.get("p99_ms"),
-            ratio=node["tps"] / ref if ref else None, note=_sql_note(node))
+            ratio=node["tps"] / ref if ref else None, note=_sql_note(node, script))
 
     # 2–3. payments through the service layer
     cold8 = _tps_of(results, "payments", "cold", "8")
@@ -233,7 +236,8 @@ def build_rows(results: dict) -> list[dict]:
 
 
 def _errors_note(node) -> str:
-    parts = []
+    parts = [f"{kind}s {part['per_s']:,.1f}/s (p50 {_ms(part['p50_ms'])}, p99 {_ms(part['p99_ms'])})"
+             for kind, part in (node.get("by_kind") or {}).items()]
     if node.get("cpu_serving_ms_per_call") is not None:
         parts.append(f"CPU per request: {node['cpu_serving_ms_per_call']:.1f} ms serving it (gunicorn workers and "
                      f"their PostgreSQL backends), {node.get('cpu_client_ms_per_call') or 0:.1f} ms in the client "

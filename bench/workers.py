@@ -48,6 +48,7 @@ class Measurement:
     calls: int = 0
     cpu_client_s: float = 0.0  # CPU of the calling processes (Python) during the window
     cpu_server_s: float | None = None  # CPU of their PostgreSQL backends, when visible
+    kinds: dict = field(default_factory=dict)  # kind -> latencies, when a call says what it booked
 
     @property
     def tps(self) -> float:
@@ -66,6 +67,8 @@ class Measurement:
         self.calls += other.calls
         self.seconds += other.seconds
         self.latencies_ms += other.latencies_ms
+        for kind, latencies in other.kinds.items():
+            self.kinds.setdefault(kind, []).extend(latencies)
         self.cpu_client_s += other.cpu_client_s
         if other.cpu_server_s is not None:
             self.cpu_server_s = (self.cpu_server_s or 0.0) + other.cpu_server_s
@@ -82,6 +85,8 @@ class Measurement:
         if other.get("cpu_server_s") is not None:
             self.cpu_server_s = (self.cpu_server_s or 0.0) + other["cpu_server_s"]
         self.latencies_ms += other["latencies_ms"]
+        for kind, latencies in other.get("kinds", {}).items():
+            self.kinds.setdefault(kind, []).extend(latencies)
         for kind, n in other["errors"].items():
             self.errors[kind] = self.errors.get(kind, 0) + n
         for kind, message in other["error_samples"].items():
@@ -94,7 +99,17 @@ class Measurement:
                 "cpu_client_ms_per_call": 1000 * self.cpu_client_s / self.calls if self.calls and self.cpu_client_s
                 else None,
                 "cpu_server_ms_per_call": 1000 * self.cpu_server_s / self.calls if self.calls and self.cpu_server_s
-                else None}
+                else None,
+                **({"by_kind": self.by_kind()} if self.kinds else {})}
+
+    def by_kind(self) -> dict:
+        """Per kind of call (hold, release): how many per second and their latency percentiles."""
+        out = {}
+        for kind, latencies in self.kinds.items():
+            part = Measurement(ok=len(latencies), seconds=self.seconds, latencies_ms=latencies)
+            out[kind] = {"ok": part.ok, "per_s": part.tps, "p50_ms": part.percentile(50),
+                         "p99_ms": part.percentile(99)}
+        return out
 
 
 def classify(error: BaseException) -> str:
@@ -229,10 +244,11 @@ def payment_worker(conf: dict, commands, ready, start_at, results):
             def hold_or_release():
                 if len(held) < HELD_BACKLOG:
                     held.append(pay())
-                else:
-                    # Taken off the queue first: a release that fails leaves its payment held
-                    # (counted among the errors), never released twice.
-                    payment_release(payment=held.popleft(), actor=actor)
+                    return "hold"
+                # Taken off the queue first: a release that fails leaves its payment held
+                # (counted among the errors), never released twice.
+                payment_release(payment=held.popleft(), actor=actor)
+                return "release"
 
             one = hold_or_release if command["scenario"] == "hold_release" else pay
             warm_up = WARM_UP_PAYMENTS + (HELD_BACKLOG if one is hold_or_release else 0)
@@ -275,17 +291,18 @@ def cpu_seconds(backend: int | None) -> tuple[float, float | None]:
 
 def measure(one, begin: float, seconds: float) -> dict:
     """Call `one` back to back from `begin` (wall clock, shared by every process) for `seconds`;
-    a call that ends after the window closes is not counted."""
+    a call that ends after the window closes is not counted. A call that returns a name (hold,
+    release) has its latency also recorded under that name."""
     end = begin + seconds
     while time.time() < begin:
         time.sleep(0.001)
-    result = {"ok": 0, "latencies_ms": [], "errors": {}, "error_samples": {}}
+    result = {"ok": 0, "latencies_ms": [], "errors": {}, "error_samples": {}, "kinds": {}}
     while True:
         t0 = time.time()
         if t0 >= end:
             break
         try:
-            one()
+            kind = one()
         except Exception as error:  # noqa: BLE001 - every failure is counted by kind
             kind = classify(error)
             result["errors"][kind] = result["errors"].get(kind, 0) + 1
@@ -295,4 +312,6 @@ def measure(one, begin: float, seconds: float) -> dict:
         if t1 <= end:
             result["ok"] += 1
             result["latencies_ms"].append((t1 - t0) * 1000)
+            if isinstance(kind, str):
+                result["kinds"].setdefault(kind, []).append((t1 - t0) * 1000)
     return result

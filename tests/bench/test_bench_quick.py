@@ -41,6 +41,7 @@ def test_the_quick_benchmark_runs_every_part_and_reports_it(tmp_path, capsys):
     # holds and releases both booked (nothing else in the run releases), each counted as one movement
     hold_release = data["payments"]["hold_release"]["8"]
     assert hold_release["ok"] > 0 and not hold_release["errors"], hold_release
+    assert set(hold_release["by_kind"]) == {"hold", "release"}, hold_release["by_kind"]
     assert PaymentRelease.objects.exists()
     assert "error" not in data["api"], data["api"]
     assert "error" not in data["api_batch"] and not data["api_batch"].get("errors"), data["api_batch"]

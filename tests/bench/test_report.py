@@ -122,3 +122,19 @@ def test_deadlocks_and_serialization_failures_are_recognised_through_django_s_wr
 def test_latency_percentiles_are_nearest_rank():
     m = Measurement(seconds=1.0, latencies_ms=[float(i) for i in range(1, 101)])
     assert (m.percentile(50), m.percentile(99)) == (50.0, 99.0)
+
+
+def test_hold_and_release_are_counted_apart_inside_their_figure():
+    # given a window of one hold and one release per worker, merged from two workers
+    m = Measurement(seconds=2.0, workers=2)
+    for hold, release in ((4.0, 9.0), (6.0, 11.0)):
+        m.merge({"ok": 2, "latencies_ms": [hold, release], "errors": {}, "error_samples": {},
+                 "kinds": {"hold": [hold], "release": [release]}})
+    # then the figure counts four movements, and each kind its own two
+    summary = m.summary()
+    assert summary["tps"] == 2.0
+    assert summary["by_kind"]["hold"] == {"ok": 2, "per_s": 1.0, "p50_ms": 4.0, "p99_ms": 6.0}
+    assert summary["by_kind"]["release"]["p50_ms"] == 9.0
+    # and the report's note says so
+    rows, _results = _run(payments={"hold_release": {"8": summary}})
+    assert "holds 1.0/s (p50 4.0 ms, p99 6.0 ms); releases 1.0/s" in rows["payments_hold_release_8"]["note"]
