@@ -176,7 +176,7 @@ def build_rows(results: dict) -> list[dict]:
         node = (results.get("payments", {}).get(scenario) or {}).get("8")
         if node and "error" not in node and node.get("p50_ms"):
             spread = node["p99_ms"] / node["p50_ms"]
-            spreads.append(f"{scenario} {spread:.1f}×")
+            spreads.append(f"{scenario.replace('_', ' + ')} {spread:.1f}×")
             worst = spread if worst is None else max(worst, spread)
     row("p99_over_p50", "p99 / p50 at 8 workers", ", ".join(spreads) or NA, target=f"≤ {P99_OVER_P50:.0f}×",
         met=(worst <= P99_OVER_P50) if worst is not None else None)
