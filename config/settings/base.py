@@ -213,6 +213,9 @@ JIANGUAN = {
     "SUPERVISION_BANK_NAME": env.str("JIANGUAN_BANK_NAME", default="Jianguan Commercial Bank"),
     "SECRET_ROTATION_OVERLAP_HOURS": env.int("JIANGUAN_SECRET_OVERLAP_HOURS", default=24),
     "GUARANTEE_AUTO_RELEASE_DAYS": env.int("JIANGUAN_AUTO_RELEASE_DAYS", default=7),
+    # On PostgreSQL a payment is booked by one call of the database's booking function
+    # (ledger.sql.booking); off, by the Python posting engine (the same books: a parity test).
+    "BOOK_IN_DATABASE": env.bool("JIANGUAN_BOOK_IN_DATABASE", default=True),
     "DAILY_CUTOFF": env.str("JIANGUAN_DAILY_CUTOFF", default="16:30"),
     # Payout batches are built this many minutes before the cut-off, and in the morning at this time.
     "PAYOUT_BUILD_LEAD_MINUTES": env.int("JIANGUAN_PAYOUT_BUILD_LEAD_MINUTES", default=5),

@@ -197,6 +197,7 @@ def test_a_batch_takes_the_same_few_queries_whatever_its_size(shop, raw_api):
             response = raw_api.as_platform(shop, "POST", PATH, body={"payments": items})
             assert response.status_code == 200 and response.json()["booked"] == n
         counts.append(len(batch))
-    # then both take the same number of statements, about that of one single payment
+    # then both take the same number of statements: a few more than one single payment (booked by the
+    # database's booking function in one call), a few dozen at most
     assert counts[0] == counts[1], counts
-    assert counts[1] <= len(single) + 10, (counts, len(single))
+    assert counts[1] <= max(len(single) + 20, 30), (counts, len(single))

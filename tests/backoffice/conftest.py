@@ -9,7 +9,8 @@ from .world import Clock, World
 def clock(monkeypatch):
     """The business date every entry, drawdown and score takes while the test runs."""
     c = Clock(datetime.date(2026, 11, 2))
-    for target in ("ledger.posting.business_date_for", "credit.services.drawdowns.business_date_for",
+    for target in ("ledger.posting.business_date_for", "ledger.booking.business_date_for",
+                   "credit.services.drawdowns.business_date_for",
                    "credit.services.applications.business_date_for"):
         monkeypatch.setattr(target, c)
     return c

@@ -11,7 +11,7 @@ from django.core.management import call_command
 from django.db import connection
 
 from core.sql import immutable
-from ledger.sql import integrity
+from ledger.sql import booking, integrity
 from reconciliation.sql import line_guard
 
 APPEND_ONLY = {"core_auditevent", "credit_repayment", "credit_penaltyaccrual", "ledger_posting",
@@ -47,6 +47,7 @@ def live_sql(append_only_tables):
                    *integrity.ENTRIES_BALANCE]
     statements += ["DROP TRIGGER IF EXISTS ledger_account_reserve_debit_guard ON ledger_account;",
                    *integrity.RESERVE_DEBIT_GUARD]
+    statements += booking.BOOK_PAYMENT
     return statements
 
 
@@ -104,3 +105,20 @@ def test_the_migrated_built_in_layouts_are_the_live_ones():
     for code, data in live.items():
         row = migrated[code]
         assert {field: getattr(row, field) for field in data} == data, code
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_the_booking_function_migration_reverses_to_the_python_path():
+    # given the database a fresh migrate built, with the booking function
+    import importlib
+
+    migration = importlib.import_module("ledger.migrations.0015_booking_function")
+    with connection.cursor() as cursor:
+        assert "ledger_book_payment" in functions_and_triggers(cursor)[0]
+        # when the migration's reverse runs (in the test's transaction, rolled back)
+        for statement in migration.BOOK_PAYMENT_REVERSE:
+            cursor.execute(statement)
+        # then the function is gone, and its forward SQL is the live module's
+        assert "ledger_book_payment" not in functions_and_triggers(cursor)[0]
+    assert [normalised(s) for s in migration.BOOK_PAYMENT_FORWARD] == [normalised(s) for s in booking.BOOK_PAYMENT]

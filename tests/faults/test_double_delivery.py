@@ -115,7 +115,8 @@ def overdue_bill(monkeypatch):
     from tests.credit.helpers import Clock, World, open_line
 
     clock = Clock(datetime.date(2026, 3, 2))
-    for target in ("ledger.posting.business_date_for", "credit.services.drawdowns.business_date_for",
+    for target in ("ledger.posting.business_date_for", "ledger.booking.business_date_for",
+                   "credit.services.drawdowns.business_date_for",
                    "credit.services.applications.business_date_for"):
         monkeypatch.setattr(target, clock)
     world = World()

@@ -276,10 +276,11 @@ def test_order_numbers_are_scoped_per_merchant(shop):
 
 # --- query count -------------------------------------------------------------------------
 
-# Measured for a direct payment with one payee and a fee, inside the test's transaction:
-# 2 savepoint pairs (service, payment insert) + entry savepoint pair = 6, the parties' status,
-# the payment, its split, the members' accounts, the fee account, the entry, 2 balance UPDATEs,
-# the postings, the hot-account delta, the payment's entry link, and the business-day lookup.
+# The Python path (SQLite, or JIANGUAN_BOOK_IN_DATABASE off), measured for a direct payment with one
+# payee and a fee inside the test's transaction: 2 savepoint pairs (service, payment insert) + entry
+# savepoint pair = 6, the parties' status, the payment, its split, the members' accounts, the fee
+# account, the entry, 2 balance UPDATEs, the postings, the hot-account delta, the payment's entry
+# link, and the business-day lookup.
 PAYMENT_MAX_QUERIES = 18
 
 
@@ -290,7 +291,12 @@ def fixed_business_day(settings):
     settings.JIANGUAN = {**settings.JIANGUAN, "DAILY_CUTOFF": "00:00"}
 
 
-def test_a_direct_payment_takes_a_small_constant_number_of_queries(shop, fixed_business_day,
+@pytest.fixture
+def python_path(settings):
+    settings.JIANGUAN = {**settings.JIANGUAN, "BOOK_IN_DATABASE": False}
+
+
+def test_a_direct_payment_takes_a_small_constant_number_of_queries(shop, fixed_business_day, python_path,
                                                                     django_assert_max_num_queries,
                                                                     django_assert_num_queries):
     merchant, buyer, seller, _other = shop
@@ -302,6 +308,35 @@ def test_a_direct_payment_takes_a_small_constant_number_of_queries(shop, fixed_b
         f.member(merchant)
     with django_assert_num_queries(PAYMENT_MAX_QUERIES):
         pay(merchant, buyer, [(seller, "9.00")], "10.00", fee="1.00", order_no="Q-2")
+
+
+def _statements(context):
+    """What reached the database, less the savepoints the test's own transaction adds (outside a
+    test the service's atomic block is the transaction: BEGIN goes with the first statement)."""
+    return [q["sql"] for q in context.captured_queries
+            if not q["sql"].startswith(("SAVEPOINT", "RELEASE SAVEPOINT", "ROLLBACK TO SAVEPOINT"))]
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("mode", ["direct", "guaranteed"])
+def test_on_postgresql_a_payment_is_one_call_of_the_booking_function(shop, mode, django_assert_max_num_queries):
+    # given a merchant whose calendar lookup is already done this minute
+    merchant, buyer, seller, other = shop
+    pay(merchant, buyer, [(seller, "1.00")], "2.00", fee="1.00", order_no="WARM-UP", mode=mode)
+    # when a payment with two payees and a fee is booked
+    with django_assert_max_num_queries(PAYMENT_MAX_QUERIES) as context:
+        payment, created = pay(merchant, buyer, [(seller, "5.00"), (other, "4.00")], "10.00", fee="1.00",
+                               order_no="ONE-CALL", mode=mode)
+    # then the books took one statement besides the business-day lookup, and COMMIT makes 3
+    statements = _statements(context)
+    assert len([sql for sql in statements if "ledger_book_payment" in sql]) == 1
+    assert len(statements) <= 2, statements
+    # and the answer is the payment as booked, its splits named without a query
+    assert created and payment.entry.postings.count() == (4 if mode == "direct" else 2)
+    assert [(split.payee.user_id, split.amount) for split in payment.splits.all()] == [
+        (seller.user_id, D("5.00")), (other.user_id, D("4.00"))]
+    assert Payment.objects.get(pk=payment.pk).status == payment.status
+    assert prove_merchant(merchant).ok
 
 
 # --- guaranteed, release, auto-release ---------------------------------------------------

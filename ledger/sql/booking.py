@@ -1,0 +1,197 @@
+"""Payments booked in one round trip on PostgreSQL: `ledger_book_payment`, a PL/pgSQL function.
+
+Python keeps parsing and validation (ledger.services.payments: the request's grammar, the split
+sums, the fingerprint, the merchant's status, the outflow rules — a merchant with rules keeps the
+Python path, which offers the payment to them). The function then does, in the caller's
+transaction and in this order, what the Python path does with ~15 statements:
+
+1. the parties' current status, as `_check_parties` checks them (each member exists and belongs to
+   the merchant; the payer is active, not frozen; no payee is closed). On a refusal, a payment
+   already booked under the same order number with the same fingerprint is answered as a replay
+   (booked before the party was frozen), another one as a duplicate order;
+2. the accounts: the parties' available accounts and escrow or fee income. If one is missing (a
+   member older than the ledger), it answers status `no_accounts` having written nothing; Python
+   opens them and calls again;
+3. the payment row, `ON CONFLICT DO NOTHING` on (merchant, order number): a concurrent request
+   with the same number waits for this transaction, then finds the row and answers replay or
+   duplicate — exactly one books. Its entry id is taken from the entry sequence up front (the
+   foreign key is deferred to commit), so the payment is written once, never updated;
+4. the splits, the journal entry (`payment:<payment id>`, as `book_payment` names it);
+5. the balances, in account-id order (two payments never deadlock): an ordinary account by one
+   conditional UPDATE (a debit that would overdraw, or leave a frozen account, matches no row and
+   is refused); a hot account (`is_hot`: supervision, escrow, fee income, busy members) takes a
+   credit as a HotBalanceDelta without a lock, and a debit under its row lock against the
+   balance plus pending deltas (re-reading `is_hot` under the lock: an account made ordinary
+   meanwhile takes the ordinary UPDATE);
+6. the postings in one INSERT (ENTRIES_BALANCE checks the statement sums to zero) with the
+   balance after each ordinary account's move, and the hot accounts' deltas in another.
+
+A refusal raises a stable SQLSTATE of class JG (below, ERRORS) that Python maps to the
+ApplicationError family; the raise rolls back everything the call wrote. The triggers stay the
+last word: balance per statement, append-only, composite merchant keys. Every account in a
+payment is a liability (members, escrow, fee income), so a posting's amount is −change.
+
+tests/ledger/test_booking_parity.py runs the same random movements through this function and the
+Python path and requires identical books, statuses and errors. Migrations carry their own copy of
+the SQL they ran (ledger 0015); tests/core/test_migrations.py checks a fresh migrate installs
+exactly this text."""
+
+# SQLSTATE → the refusal it stands for (ledger.services.payments maps them to ApplicationErrors).
+ERRORS = {
+    "JG404": "member_not_found",
+    "JGMFZ": "member_frozen",
+    "JGINA": "member_inactive",  # MESSAGE: the payer's status
+    "JGCLS": "payee_closed",
+    "JGDUP": "duplicate_order",
+    "JGAFZ": "account_frozen",
+    "JGNSF": "insufficient_funds",  # MESSAGE: the account's kind, or "" for a hot account
+}
+
+BOOK_PAYMENT = [
+    """
+    CREATE OR REPLACE FUNCTION ledger_book_payment(
+        p_merchant bigint, p_order_no text, p_payer bigint, p_mode text, p_amount numeric, p_fee numeric,
+        p_description text, p_fingerprint text, p_payees bigint[], p_shares numeric[],
+        p_actor_kind text, p_actor_label text, p_actor_user integer, p_business_date date,
+        p_now timestamptz, p_auto_release_at timestamptz,
+        OUT payment_id bigint, OUT entry_id bigint, OUT created boolean, OUT status text,
+        OUT split_ids bigint[])
+    LANGUAGE plpgsql AS $$
+    DECLARE
+        v_guaranteed boolean := p_mode = 'guaranteed';
+        v_found integer; v_payer_status text; v_payee_closed boolean; v_fail text;
+        v_old record; v_leg record; v_row record;
+        v_members bigint[]; v_available bigint[];
+        v_platform bigint;
+        v_accounts bigint[]; v_changes numeric[]; v_after numeric[]; v_hot boolean[];
+        v_balance numeric; v_pending numeric; v_at integer;
+    BEGIN
+        -- 1. The parties, now.
+        SELECT count(*), max(m.status) FILTER (WHERE m.id = p_payer),
+               coalesce(bool_or(m.status = 'closed') FILTER (WHERE m.id <> p_payer), false)
+          INTO v_found, v_payer_status, v_payee_closed
+          FROM merchants_member m WHERE m.id = ANY (p_payer || p_payees) AND m.merchant_id = p_merchant;
+        IF v_found < 1 + cardinality(p_payees) THEN v_fail := 'JG404';
+        ELSIF v_payer_status = 'frozen' THEN v_fail := 'JGMFZ';
+        ELSIF v_payer_status <> 'active' THEN v_fail := 'JGINA';
+        ELSIF v_payee_closed THEN v_fail := 'JGCLS';
+        END IF;
+        IF v_fail IS NOT NULL THEN
+            SELECT p.id, p.entry_id, p.status, p.fingerprint INTO v_old FROM ledger_payment p
+             WHERE p.merchant_id = p_merchant AND p.order_no = p_order_no;
+            IF FOUND THEN
+                IF v_old.fingerprint <> p_fingerprint THEN
+                    RAISE EXCEPTION USING ERRCODE = 'JGDUP', MESSAGE = 'duplicate_order';
+                END IF;
+                payment_id := v_old.id; entry_id := v_old.entry_id; created := false; status := v_old.status;
+                RETURN;
+            END IF;
+            RAISE EXCEPTION USING ERRCODE = v_fail, MESSAGE = coalesce(v_payer_status, '');
+        END IF;
+
+        -- 2. The accounts.
+        v_members := p_payer || (CASE WHEN v_guaranteed THEN '{}'::bigint[] ELSE p_payees END);
+        SELECT array_agg(a.id ORDER BY x.n) INTO v_available
+          FROM unnest(v_members) WITH ORDINALITY AS x(member, n)
+          JOIN ledger_account a ON a.merchant_id = p_merchant AND a.member_id = x.member AND a.kind = 'member_available';
+        IF coalesce(cardinality(v_available), 0) < cardinality(v_members) THEN
+            status := 'no_accounts'; RETURN;
+        END IF;
+        v_accounts := v_available;
+        v_changes := ARRAY[-p_amount] || (CASE WHEN v_guaranteed THEN '{}'::numeric[] ELSE p_shares END);
+        IF v_guaranteed OR p_fee > 0 THEN
+            SELECT a.id INTO v_platform FROM ledger_account a
+             WHERE a.merchant_id = p_merchant AND a.member_id IS NULL
+               AND a.kind = (CASE WHEN v_guaranteed THEN 'escrow' ELSE 'fee_income' END);
+            IF NOT FOUND THEN status := 'no_accounts'; RETURN; END IF;
+            v_accounts := v_accounts || v_platform;
+            v_changes := v_changes || (CASE WHEN v_guaranteed THEN p_amount ELSE p_fee END);
+        END IF;
+
+        -- 3. The payment, once per order number.
+        entry_id := nextval(pg_get_serial_sequence('ledger_journalentry', 'id'));
+        status := CASE WHEN v_guaranteed THEN 'held' ELSE 'settled' END;
+        INSERT INTO ledger_payment (merchant_id, order_no, payer_id, mode, amount, platform_fee, refunded_amount,
+                                    released_amount, description, status, fingerprint, entry_id, auto_release_at,
+                                    created_at)
+        VALUES (p_merchant, p_order_no, p_payer, p_mode, p_amount, p_fee, 0, 0, p_description, status,
+                p_fingerprint, entry_id, CASE WHEN v_guaranteed THEN p_auto_release_at END, p_now)
+        ON CONFLICT ON CONSTRAINT payment_order_no_unique_per_merchant DO NOTHING
+        RETURNING id INTO payment_id;
+        IF payment_id IS NULL THEN
+            SELECT p.id, p.entry_id, p.status, p.fingerprint INTO v_old FROM ledger_payment p
+             WHERE p.merchant_id = p_merchant AND p.order_no = p_order_no;
+            IF v_old.fingerprint <> p_fingerprint THEN
+                RAISE EXCEPTION USING ERRCODE = 'JGDUP', MESSAGE = 'duplicate_order';
+            END IF;
+            payment_id := v_old.id; entry_id := v_old.entry_id; created := false; status := v_old.status;
+            RETURN;
+        END IF;
+        created := true;
+
+        -- 4. The splits and the entry.
+        WITH s AS (
+            INSERT INTO ledger_paymentsplit (merchant_id, payment_id, payee_id, amount, refunded_amount, released_amount)
+            SELECT p_merchant, payment_id, u.payee, u.share, 0, 0 FROM unnest(p_payees, p_shares) AS u(payee, share)
+            RETURNING id, payee_id)
+        SELECT array_agg(s.id ORDER BY array_position(p_payees, s.payee_id)) INTO split_ids FROM s;
+        INSERT INTO ledger_journalentry (id, merchant_id, entry_type, idempotency_ref, order_no, payer_id, payee_id,
+                                         order_amount, description, actor_kind, actor_label, actor_user_id,
+                                         business_date, created_at)
+        VALUES (entry_id, p_merchant, CASE WHEN v_guaranteed THEN 'payment_hold' ELSE 'payment' END,
+                'payment:' || payment_id, p_order_no, p_payer,
+                CASE WHEN cardinality(p_payees) = 1 THEN p_payees[1] END, p_amount, left(p_description, 255),
+                p_actor_kind, left(p_actor_label, 150), p_actor_user, p_business_date, p_now);
+
+        -- 5. The balances, in account-id order.
+        v_after := array_fill(NULL::numeric, ARRAY[cardinality(v_accounts)]);
+        v_hot := array_fill(false, ARRAY[cardinality(v_accounts)]);
+        FOR v_leg IN
+            SELECT u.account, u.change, a.is_hot, a.kind FROM unnest(v_accounts, v_changes) AS u(account, change)
+              JOIN ledger_account a ON a.id = u.account ORDER BY u.account
+        LOOP
+            v_at := array_position(v_accounts, v_leg.account);
+            IF v_leg.is_hot AND v_leg.change < 0 THEN
+                SELECT a.balance, a.frozen, a.is_hot INTO v_row FROM ledger_account a
+                 WHERE a.id = v_leg.account FOR NO KEY UPDATE;
+                IF v_row.is_hot THEN
+                    IF v_row.frozen THEN RAISE EXCEPTION USING ERRCODE = 'JGAFZ', MESSAGE = 'account_frozen'; END IF;
+                    SELECT coalesce(sum(d.change), 0) INTO v_pending FROM ledger_hotbalancedelta d
+                     WHERE d.account_id = v_leg.account;
+                    IF v_row.balance + v_pending + v_leg.change < 0 THEN
+                        RAISE EXCEPTION USING ERRCODE = 'JGNSF', MESSAGE = '';
+                    END IF;
+                    v_hot[v_at] := true;
+                    CONTINUE;
+                END IF;
+            ELSIF v_leg.is_hot THEN
+                v_hot[v_at] := true;
+                CONTINUE;
+            END IF;
+            UPDATE ledger_account a SET balance = a.balance + v_leg.change
+             WHERE a.id = v_leg.account AND a.balance + v_leg.change >= 0 AND (v_leg.change > 0 OR NOT a.frozen)
+            RETURNING a.balance INTO v_balance;
+            IF NOT FOUND THEN
+                IF (SELECT a.frozen FROM ledger_account a WHERE a.id = v_leg.account) THEN
+                    RAISE EXCEPTION USING ERRCODE = 'JGAFZ', MESSAGE = 'account_frozen';
+                END IF;
+                RAISE EXCEPTION USING ERRCODE = 'JGNSF', MESSAGE = v_leg.kind;
+            END IF;
+            v_after[v_at] := v_balance;
+        END LOOP;
+
+        -- 6. The postings (one statement: the entry balances), then the hot accounts' deltas.
+        INSERT INTO ledger_posting (merchant_id, entry_id, account_id, amount, balance_after)
+        SELECT p_merchant, entry_id, u.account, -u.change, u.after
+          FROM unnest(v_accounts, v_changes, v_after) AS u(account, change, after);
+        INSERT INTO ledger_hotbalancedelta (merchant_id, account_id, change)
+        SELECT p_merchant, u.account, u.change
+          FROM unnest(v_accounts, v_changes, v_hot) AS u(account, change, hot) WHERE u.hot;
+    END;
+    $$;
+    """,
+]
+BOOK_PAYMENT_REVERSE = [
+    "DROP FUNCTION IF EXISTS ledger_book_payment(bigint, text, bigint, text, numeric, numeric, text, text, "
+    "bigint[], numeric[], text, text, integer, date, timestamptz, timestamptz);",
+]
