@@ -35,6 +35,16 @@ app.conf.beat_schedule = {
         "task": "ledger.tasks.roll_up_hot_balances",
         "schedule": 10.0,
     },
+    # Members' available accounts busy enough to take credits without a row lock
+    # (JIANGUAN_HOT_MEMBER_*): marked hot within a minute, ordinary again after a quiet day.
+    "ledger-mark-busy-member-accounts-hot": {
+        "task": "ledger.tasks.mark_busy_member_accounts_hot",
+        "schedule": 60.0,
+    },
+    "ledger-mark-quiet-member-accounts-ordinary": {
+        "task": "ledger.tasks.mark_quiet_member_accounts_ordinary",
+        "schedule": crontab(minute=20),
+    },
     "reconciliation-end-of-day": {
         "task": "reconciliation.tasks.run_end_of_day_for_all",
         "schedule": crontab(hour=0, minute=30),

@@ -34,6 +34,8 @@ ACTION_LABELS = {
     "issue": _("Issued"),
     "layout_create": _("Layout created"),
     "limit_change": _("Limit changed"),
+    "mark_hot": _("Marked hot (credits without a row lock)"),
+    "mark_ordinary": _("Marked ordinary"),
     "mark_read": _("Marked as read"),
     "match_to_deposit": _("Matched to a deposit"),
     "match_to_member": _("Matched to a member"),

@@ -9,7 +9,9 @@ Services describe a movement as legs — (account, change to its natural balance
    a balance below zero matches no row and the movement is refused as insufficient funds;
 3. for hot accounts (supervision, escrow, fee income) appends a HotBalanceDelta instead of
    locking the row, unless the leg asks for an overdraft check (then it locks that row; a debit
-   without one only takes a shared lock to see a freeze);
+   without one only takes a shared lock to see a freeze). A member's account can be made hot or
+   ordinary while movements run (ledger.services.hot_flagging); a debit goes by the flag it reads
+   under its row lock, never by the one its caller loaded;
 4. inserts the postings, each with the balance after it (none for hot accounts).
 PostgreSQL then checks that the entry's postings sum to zero (a statement-level trigger over the
 INSERT's new rows; every writer inserts an entry's postings in one statement)."""
@@ -125,12 +127,11 @@ def post_entry(*, merchant, entry_type: str, idempotency_ref: str, legs: list[Le
         account, change = by_id[account_id], net[account_id]
         if not change:
             continue
-        if account.is_hot:
-            if change < 0 and (check[account_id] or not allow_frozen[account_id]):
-                _check_hot_debit(account, change, check[account_id], allow_frozen[account_id])
+        balance = _move(account, change, check[account_id], allow_frozen[account_id])
+        if balance is None:
             deltas.append(HotBalanceDelta(merchant_id=merchant.pk, account_id=account_id, change=change))
         else:
-            balances[account_id] = _move_balance(account, change, allow_frozen[account_id])
+            balances[account_id] = balance
     Posting.objects.bulk_create([
         Posting(merchant_id=merchant.pk, entry=entry, account_id=leg.account.pk,
                 amount=leg.account.natural_sign * leg.change,
@@ -142,48 +143,79 @@ def post_entry(*, merchant, entry_type: str, idempotency_ref: str, legs: list[Le
     return Booked(entry, created=True, balances=balances)
 
 
-def _move_balance(account: Account, change: Decimal, allow_frozen: bool) -> Decimal:
+def _move(account: Account, change: Decimal, check: bool, allow_frozen: bool) -> Decimal | None:
+    """An ordinary account's new balance, or None for a hot one (the caller appends a delta).
+    The flag may have flipped since the caller loaded the account (a member's account marked hot
+    or ordinary: ledger.services.hot_flagging), so a debit trusts only what it reads under its row
+    lock: each turn of the loop means another transaction flipped the flag and committed."""
+    hot = account.is_hot
+    while True:
+        if hot:
+            if change > 0 or not (check or not allow_frozen) or _check_hot_debit(account, change, check,
+                                                                                 allow_frozen):
+                return None
+        else:
+            balance = _move_balance(account, change, allow_frozen)
+            if balance is not None:
+                return balance
+        hot = not hot
+
+
+def _move_balance(account: Account, change: Decimal, allow_frozen: bool) -> Decimal | None:
     """One conditional UPDATE: it takes the row lock, refuses an overdraft or a debit from a
-    frozen account by matching no row, and returns the new balance."""
+    frozen account by matching no row, and returns the new balance. None: a debit from an account
+    made hot since it was loaded, whose pending deltas the materialised balance does not show
+    (a credit may land on it either way: it only raises the balance)."""
     with connection.cursor() as cursor:
         cursor.execute(
             # ROUND: SQLite adds numerics as floats (0.70 - 0.40 - 0.30 < 0); a no-op on PostgreSQL.
             "UPDATE ledger_account SET balance = ROUND(balance + %s, 2) "
-            "WHERE id = %s AND ROUND(balance + %s, 2) >= 0 AND (%s OR NOT frozen OR %s) RETURNING balance",
-            [change, account.pk, change, change > 0, allow_frozen],
+            "WHERE id = %s AND ROUND(balance + %s, 2) >= 0 AND (%s OR NOT frozen OR %s) AND (%s OR NOT is_hot) "
+            "RETURNING balance",
+            [change, account.pk, change, change > 0, allow_frozen, change > 0],
         )
         row = cursor.fetchone()
     if row is None:
-        current = Account.objects.filter(pk=account.pk).values_list("frozen", flat=True).first()
-        if current and change < 0 and not allow_frozen:
+        frozen, hot = Account.objects.filter(pk=account.pk).values_list("frozen", "is_hot").first()
+        if hot and change < 0:
+            return None
+        if frozen and change < 0 and not allow_frozen:
             raise AccountFrozen()
         raise InsufficientFunds(details={"account": [str(account.get_kind_display())]})
     return Decimal(row[0])
 
 
-def _check_hot_debit(account: Account, change: Decimal, check: bool, allow_frozen: bool):
+def _check_hot_debit(account: Account, change: Decimal, check: bool, allow_frozen: bool) -> bool:
     """A debit from a hot account. With an overdraft check, the row is locked (FOR NO KEY UPDATE):
     such debits of one account serialise, so two can't both spend the last of it. Without one
     (escrow paying out a payment's own remainder), only the freeze is checked, under a shared
     FOR SHARE lock: any number of releases run side by side, while a freeze (FOR NO KEY UPDATE)
-    waits for those in flight and every later one sees it."""
+    waits for those in flight and every later one sees it. False: the account is no longer hot
+    (made ordinary, its deltas folded, under a lock this one waited for), so the debit takes the
+    ordinary conditional UPDATE instead — a pending delta must not be booked against it."""
     if not check:
-        if _frozen_for_share(account.pk) and not allow_frozen:
+        frozen, hot = _flags_for_share(account.pk)
+        if frozen and not allow_frozen:
             raise AccountFrozen()
-        return
-    locked = Account.objects.select_for_update(no_key=True).only("balance", "frozen").get(pk=account.pk)
+        return hot
+    locked = Account.objects.select_for_update(no_key=True).only("balance", "frozen", "is_hot").get(pk=account.pk)
+    if not locked.is_hot:
+        return False
     if locked.frozen and not allow_frozen:
         raise AccountFrozen()
     pending = HotBalanceDelta.objects.filter(account_id=account.pk).aggregate(s=Sum("change"))["s"] or 0
     if locked.balance + pending + change < 0:
         raise InsufficientFunds()
+    return True
 
 
-def _frozen_for_share(account_id: int) -> bool:
+def _flags_for_share(account_id: int) -> tuple[bool, bool]:
+    """(frozen, is_hot) of the account, under a shared lock."""
     lock = " FOR SHARE" if connection.vendor == "postgresql" else ""
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT frozen FROM ledger_account WHERE id = %s{lock}", [account_id])
-        return bool(cursor.fetchone()[0])
+        cursor.execute(f"SELECT frozen, is_hot FROM ledger_account WHERE id = %s{lock}", [account_id])
+        frozen, hot = cursor.fetchone()
+        return bool(frozen), bool(hot)
 
 
 def roll_up_hot_balances(account_ids=None) -> int:

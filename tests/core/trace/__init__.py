@@ -148,3 +148,4 @@ from . import (  # noqa: F401 - registers every app's scenarios
 importlib.import_module(f"{__name__}.scenarios_receipts")  # the receipts app's scenarios
 from . import scenarios_payouts  # noqa: E402,F401 - the payouts app's scenarios
 from . import scenarios_risk_rules  # noqa: E402,F401 - outflow rules and the risk queue
+from . import scenarios_hot_flagging  # noqa: E402,F401 - members' accounts made hot or ordinary
