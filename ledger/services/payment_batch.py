@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import IntegrityError, connection, transaction
+from django.db.models import Sum
 from django.utils.translation import gettext_lazy as _
 
 from core.actors import as_actor
@@ -230,7 +231,7 @@ def _decide(*, merchant, item, members, by_pk, accounts, platform, balances, fro
         if fee:
             legs.append((platform[AccountKind.FEE_INCOME], fee))
     for account, change in legs:
-        if not account.is_hot:
+        if account.pk in balances:  # the members' accounts, hot ones too: a later item's check sees it
             balances[account.pk] += change
     payment = Payment(
         merchant=merchant, order_no=order_no, payer_id=payer.pk, mode=item.mode, amount=amount, platform_fee=fee,
@@ -252,8 +253,16 @@ def _book_set_based(*, merchant, actor, items, atomic, members) -> list[ItemOutc
     platform = {kind: platform_account(merchant, kind) for kind in (AccountKind.ESCROW, AccountKind.FEE_INCOME)}
     ordinary = sorted({pair[0].pk for pair in accounts.values()})
     locked = {a.pk: a for a in Account.objects.select_for_update(no_key=True).filter(pk__in=ordinary)
-              .order_by("id").only("id", "balance", "frozen")}
-    balances = {pk: a.balance for pk, a in locked.items()}
+              .order_by("id").only("id", "balance", "frozen", "is_hot")}
+    # A member's account may have been made hot or ordinary since it was loaded
+    # (ledger.services.hot_flagging): the flag read under the lock decides, and a hot payer's
+    # balance is checked with its pending deltas, as ledger.posting checks a hot debit.
+    for available, _frozen in accounts.values():
+        available.is_hot = locked[available.pk].is_hot
+    hot_ids = [pk for pk, a in locked.items() if a.is_hot]
+    pending = dict(HotBalanceDelta.objects.filter(account_id__in=hot_ids).order_by().values("account_id")
+                   .annotate(total=Sum("change")).values_list("account_id", "total")) if hot_ids else {}
+    balances = {pk: a.balance + (pending.get(pk) or 0) for pk, a in locked.items()}
     frozen = {pk: a.frozen for pk, a in locked.items()}
     wanted = {(i.order_no or "").strip() for i in items if isinstance(i, BatchItem)}
     orders = {p.order_no: p for p in Payment.objects.filter(merchant=merchant, order_no__in=wanted)}

@@ -190,3 +190,24 @@ def test_flipping_the_flag_while_payments_and_debits_run_loses_nothing_and_never
     assert fresh(account).balance == D("50.00") + D("40.00") - spent >= 0
     assert not Account.objects.filter(merchant=merchant, balance__lt=0).exists()
     assert prove_merchant(merchant).ok
+
+
+@pytest.mark.postgres
+def test_a_batch_checks_a_hot_payer_with_its_pending_deltas_and_each_earlier_item():
+    from ledger.services.payment_batch import BatchItem, payment_create_batch
+
+    # given a seller made hot holding 100.00 of which a hot debit took 80.00 (a pending delta),
+    # loaded before it was made hot
+    payer = seller_credited(1, "100.00")
+    stale_member = payer.member
+    account_set_hot(account=fresh(payer), hot=True, actor=FLAGGER, reason="busy")
+    _withdraw(fresh(payer), "80.00", "HOT-B")
+    payee = f.member(payer.merchant)
+    # when a batch (set-based) pays 15.00 twice from it
+    items = [BatchItem(payer_user_id=stale_member.user_id, amount=D("15.00"), order_no=f"HB-{n}", mode="direct",
+                       payee_user_id=payee.user_id) for n in range(2)]
+    first, second = payment_create_batch(merchant=payer.merchant, actor=None, items=items)
+    # then the first is booked (20.00 were left) and the second refused: nothing overdraws
+    assert first.error is None and isinstance(second.error, InsufficientFunds)
+    roll_up_hot_balances()
+    assert fresh(payer).balance == D("5.00") and prove_merchant(payer.merchant).ok
