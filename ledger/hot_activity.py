@@ -10,7 +10,8 @@ probes joined to their entry's `created_at`, however large the table). Busy acco
 one pass over the window's postings (an id range of the primary key); a hot account's quietness
 is read through posting_account_recent_idx (account, -id) from the period's first posting on,
 first as a count that stops at the threshold, and only when the day holds more credits than one
-busy window would as a per-minute histogram of that account's credits. Entries committed out of
+busy window would as a per-minute histogram of that account's credits (the hot member accounts
+themselves are a filter of ledger_account on kind and flag, read hourly). Entries committed out of
 order (a transaction that started earlier commits later) shift a boundary by a few seconds: the
 flag is a throughput decision, not a money one, and every balance read adds pending deltas either
 way."""
