@@ -20,6 +20,10 @@ the payment is created `in_review` with its splits, the payer's money moves avai
 (a hold entry), and risk queues it; ledger.services.reviews books it when a risk officer passes
 it, or gives the money back when they refuse it (`refused`).
 
+On PostgreSQL a payment is booked by one call of the database's booking function (ledger.booking,
+ledger.sql.booking) once the request is parsed and checked here; the Python path below (SQLite, the
+setting JIANGUAN_BOOK_IN_DATABASE off, merchants with outflow rules) books the same, step by step.
+
 Frozen parties: a frozen payer pays nothing; frozen payees still receive (只进不出) but pay
 nothing back; a closed member neither pays nor receives."""
 import hashlib
