@@ -21,8 +21,9 @@ transaction and in this order, what the Python path does with ~15 statements:
    conditional UPDATE (a debit that would overdraw, or leave a frozen account, matches no row and
    is refused); a hot account (`is_hot`: supervision, escrow, fee income, busy members) takes a
    credit as a HotBalanceDelta without a lock, and a debit under its row lock against the
-   balance plus pending deltas (re-reading `is_hot` under the lock: an account made ordinary
-   meanwhile takes the ordinary UPDATE);
+   balance plus pending deltas. A debit goes by the flag it reads under the row's lock, as
+   ledger.posting does: an account made ordinary meanwhile takes the conditional UPDATE, and that
+   UPDATE matches no row of an account made hot meanwhile, which then takes the hot way;
 6. the postings in one INSERT (ENTRIES_BALANCE checks the statement sums to zero) with the
    balance after each ordinary account's move, and the hot accounts' deltas in another.
 
@@ -64,7 +65,7 @@ BOOK_PAYMENT = [
         v_members bigint[]; v_available bigint[];
         v_platform bigint;
         v_accounts bigint[]; v_changes numeric[]; v_after numeric[]; v_hot boolean[];
-        v_balance numeric; v_pending numeric; v_at integer;
+        v_balance numeric; v_pending numeric; v_at integer; v_is_hot boolean;
     BEGIN
         -- 1. The parties, now.
         SELECT count(*), max(m.status) FILTER (WHERE m.id = p_payer),
@@ -146,38 +147,52 @@ BOOK_PAYMENT = [
         -- 5. The balances, in account-id order.
         v_after := array_fill(NULL::numeric, ARRAY[cardinality(v_accounts)]);
         v_hot := array_fill(false, ARRAY[cardinality(v_accounts)]);
+        -- A debit goes by the flag it reads under the row's lock (a member's account may have been made
+        -- hot or ordinary since it was read: ledger.services.hot_flagging); a credit may land either way.
         FOR v_leg IN
             SELECT u.account, u.change, a.is_hot, a.kind FROM unnest(v_accounts, v_changes) AS u(account, change)
               JOIN ledger_account a ON a.id = u.account ORDER BY u.account
         LOOP
             v_at := array_position(v_accounts, v_leg.account);
-            IF v_leg.is_hot AND v_leg.change < 0 THEN
-                SELECT a.balance, a.frozen, a.is_hot INTO v_row FROM ledger_account a
-                 WHERE a.id = v_leg.account FOR NO KEY UPDATE;
-                IF v_row.is_hot THEN
-                    IF v_row.frozen THEN RAISE EXCEPTION USING ERRCODE = 'JGAFZ', MESSAGE = 'account_frozen'; END IF;
-                    SELECT coalesce(sum(d.change), 0) INTO v_pending FROM ledger_hotbalancedelta d
-                     WHERE d.account_id = v_leg.account;
-                    IF v_row.balance + v_pending + v_leg.change < 0 THEN
-                        RAISE EXCEPTION USING ERRCODE = 'JGNSF', MESSAGE = '';
-                    END IF;
+            v_is_hot := v_leg.is_hot;
+            LOOP
+                IF v_is_hot AND v_leg.change > 0 THEN
                     v_hot[v_at] := true;
-                    CONTINUE;
+                    EXIT;
+                ELSIF v_is_hot THEN
+                    SELECT a.balance, a.frozen, a.is_hot INTO v_row FROM ledger_account a
+                     WHERE a.id = v_leg.account FOR NO KEY UPDATE;
+                    IF v_row.is_hot THEN
+                        IF v_row.frozen THEN RAISE EXCEPTION USING ERRCODE = 'JGAFZ', MESSAGE = 'account_frozen'; END IF;
+                        SELECT coalesce(sum(d.change), 0) INTO v_pending FROM ledger_hotbalancedelta d
+                         WHERE d.account_id = v_leg.account;
+                        IF v_row.balance + v_pending + v_leg.change < 0 THEN
+                            RAISE EXCEPTION USING ERRCODE = 'JGNSF', MESSAGE = '';
+                        END IF;
+                        v_hot[v_at] := true;
+                        EXIT;
+                    END IF;
+                    v_is_hot := false;  -- made ordinary, its deltas folded: the conditional UPDATE
+                ELSE
+                    UPDATE ledger_account a SET balance = a.balance + v_leg.change
+                     WHERE a.id = v_leg.account AND a.balance + v_leg.change >= 0
+                       AND (v_leg.change > 0 OR NOT a.frozen) AND (v_leg.change > 0 OR NOT a.is_hot)
+                    RETURNING a.balance INTO v_balance;
+                    IF FOUND THEN
+                        v_after[v_at] := v_balance;
+                        EXIT;
+                    END IF;
+                    SELECT a.frozen, a.is_hot INTO v_row FROM ledger_account a WHERE a.id = v_leg.account;
+                    IF v_row.is_hot AND v_leg.change < 0 THEN
+                        v_is_hot := true;  -- made hot: its pending deltas count, under its lock
+                        CONTINUE;
+                    END IF;
+                    IF v_row.frozen AND v_leg.change < 0 THEN
+                        RAISE EXCEPTION USING ERRCODE = 'JGAFZ', MESSAGE = 'account_frozen';
+                    END IF;
+                    RAISE EXCEPTION USING ERRCODE = 'JGNSF', MESSAGE = v_leg.kind;
                 END IF;
-            ELSIF v_leg.is_hot THEN
-                v_hot[v_at] := true;
-                CONTINUE;
-            END IF;
-            UPDATE ledger_account a SET balance = a.balance + v_leg.change
-             WHERE a.id = v_leg.account AND a.balance + v_leg.change >= 0 AND (v_leg.change > 0 OR NOT a.frozen)
-            RETURNING a.balance INTO v_balance;
-            IF NOT FOUND THEN
-                IF (SELECT a.frozen FROM ledger_account a WHERE a.id = v_leg.account) THEN
-                    RAISE EXCEPTION USING ERRCODE = 'JGAFZ', MESSAGE = 'account_frozen';
-                END IF;
-                RAISE EXCEPTION USING ERRCODE = 'JGNSF', MESSAGE = v_leg.kind;
-            END IF;
-            v_after[v_at] := v_balance;
+            END LOOP;
         END LOOP;
 
         -- 6. The postings (one statement: the entry balances), then the hot accounts' deltas.
