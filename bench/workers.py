@@ -8,6 +8,8 @@ that a deadlock or a serialization failure reaching the caller is counted, never
 
 The scenarios:
 - cold: `payment_create` (direct) between random member pairs, with a platform fee;
+- cold_python: the same through the Python posting engine (JIANGUAN_BOOK_IN_DATABASE off), as
+  payments were booked before the database's booking function: the before of the same run;
 - hot: the same, every payment to one seller;
 - hold_release: a guaranteed payment held (`payment_create`, mode guaranteed: payer → escrow)
   and, a few calls later, released in full (`releases.payment_release`: escrow → seller and
@@ -24,6 +26,7 @@ from dataclasses import dataclass, field
 SCENARIOS = {
     # name: (mode, every payment pays one seller)
     "cold": ("direct", False),
+    "cold_python": ("direct", False),
     "hot": ("direct", True),
     "hold_release": ("guaranteed", False),
 }
@@ -194,6 +197,7 @@ def payment_worker(conf: dict, commands, ready, start_at, results):
         import django
 
         django.setup()
+        from django.conf import settings
         from django.db import connection
 
         from core.actors import Actor
@@ -220,6 +224,7 @@ def payment_worker(conf: dict, commands, ready, start_at, results):
             return
         try:
             mode, hot = SCENARIOS[command["scenario"]]
+            settings.JIANGUAN["BOOK_IN_DATABASE"] = command["scenario"] != "cold_python"
             rng = random.Random(f"{command['tag']}-{conf['index']}")
             prefix = f"{command['tag']}-{conf['index']}-"
             counter = iter(range(10**9))
