@@ -2,10 +2,19 @@
 
 A business date is the bank's (Asia/Shanghai) calendar date when that is a working day and
 the time is before the cut-off; otherwise the next working day. Nothing else in Jianguan
-asks the clock for "today"."""
+asks the clock for "today".
+
+`business_date_for` answers from a per-process cache, one answer per minute of local time (the
+cut-off is a whole minute, so within a minute only the calendar can change the answer). Saving
+or deleting a BusinessDay in this process empties it (a signal, below); another process
+sees a calendar change within a minute — change the calendar ahead of the day it concerns. While
+this process has an uncommitted calendar change, nothing is cached (a rollback must not leave an
+answer that counted it)."""
 from datetime import date, datetime, time, timedelta
 
 from django.conf import settings
+from django.db import transaction
+from django.db.models.signals import post_delete, post_save
 from django.utils import timezone
 
 from .models import BusinessDay
@@ -39,12 +48,51 @@ def local_now(now: datetime | None = None) -> datetime:
     return timezone.localtime(now or timezone.now())
 
 
+_business_dates: dict[tuple, date] = {}  # (local date, hour, minute, cut-off) -> business date
+_uncommitted_changes = 0  # calendar changes of this process not yet committed (or rolled back)
+_CACHE_SIZE = 64
+
+
 def business_date_for(now: datetime | None = None) -> date:
     now = local_now(now)
-    today = now.date()
-    if now.time() < _cutoff() and is_working_day(today):
-        return today
-    return next_working_day(today)
+    key = (now.date(), now.hour, now.minute, settings.JIANGUAN["DAILY_CUTOFF"])
+    found = _business_dates.get(key)
+    if found is None:
+        today = now.date()
+        found = today if now.time() < _cutoff() and is_working_day(today) else next_working_day(today)
+        if not _uncommitted_changes:
+            if len(_business_dates) >= _CACHE_SIZE:
+                _business_dates.clear()
+            _business_dates[key] = found
+    return found
+
+
+def calendar_changed(**_signal) -> None:
+    """A BusinessDay was saved or deleted here: forget every cached business date, and cache none
+    until the change is committed (a rolled-back change keeps caching off in this process: always
+    correct, merely slower)."""
+    global _uncommitted_changes
+    _business_dates.clear()
+    if transaction.get_connection().in_atomic_block:
+        _uncommitted_changes += 1
+        transaction.on_commit(_change_committed)
+
+
+def _change_committed() -> None:
+    global _uncommitted_changes
+    _uncommitted_changes = max(0, _uncommitted_changes - 1)
+    _business_dates.clear()
+
+
+post_save.connect(calendar_changed, sender=BusinessDay, dispatch_uid="ledger.calendar.saved")
+post_delete.connect(calendar_changed, sender=BusinessDay, dispatch_uid="ledger.calendar.deleted")
+
+
+def business_dates_forget() -> None:
+    """Empty the cache and its state (tests whose transactions roll back under it)."""
+    global _uncommitted_changes
+    _uncommitted_changes = 0
+    _business_dates.clear()
 
 
 def value_date_for(now: datetime | None = None) -> date:

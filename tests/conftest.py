@@ -43,6 +43,20 @@ def no_outflow_rules_cached():
 
 
 @pytest.fixture(autouse=True)
+def no_ledger_caches():
+    """The per-process caches of platform account ids and business dates start empty: a test's
+    rolled-back rows (or a truncated database) must not answer the next test."""
+    from ledger import calendar
+    from ledger.services import accounts
+
+    accounts.platform_accounts_forget()
+    calendar.business_dates_forget()
+    yield
+    accounts.platform_accounts_forget()
+    calendar.business_dates_forget()
+
+
+@pytest.fixture(autouse=True)
 def default_language():
     """Each test starts in the settings' language: a request through LocaleMiddleware (a staff
     page, a Chinese cookie) activates its language for the thread and leaves it there."""

@@ -12,7 +12,9 @@ reason (`unknown_app`, `timestamp_skew`, `signature_mismatch`, `nonce_reused`):
 
 Nonces live in the database (core.models.UsedNonce, unique per app and nonce), so "accepted
 once" holds across every web process; rows older than the window are reclaimed on reuse and
-purged now and then.
+purged now and then. On PostgreSQL an idempotent POST records its nonce in the statement that
+claims its Idempotency-Key (DEFER_NONCE below, core.api.idempotency): one round trip and one
+commit fewer, the same answers.
 
 The class is generic: `credentials(app_id)` returns (principal, [secrets]) or None. The
 platform flavour gets its lookup from merchants (registered in MerchantsConfig.ready, core
@@ -123,6 +125,29 @@ def consume_nonce(scope: str, nonce: str, *, now=None) -> bool:
     return True
 
 
+# A view may record the nonce itself, in the statement that claims the request's Idempotency-Key
+# (core.api.idempotency.claim_with_nonce): it sets DEFER_NONCE on the Django request before
+# authentication, and must then record the pending nonce — through that claim, or
+# `consume_pending_nonce` — before anything acts on the request or answers it otherwise.
+DEFER_NONCE = "jianguan_defer_nonce"
+PENDING_NONCE = "jianguan_pending_nonce"
+
+
+def pending_nonce(request):
+    """(scope, nonce) left for the view to record, taken off the request; None if none is."""
+    django_request = getattr(request, "_request", request)
+    found = getattr(django_request, PENDING_NONCE, None)
+    setattr(django_request, PENDING_NONCE, None)
+    return found
+
+
+def consume_pending_nonce(request) -> None:
+    """Record a deferred nonce on its own; raise 401 nonce_reused if it was used."""
+    found = pending_nonce(request)
+    if found is not None and not consume_nonce(*found):
+        raise SignatureRefused(NONCE_REUSED)
+
+
 class SignedRequestAuthentication(BaseAuthentication):
     """Subclasses implement `credentials(app_id, request)` -> (owner, [secrets]) or None, and
     `make_principal(app_id, owner)`."""
@@ -163,7 +188,10 @@ class SignedRequestAuthentication(BaseAuthentication):
                 matched |= signing.signature_matches(expected, signature)  # no early exit
         if not matched:
             raise SignatureRefused(SIGNATURE_MISMATCH)
-        if not consume_nonce(self.nonce_scope_prefix + app_id, nonce):
+        scope = self.nonce_scope_prefix + app_id
+        if getattr(request._request, DEFER_NONCE, False):
+            setattr(request._request, PENDING_NONCE, (scope, nonce))  # the view records it (see pending_nonce)
+        elif not consume_nonce(scope, nonce):
             raise SignatureRefused(NONCE_REUSED)
         principal = self.make_principal(app_id, owner)
         return principal, owner

@@ -63,7 +63,7 @@ from rest_framework.views import APIView
 
 from core.errors import MerchantFrozen, MerchantInactive
 
-from . import idempotency
+from . import authentication, idempotency
 from .authentication import PlatformSignatureAuthentication, Principal
 from .parsers import StrictJSONParser
 from .schema import PlatformAutoSchema
@@ -166,8 +166,12 @@ class SignedAPIView(APIView):
                 idempotency.unlock(record.merchant_id, record.key)
 
     def initial(self, request, *args, **kwargs):
+        self._idempotency_record = self._first_claim = None
+        # On PostgreSQL an idempotent POST records its nonce in the statement that claims its key
+        # (core.api.idempotency, "Round trips"): authentication leaves the nonce to check_throttles.
+        setattr(request._request, authentication.DEFER_NONCE, self._claims_with_nonce(request))
         super().initial(request, *args, **kwargs)
-        self._idempotency_record = None
+        authentication.consume_pending_nonce(request)  # none is left; a safeguard for overrides
         if request.method not in SAFE_METHODS:
             # Every body is parsed (core.api.parsers) before the view or the idempotency claim
             # runs, even where the view takes none: a refused body reaches no service.
@@ -177,12 +181,49 @@ class SignedAPIView(APIView):
         key = idempotency.read_key(request._request.META, required=self.idempotency == "required")
         if key is None:
             return
+        first, self._first_claim = self._first_claim, None
         claimed = idempotency.claim(merchant_id=self.idempotency_scope(), key=key, method=request.method,
-                                    path=request._request.path, body=request._request.body)
+                                    path=request._request.path, body=request._request.body,
+                                    first=first.outcome if first is not None else None)
         if isinstance(claimed, idempotency.Replay):
             raise _Replay(Response(claimed.body, status=claimed.status,
                                    headers={idempotency.REPLAYED_HEADER: "true"}))
         self._idempotency_record = claimed
+
+    def _claims_with_nonce(self, request) -> bool:
+        key = request._request.META.get(idempotency.META_KEY)
+        return (request.method == "POST" and bool(self.idempotency) and idempotency.one_round_trip()
+                and key is not None and idempotency.KEY_RE.match(key) is not None)
+
+    def check_permissions(self, request):
+        try:
+            super().check_permissions(request)
+        except Exception:
+            authentication.consume_pending_nonce(request)  # a reused nonce answers 401 first, as ever
+            raise
+
+    def check_throttles(self, request):
+        pending = authentication.pending_nonce(request)
+        if pending is not None:
+            try:
+                self._first_claim = idempotency.claim_with_nonce(
+                    nonce_scope=pending[0], nonce=pending[1], merchant_id=self.idempotency_scope(),
+                    key=request._request.META[idempotency.META_KEY], method=request.method,
+                    path=request._request.path, body=request._request.body)
+            except idempotency.NonceReused:
+                raise authentication.SignatureRefused(authentication.NONCE_REUSED) from None
+            # Owned already: a refusal by the throttle or the body parser releases it (finalize_response).
+            self._idempotency_record = self._first_claim.record
+        super().check_throttles(request)
+
+    def respond_with_work(self, serializer_class, instance, *, status=200, **context):
+        """respond() inside the work's transaction, the 2xx answer stored on the idempotency record in
+        that same transaction (core.api.idempotency, "Round trips"): one commit for both."""
+        response = self.respond(serializer_class, instance, status=status, **context)
+        record = self._idempotency_record
+        if record is not None and 200 <= status < 300:
+            idempotency.complete_in_transaction(record, status=status, body=_stored_body(response))
+        return response
 
     @property
     def idempotency_key(self) -> str | None:
@@ -200,9 +241,7 @@ class SignedAPIView(APIView):
         response = super().finalize_response(request, response, *args, **kwargs)
         record, self._idempotency_record = self._idempotency_record, None
         if record is not None:
-            body = None
-            if 200 <= response.status_code < 300:
-                body = json.loads(JSONRenderer().render(response.data)) if response.data is not None else None
+            body = _stored_body(response) if 200 <= response.status_code < 300 else None
             try:
                 idempotency.finish(record, status=response.status_code, body=body)
             except DatabaseError:
@@ -212,6 +251,10 @@ class SignedAPIView(APIView):
                 # (order number, entry reference) makes the rerun book nothing twice.
                 logger.warning("idempotency key %s not finished: database unavailable", record.key, exc_info=True)
         return response
+
+
+def _stored_body(response):
+    return json.loads(JSONRenderer().render(response.data)) if response.data is not None else None
 
 
 class PlatformAPIView(SignedAPIView):

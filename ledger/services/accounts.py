@@ -5,7 +5,7 @@ leaves it — the posting engine refuses every debit from it (AccountFrozen) unl
 returns money to its owner (a released hold, a rejected or failed withdrawal).
 
 Everything here may write; reads (balances, a member's account ids) are in ledger.selectors."""
-from django.db import IntegrityError, transaction
+from django.db import DEFAULT_DB_ALIAS, IntegrityError, transaction
 from django.utils.translation import gettext_lazy as _
 
 from core.audit import audit_record
@@ -34,12 +34,35 @@ def open_member_accounts(*, member, actor=None) -> None:
     ])
 
 
+# (merchant id, kind) -> (account id, is_hot) of platform accounts, per process and for good: they
+# are never deleted and their id and is_hot never change (hot by kind, set at opening; the hot flag
+# that moves, ledger.services.hot_flagging, is a member's available account's). Filled only once
+# the row is known to be committed, so a rolled-back opening leaves no id behind.
+_platform_accounts: dict[tuple[int, str], tuple[int, bool]] = {}
+_KNOWN_FIELDS = ("id", "merchant_id", "member_id", "kind", "is_hot")
+
+
 def platform_account(merchant, kind: str) -> Account:
+    """The merchant's platform account of `kind`, opened if missing. What posting needs (id,
+    merchant, kind, is_hot) comes from a per-process cache without a query after the first time;
+    the rest (balance, frozen, ...) is left deferred, so reading it loads the row as it is now — a
+    check never trusts a cached `frozen` (posting reads the row itself: ledger.posting)."""
+    known = _platform_accounts.get((merchant.pk, kind))
+    if known is not None:
+        return Account.from_db(DEFAULT_DB_ALIAS, _KNOWN_FIELDS, (known[0], merchant.pk, None, kind, known[1]))
     try:
-        return Account.objects.get(merchant=merchant, member__isnull=True, kind=kind)
+        account = Account.objects.get(merchant=merchant, member__isnull=True, kind=kind)
     except Account.DoesNotExist:
         open_platform_accounts(merchant=merchant)
-        return Account.objects.get(merchant=merchant, member__isnull=True, kind=kind)
+        account = Account.objects.get(merchant=merchant, member__isnull=True, kind=kind)
+    entry = ((merchant.pk, kind), (account.pk, account.is_hot))
+    transaction.on_commit(lambda: _platform_accounts.setdefault(*entry))  # at once outside a transaction
+    return account
+
+
+def platform_accounts_forget() -> None:
+    """Empty the per-process cache (tests whose database is emptied under them)."""
+    _platform_accounts.clear()
 
 
 def member_accounts(member) -> tuple[Account, Account]:

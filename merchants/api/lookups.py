@@ -14,6 +14,16 @@ def member_or_404(merchant, user_id: str, *, field: str | None = None) -> Member
     return member
 
 
+def members_or_404(merchant, wanted: list[tuple[str, str | None]]) -> dict[str, Member]:
+    """Several members in one query: `wanted` is (user_id, field) in the order a request names them;
+    answers {user_id: member}, or the NotFound member_or_404 gives for the first one missing."""
+    found = {m.user_id: m for m in Member.objects.filter(merchant=merchant, user_id__in={u for u, _f in wanted})}
+    for user_id, field in wanted:
+        if user_id not in found:
+            raise NotFound(_("No member with this user id."), field=field)
+    return found
+
+
 def bank_card_or_404(merchant, card_id, *, member: Member | None = None, field: str | None = None) -> BankCard:
     qs = BankCard.objects.filter(merchant=merchant, pk=card_id)
     if member is not None:

@@ -1,7 +1,7 @@
 """Migrations stand still, and a fresh migrate yields the current schema.
 
 Each migration carries its own copy of the SQL it ran; the live modules (core.sql.immutable,
-ledger.sql.integrity, reconciliation.sql.line_guard) hold the definitions as they stand today.
+core.sql.api_claim, ledger.sql.integrity, reconciliation.sql.line_guard) hold the definitions as they stand today.
 The test database was built by a fresh `migrate`: no model change may be left without its
 migration, and applying the live modules' SQL on top of it (in the test's transaction, rolled
 back) must change no function and no trigger, so each one the live modules define is there with
@@ -10,7 +10,7 @@ import pytest
 from django.core.management import call_command
 from django.db import connection
 
-from core.sql import immutable
+from core.sql import api_claim, immutable
 from ledger.sql import booking, integrity
 from reconciliation.sql import line_guard
 
@@ -43,6 +43,7 @@ def live_sql(append_only_tables):
     for table in sorted(append_only_tables):
         statements += immutable.forbid_update_delete_sql("postgresql", table)
     statements += line_guard.FORWARD
+    statements += api_claim.FORWARD
     statements += ["DROP TRIGGER IF EXISTS ledger_posting_entries_balance ON ledger_posting;",
                    *integrity.ENTRIES_BALANCE]
     statements += ["DROP TRIGGER IF EXISTS ledger_account_reserve_debit_guard ON ledger_account;",
@@ -122,3 +123,20 @@ def test_the_booking_function_migration_reverses_to_the_python_path():
         # then the function is gone, and its forward SQL is the live module's
         assert "ledger_book_payment" not in functions_and_triggers(cursor)[0]
     assert [normalised(s) for s in migration.BOOK_PAYMENT_FORWARD] == [normalised(s) for s in booking.BOOK_PAYMENT]
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_the_api_claim_function_migration_reverses_to_the_two_step_path():
+    # given the database a fresh migrate built, with the nonce-and-claim function
+    import importlib
+
+    migration = importlib.import_module("core.migrations.0006_api_claim_function")
+    with connection.cursor() as cursor:
+        assert "core_api_claim" in functions_and_triggers(cursor)[0]
+        # when the migration's reverse runs (in the test's transaction, rolled back)
+        for statement in migration.REVERSE:
+            cursor.execute(statement)
+        # then the function is gone, and its forward SQL is the live module's
+        assert "core_api_claim" not in functions_and_triggers(cursor)[0]
+    assert [normalised(s) for s in migration.FORWARD] == [normalised(s) for s in api_claim.FORWARD]

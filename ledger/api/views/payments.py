@@ -9,8 +9,9 @@ from core.api.schema import endpoint
 from core.api.views import PlatformAPIView
 from core.db_retry import atomic_with_retry
 from core.errors import ApplicationError, NotFound
-from merchants.api.lookups import member_or_404
+from merchants.api.lookups import member_or_404, members_or_404
 
+from ... import outflows
 from ...models import Payment, PaymentSplit
 from ...services import confirmations, payment_batch
 from ...services import payments as payment_services
@@ -40,6 +41,20 @@ def _payments(merchant):
             .prefetch_related(Prefetch("splits", queryset=PaymentSplit.objects.select_related("payee").order_by("id"))))
 
 
+def _renderable(payment: Payment, payer) -> Payment:
+    """The payment as PaymentOutput reads it: as the service returned it when that carries its splits
+    with their payees (no query), else reloaded."""
+    splits = getattr(payment, "_prefetched_objects_cache", {}).get("splits")
+    if splits is None or not all(PaymentSplit.payee.is_cached(split) for split in splits):
+        return payment_or_404(payment.merchant_id, payment.pk)
+    if not Payment.payer.is_cached(payment) and payment.payer_id == payer.pk:
+        payment.payer = payer
+    for split in splits:
+        if not PaymentSplit.payment.is_cached(split):
+            split.payment = payment
+    return payment
+
+
 def payment_or_404(merchant, pk) -> Payment:
     payment = _payments(merchant).filter(pk=pk).first()
     if payment is None:
@@ -66,28 +81,40 @@ class Payments(PlatformAPIView):
                           "until `POST /challenges/{challenge_id}/confirm` with the code the payer received.")
     def post(self, request):
         data = self.parse(s.PaymentInput)
-        payer = member_or_404(self.merchant, data["payer_user_id"], field="payer_user_id")
+        fee = data.get("platform_fee") or "0.00"
         if "splits" in data:
-            splits = [(member_or_404(self.merchant, split["user_id"], field="splits"), split["amount"])
-                      for split in data["splits"]]
+            named = [(split["user_id"], "splits") for split in data["splits"]]
         else:
-            fee = data.get("platform_fee") or 0
-            splits = [(member_or_404(self.merchant, data["payee_user_id"], field="payee_user_id"),
-                       data["amount"] - fee)]
+            named = [(data["payee_user_id"], "payee_user_id")]
+        members = members_or_404(self.merchant, [(data["payer_user_id"], "payer_user_id"), *named])
+        payer = members[data["payer_user_id"]]
+        if "splits" in data:
+            splits = [(members[split["user_id"]], split["amount"]) for split in data["splits"]]
+        else:
+            splits = [(members[data["payee_user_id"]], data["amount"] - (data.get("platform_fee") or 0))]
         if confirmations.payment_needs_code(self.merchant, data["order_no"], data["amount"]):
             challenge = confirmations.payment_challenge(
                 merchant=self.merchant, actor=self.actor, payer=payer, amount=data["amount"],
                 order_no=data["order_no"], mode=data["mode"], splits=splits,
-                platform_fee=data.get("platform_fee") or "0.00", description=data.get("description", ""))
+                platform_fee=fee, description=data.get("description", ""))
             return self.respond(ChallengeOutput, challenge, status=202)
-        # A deadlock or serialization failure aborts the whole transaction and books nothing:
-        # run it again rather than answer an error (core.db_retry).
-        payment, created = atomic_with_retry(
-            payment_services.payment_create, wrap=False, merchant=self.merchant, actor=self.actor, payer=payer,
-            amount=data["amount"], order_no=data["order_no"], mode=data["mode"], splits=splits,
-            platform_fee=data.get("platform_fee") or "0.00", description=data.get("description", ""))
+        # One transaction for the payment and the answer its idempotency record keeps; a deadlock or
+        # serialization failure aborts it and books nothing: run it again (core.db_retry).
+        answer = atomic_with_retry(self._book, payer=payer, amount=data["amount"], order_no=data["order_no"],
+                                   mode=data["mode"], splits=splits, platform_fee=fee,
+                                   description=data.get("description", ""))
+        if isinstance(answer, outflows.RuleRefused):
+            raise answer
+        return answer
+
+    def _book(self, **request):
+        try:
+            payment, created = payment_services.payment_create(merchant=self.merchant, actor=self.actor, **request)
+        except outflows.RuleRefused as refused:
+            # Its trace was written after the service's own rollback, in this transaction: keep it.
+            return refused
         status = 202 if payment.status == Payment.Status.IN_REVIEW else 201 if created else 200
-        return self.respond(s.PaymentOutput, payment_or_404(self.merchant, payment.pk), status=status)
+        return self.respond_with_work(s.PaymentOutput, _renderable(payment, request["payer"]), status=status)
 
     @endpoint(summary="Payments, newest first (filter by order_no)", response=s.PaymentPage, tags=["payments"],
               operation_id="payments_list",

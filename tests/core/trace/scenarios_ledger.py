@@ -43,6 +43,7 @@ NOT_SERVICES.update({
     "ledger.services.withdrawals.withdrawal_input": "parses and checks a withdrawal request; writes nothing",
     "ledger.services.withdrawals.ensure_can_withdraw": "checks freezes and the card; writes nothing",
     "ledger.services.accounts.members_accounts": "reads many members' accounts at once",
+    "ledger.services.accounts.platform_accounts_forget": "empties the per-process cache of platform account ids (tests)",
 })
 STEPS.update({"ledger.services.deposits.emit_succeeded": "ledger.services.deposits.deposit_credit"})
 STEPS.update({
