@@ -4,13 +4,17 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db import connection
-from django.db.models import Sum
+from django.db.models import DecimalField, F, OuterRef, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
 from core.admin_display import money
 from core.money import ZERO, format_amount, quantize
 
-from .models import Account, AccountKind, Deposit
+from .models import Account, AccountKind, Deposit, HotBalanceDelta
+from .models.accounts import MEMBER_KINDS
+
+_MONEY = DecimalField(max_digits=18, decimal_places=2)
 
 _BALANCES_SQL = """
 SELECT a.id, a.kind, a.member_id, a.balance + COALESCE(d.total, 0) AS balance,
@@ -139,10 +143,83 @@ def member_account_ids(member) -> list[int]:
     return list(Account.objects.filter(member=member).values_list("pk", flat=True))
 
 
+def pending_deltas(account_ref: str = "pk"):
+    """Annotation: the sum of the account's hot-balance deltas not yet rolled up (0 when none).
+    Any account may hold some, not only a hot one: a credit booked the hot way just before its
+    account was made ordinary appends its delta after the flip (ledger.services.hot_flagging)."""
+    return Coalesce(Subquery(HotBalanceDelta.objects.filter(account_id=OuterRef(account_ref)).order_by()
+                             .values("account_id").annotate(total=Sum("change")).values("total")),
+                    Value(ZERO), output_field=_MONEY)
+
+
+def balance_now(account_ref: str = "pk", balance: str = "balance"):
+    """Annotation: an account's balance now, the materialised balance plus its pending deltas —
+    what every read of a balance shows (API, admin, checks, proofs)."""
+    return F(balance) + pending_deltas(account_ref)
+
+
 def member_balance(member) -> dict[str, Decimal]:
-    rows = dict(Account.objects.filter(member=member).values_list("kind", "balance"))
-    return {"available": rows.get(AccountKind.MEMBER_AVAILABLE, ZERO),
-            "frozen": rows.get(AccountKind.MEMBER_FROZEN, ZERO)}
+    """{"available", "frozen"} now, pending hot deltas included (a hot seller's credits show at
+    once, not at the next roll-up). One query."""
+    rows = dict(Account.objects.filter(member=member).annotate(now=balance_now()).values_list("kind", "now"))
+    return {"available": _money(rows.get(AccountKind.MEMBER_AVAILABLE)),
+            "frozen": _money(rows.get(AccountKind.MEMBER_FROZEN))}
+
+
+def members_balances(member_ids) -> dict[int, dict[str, Decimal]]:
+    """member_balance for several members in one query: member id -> {"available", "frozen"}."""
+    result = {pk: {"available": ZERO, "frozen": ZERO} for pk in member_ids}
+    rows = (Account.objects.filter(member_id__in=result, kind__in=MEMBER_KINDS).annotate(now=balance_now())
+            .values_list("member_id", "kind", "now"))
+    for member_id, kind, now in rows:
+        result[member_id]["available" if kind == AccountKind.MEMBER_AVAILABLE else "frozen"] = _money(now)
+    return result
+
+
+# A posting booked the hot way (no row lock) has no balance_after. Its balance after is the account's
+# balance now less every newer posting of the account — one statement, so the balance, the pending
+# deltas and the postings come from one snapshot. The window runs from the oldest posting asked for up
+# to the newest of the account (posting_account_recent_idx): cheap near the top of a statement, a
+# range scan of the account's newer postings for a page deep in its history.
+_RUNNING_SQL = """
+SELECT w.id, w.now - w.newer FROM (
+  SELECT p.id, a.balance + COALESCE(d.total, 0) AS now,
+         COALESCE(SUM(CASE WHEN a.kind = 'supervision' THEN p.amount ELSE -p.amount END)
+                  OVER (PARTITION BY p.account_id ORDER BY p.id DESC
+                        ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS newer
+  FROM ledger_posting p JOIN ledger_account a ON a.id = p.account_id
+  LEFT JOIN (SELECT account_id, SUM(change) AS total FROM ledger_hotbalancedelta
+             WHERE account_id IN ({accounts}) GROUP BY account_id) d ON d.account_id = a.id
+  WHERE {ranges}
+) w WHERE w.id IN ({wanted})
+"""
+
+
+def with_running_balances(postings, *, kinds=MEMBER_KINDS) -> list:
+    """Set `running_balance` on each posting (its `account` loaded): the balance after it, as a
+    statement shows it. A posting that stored one (an ordinary account's, booked under its row lock)
+    keeps it; one booked the hot way on an account of `kinds` gets it computed (see _RUNNING_SQL),
+    at most one query for all; others (a platform hot account's, whose newer postings are every
+    movement of the merchant) stay None. Returns the postings."""
+    postings = list(postings)
+    oldest: dict[int, int] = {}
+    for p in postings:
+        p.running_balance = p.balance_after
+        if p.balance_after is None and p.account.kind in kinds:
+            oldest[p.account_id] = min(p.pk, oldest.get(p.account_id, p.pk))
+    if not oldest:
+        return postings
+    wanted = [p.pk for p in postings if p.account_id in oldest and p.balance_after is None]
+    sql = _RUNNING_SQL.format(accounts=", ".join(["%s"] * len(oldest)), wanted=", ".join(["%s"] * len(wanted)),
+                              ranges=" OR ".join(["(p.account_id = %s AND p.id >= %s)"] * len(oldest)))
+    params = [*oldest, *(x for pair in oldest.items() for x in pair), *wanted]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        computed = {pk: _money(balance) for pk, balance in cursor.fetchall()}
+    for p in postings:
+        if p.pk in computed:
+            p.running_balance = computed[p.pk]
+    return postings
 
 
 def member_close_blockers(member) -> list:

@@ -21,6 +21,7 @@ from core.crypto import blind_index
 from core.masking import mask_phone
 from credit.models import CreditBill
 from ledger.models import Deposit, JournalEntry, Payment, PaymentRelease, Posting, Refund, Withdrawal
+from ledger.selectors import members_balances, with_running_balances
 from merchants.models import Member
 from merchants.selectors import merchants_visible_to
 from reconciliation.models import StatementLine
@@ -154,19 +155,10 @@ def find(user, query: str) -> LookupResult:
 
 
 def _attach_balances(members):
-    """member.available / member.frozen_balance, for all the members in one query."""
-    from core.money import ZERO
-    from ledger.models import Account, AccountKind
-
+    """member.available / member.frozen_balance now (pending hot deltas included), in one query."""
+    balances = members_balances([m.pk for m in members])
     for m in members:
-        m.available, m.frozen_balance = ZERO, ZERO
-    by_id = {m.pk: m for m in members}
-    for member_id, kind, balance in Account.objects.filter(member_id__in=by_id).values_list("member_id", "kind",
-                                                                                             "balance"):
-        if kind == AccountKind.MEMBER_AVAILABLE:
-            by_id[member_id].available = balance
-        elif kind == AccountKind.MEMBER_FROZEN:
-            by_id[member_id].frozen_balance = balance
+        m.available, m.frozen_balance = balances[m.pk]["available"], balances[m.pk]["frozen"]
 
 
 def _stories(visible, pairs, entry_ids, line_ids) -> list:
@@ -213,6 +205,8 @@ def _stories(visible, pairs, entry_ids, line_ids) -> list:
     entries = [e for e in JournalEntry.objects.filter(merchant__in=visible).filter(entry_filter)
                .select_related("merchant", "payer", "payee").prefetch_related(postings).order_by("id")
                if e.pk in linked or (e.merchant_id, e.order_no) in pairs]
+    # A member's posting booked hot stores no balance after: computed (one query, only if any).
+    with_running_balances([p for e in entries for p in e.postings.all()])
 
     stories: dict = {}
 

@@ -1,8 +1,7 @@
-"""Accounts and the journal: read-only, with freeze/unfreeze (risk) and reversal (operations)
-as buttons that call the services."""
+"""Accounts and the journal: read-only, with freeze/unfreeze and marking a member's available
+account hot or ordinary (risk), and reversal (operations), as buttons that call the services."""
 from django.contrib import admin
-from django.db.models import DecimalField, F, OuterRef, Subquery, Sum, Value
-from django.db.models.functions import Coalesce
+from django.db.models import OuterRef, Subquery, Sum
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
@@ -12,20 +11,31 @@ from unfold.decorators import display
 from core.admin_display import money
 from core.admin_workflow import ServiceButton, WorkflowAdminMixin
 
-from ..models import Account, HotBalanceDelta, JournalEntry, Posting
+from core.errors import InvalidState
+
+from ..models import Account, AccountKind, JournalEntry, Posting
+from ..models.accounts import MEMBER_KINDS
+from ..selectors import balance_now, with_running_balances
 from ..services.accounts import account_freeze, account_unfreeze
+from ..services.hot_flagging import account_set_hot
 from ..services.reversal import entry_reverse, reversal_blocker
 from .base import MerchantScopedMixin, ReadOnlyAdminMixin, VisibleMerchantFilter
 
 RECENT_POSTINGS = 20
 
 
-def _pending_hot_total():
-    return Coalesce(
-        Subquery(HotBalanceDelta.objects.filter(account_id=OuterRef("pk")).order_by()
-                 .values("account_id").annotate(total=Sum("change")).values("total")),
-        Value(0), output_field=DecimalField(max_digits=18, decimal_places=2),
-    )
+def _set_hot(hot: bool):
+    """The hot/ordinary button's service: account_set_hot, for a member's available account only
+    (the platform's hot accounts are hot by kind; a frozen balance is moved by entries, not sales)."""
+    def call(*, account, actor, reason):
+        if account.kind != AccountKind.MEMBER_AVAILABLE:
+            raise InvalidState(_("Only a member's available account can be marked hot or ordinary."))
+        return account_set_hot(account=account, hot=hot, actor=actor, reason=reason)
+    return call
+
+
+def _member_available(account, *, hot: bool) -> bool:
+    return account.kind == AccountKind.MEMBER_AVAILABLE and account.is_hot == hot
 
 
 @admin.register(Account)
@@ -36,6 +46,11 @@ class AccountAdmin(WorkflowAdminMixin, MerchantScopedMixin, ReadOnlyAdminMixin, 
                                 available=lambda a: not a.frozen),
         "unfreeze": ServiceButton(_("Unfreeze"), account_unfreeze, "ledger.freeze_account",
                                   available=lambda a: a.frozen),
+        # A busy seller's account before a sale day (credits without a row lock), or back to ordinary.
+        "mark_hot": ServiceButton(_("Mark hot"), _set_hot(True), "ledger.freeze_account",
+                                  available=lambda a: _member_available(a, hot=False)),
+        "mark_ordinary": ServiceButton(_("Mark ordinary"), _set_hot(False), "ledger.freeze_account",
+                                       available=lambda a: _member_available(a, hot=True)),
     }
     list_display = ("id", "owner", "merchant", "kind", "balance_now", "frozen_flag", "is_hot")
     list_filter = (VisibleMerchantFilter, "kind", "frozen", "is_hot")
@@ -45,7 +60,7 @@ class AccountAdmin(WorkflowAdminMixin, MerchantScopedMixin, ReadOnlyAdminMixin, 
     readonly_fields = fields
 
     def get_queryset(self, request):
-        return super().get_queryset(request).annotate(current_balance=F("balance") + _pending_hot_total())
+        return super().get_queryset(request).annotate(current_balance=balance_now())
 
     @display(description=_("owner"), ordering="member__user_id")
     def owner(self, obj):
@@ -63,9 +78,11 @@ class AccountAdmin(WorkflowAdminMixin, MerchantScopedMixin, ReadOnlyAdminMixin, 
         obj = self.get_object(request, object_id)
         extra = {}
         if obj is not None:
-            postings = list(Posting.objects.filter(account=obj).select_related("entry").order_by("-id")[:RECENT_POSTINGS])
+            # The newest postings: a hot account's running balance is cheap to compute this near the top.
+            recent = Posting.objects.filter(account=obj).select_related("entry", "account").order_by("-id")
+            postings = with_running_balances(recent[:RECENT_POSTINGS], kinds=AccountKind.values)
             for p in postings:
-                p.amount_display, p.balance_after_display = money(p.amount), money(p.balance_after)
+                p.amount_display, p.balance_after_display = money(p.amount), money(p.running_balance)
             extra = {"extra_panels_template": "admin/ledger/account_postings.html", "account_postings": postings,
                      "postings_limit": RECENT_POSTINGS, "account_balance_now": money(obj.current_balance),
                      "account_frozen": obj.frozen, "account_freeze_reason": obj.freeze_reason}
@@ -89,7 +106,12 @@ class PostingInline(ReadOnlyAdminMixin, TabularInline):
 
     @display(description=_("balance after"))
     def balance_after_display(self, obj):
-        return money(obj.balance_after) if obj.balance_after is not None else _("(hot account: rolled up)")
+        """A member's hot posting gets its balance after computed (a query of its own, only for those);
+        a platform hot account's (whose newer postings are every later movement) is not shown."""
+        balance = obj.balance_after
+        if balance is None and obj.account.kind in MEMBER_KINDS:
+            balance = with_running_balances([obj])[0].running_balance
+        return money(balance) if balance is not None else _("(hot account: rolled up)")
 
 
 def _entry_link(entry_id):

@@ -51,7 +51,12 @@ class EntryLine(serializers.Serializer):
     entry_type = serializers.CharField(source="entry.entry_type")
     account = serializers.SerializerMethodField(help_text="available | frozen")
     amount = SignedMoneyField(help_text="Signed change to the balance: + in, − out.")
-    balance_after = AmountOutField(allow_null=True)
+    balance_after = AmountOutField(
+        source="running_balance", allow_null=True,
+        help_text="The account's balance after this line. A line of a hot account (a busy seller's available "
+                  "account, credited without a row lock) stores none: it is computed from the balance now "
+                  "(credits not yet rolled up included) less the account's newer lines, so it is always "
+                  "given; null is kept in the schema for older clients and is not answered.")
     order_no = serializers.CharField(source="entry.order_no")
     counterparty_user_id = serializers.SerializerMethodField()
     description = serializers.CharField(source="entry.description")

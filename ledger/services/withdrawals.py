@@ -51,7 +51,7 @@ from .. import guards, outflows
 from ..calendar import value_date_for
 from ..models import AccountKind, EntryType, Withdrawal
 from ..posting import Leg, Order, post_entry
-from ..selectors import reserve_position
+from ..selectors import member_balance, reserve_position
 from .accounts import member_accounts, platform_account
 
 FINAL_STATES = (Withdrawal.Status.PAID, Withdrawal.Status.FAILED, Withdrawal.Status.REJECTED)
@@ -256,11 +256,13 @@ def member_closing_payout(*, member, actor, reason: str, card_ending: str = "") 
         raise ValidationFailed(_("A reason is required."), field="reason")
     member = Member.objects.select_for_update(no_key=True).select_related("merchant").get(pk=member.pk)
     guards.ensure_member_can_pay(member)
-    available, frozen = member_accounts(member)
-    if frozen.balance:
+    member_accounts(member)  # opened if the member predates the ledger
+    # The balances now: a hot available account's credits not yet rolled up are the member's money too.
+    balance = member_balance(member)
+    if balance["frozen"]:
         raise InvalidState(_("%(amount)s is frozen (a withdrawal in flight or a hold): settle it first.")
-                           % {"amount": frozen.balance})
-    if not available.balance:
+                           % {"amount": balance["frozen"]})
+    if not balance["available"]:
         raise InvalidState(_("There is nothing to pay out: close the member instead."))
     cards = [c for c in BankCard.objects.filter(member=member, verified=True).order_by("pk")
              if not card_ending or c.masked_number.endswith(card_ending.strip())]
@@ -269,7 +271,7 @@ def member_closing_payout(*, member, actor, reason: str, card_ending: str = "") 
                                % {"cards": ", ".join(c.masked_number for c in cards) or "—"}, field="card_ending")
     sequence = Withdrawal.objects.filter(merchant=member.merchant, member=member, closes_member=True).count() + 1
     withdrawal, _created = withdrawal_request(
-        merchant=member.merchant, actor=actor, member=member, amount=available.balance, bank_card=cards[0],
+        merchant=member.merchant, actor=actor, member=member, amount=balance["available"], bank_card=cards[0],
         order_no=f"CLOSE-{member.pk}-{sequence}", closes_member=True)
     audit_record(actor=actor, obj=member, action="closing_payout", reason=reason,
                  data={"withdrawal": withdrawal.pk, "amount": str(withdrawal.amount)})

@@ -11,7 +11,7 @@ from django.utils.timezone import localtime
 from django.utils.translation import gettext_lazy as _
 
 from core.money import format_amount, quantize
-from ledger.models.accounts import HOT_KINDS, MEMBER_KINDS
+from ledger.models.accounts import MEMBER_KINDS
 from merchants.models import Member, Merchant
 
 from ..level import FACTOR_BY_KEY
@@ -45,13 +45,12 @@ def monitor_state(monitor: BalanceMonitor) -> list[AccountState]:
     is the ledger's balance now, hot deltas not yet rolled up included (ledger.selectors); for the
     reserve shortfall, the merchant's required reserve less that balance."""
     kind = monitor.account_kind
-    balance = "a.balance"
-    deltas = ""
-    if kind in HOT_KINDS:
-        scope = "WHERE merchant_id = %s" if monitor.merchant_id else ""
-        deltas = (f"LEFT JOIN (SELECT account_id, SUM(change) AS total FROM ledger_hotbalancedelta {scope} "
-                  "GROUP BY account_id) d ON d.account_id = a.id")
-        balance = "(a.balance + COALESCE(d.total, 0))"
+    # Pending deltas for every kind, not only the platform's hot ones: a member's available account
+    # may be hot (ledger.services.hot_flagging), and one made ordinary may still hold a late delta.
+    scope = "WHERE merchant_id = %s" if monitor.merchant_id else ""
+    deltas = (f"LEFT JOIN (SELECT account_id, SUM(change) AS total FROM ledger_hotbalancedelta {scope} "
+              "GROUP BY account_id) d ON d.account_id = a.id")
+    balance = "(a.balance + COALESCE(d.total, 0))"
     value = f"(m.risk_reserve_required - {balance})" if monitor.field == MonitorField.RESERVE_SHORTFALL else balance
     live = "m.status IN ({})".format(", ".join(["%s"] * len(LIVE_MERCHANTS)))
     members = ""
@@ -83,7 +82,7 @@ def monitor_state(monitor: BalanceMonitor) -> list[AccountState]:
     if kind in MEMBER_KINDS:
         params.append(str(Member.Status.CLOSED))
     params.append(monitor.threshold)
-    if kind in HOT_KINDS and monitor.merchant_id:
+    if monitor.merchant_id:
         params.append(monitor.merchant_id)
     params += [monitor.pk, *where_params]
     with connection.cursor() as cursor:

@@ -5,14 +5,16 @@ from core.api.views import PlatformAPIView
 from merchants.api.lookups import member_or_404
 
 from ...models import Posting
-from ...selectors import member_account_ids, member_balance
+from ...selectors import member_account_ids, member_balance, with_running_balances
 from .. import serializers as s
 from ..extensions import credit_summary
 
 
 class MemberBalance(PlatformAPIView):
     @endpoint(summary="A member's balances", response=s.BalanceOutput, tags=["members"],
-              description="`credit` is null unless the member has a credit line.")
+              description="The balances now: a credit to a hot account (a busy seller's, booked without a "
+                          "row lock) counts from its booking on. `credit` is null unless the member has a "
+                          "credit line.")
     def get(self, request, user_id):
         member = member_or_404(self.merchant, user_id)
         balance = member_balance(member)
@@ -36,4 +38,5 @@ class MemberEntries(PlatformAPIView):
         if query.get("to"):
             qs = qs.filter(entry__business_date__lte=query["to"])
         rows, next_cursor = paginate(qs, cursor=query.get("cursor"), limit=query["limit"])
+        rows = with_running_balances(rows)
         return self.respond(s.EntryPage, {"results": rows, "next": next_cursor})
