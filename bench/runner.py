@@ -13,7 +13,9 @@ rate limit out of the way):
 2. loads the merchant (bench.loaders) and proves it;
 3-5. measures, in interleaved rounds (bench.measure): pgbench's TPC-B at 1 and 8 clients (the
    reference); payments through the service layer — cold, hot seller, escrow — at 1 and 8
-   worker processes; the signed API through gunicorn with 8 client processes;
+   worker processes; the signed API through gunicorn with 8 client processes. The hot seller's
+   available account is marked hot by the loader (bench.loaders._make_hot), so that figure
+   measures the delta path (credits without a row lock), not one row lock every payment waits for;
 6. rolls up the hot balances and proves the merchant again (total = sum of parts after all
    that concurrency);
 7. times the statement import and end of day (recon_timers.py);

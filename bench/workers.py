@@ -10,7 +10,7 @@ The scenarios:
 - cold: `payment_create` (direct) between random member pairs, with a platform fee;
 - cold_python: the same through the Python posting engine (JIANGUAN_BOOK_IN_DATABASE off), as
   payments were booked before the database's booking function: the before of the same run;
-- hot: the same, every payment to one seller;
+- hot: the same, every payment to one seller, whose available account is hot (bench.loaders);
 - hold_release: a guaranteed payment held (`payment_create`, mode guaranteed: payer → escrow)
   and, a few calls later, released in full (`releases.payment_release`: escrow → seller and
   fee income). Each call books one movement, a hold or a release, and counts as one

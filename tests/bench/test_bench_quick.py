@@ -7,7 +7,7 @@ import pytest
 from django.core.management import call_command
 
 from bench import report
-from ledger.models import PaymentRelease
+from ledger.models import Account, AccountKind, PaymentRelease, Posting
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -43,6 +43,9 @@ def test_the_quick_benchmark_runs_every_part_and_reports_it(tmp_path, capsys):
     assert hold_release["ok"] > 0 and not hold_release["errors"], hold_release
     assert set(hold_release["by_kind"]) == {"hold", "release"}, hold_release["by_kind"]
     assert PaymentRelease.objects.exists()
+    # the hot scenario's seller is hot (bench.loaders): its credits took the delta path, no balance after
+    seller = Account.objects.get(kind=AccountKind.MEMBER_AVAILABLE, is_hot=True)
+    assert Posting.objects.filter(account=seller, balance_after__isnull=True).exists()
     assert "error" not in data["api"], data["api"]
     assert "error" not in data["api_batch"] and not data["api_batch"].get("errors"), data["api_batch"]
     assert rows["deadlocks"]["value"] == "0"
