@@ -28,7 +28,12 @@ payment is returned with `pending_review` (a ReviewTicket) and books when the re
 Concurrency and idempotency: the payment's row lock serialises its releases and refunds; the
 CHECK constraints released + refunded ≤ amount (payment and split) back the arithmetic up.
 `idempotency_ref` (the API's Idempotency-Key) books a request once: the same request again
-returns the payment, another request under the same reference is an IdempotencyConflict."""
+returns the payment, another request under the same reference is an IdempotencyConflict.
+
+On PostgreSQL a full release (no amount, no splits: the buyer's confirmation, the auto-release) that
+no risk officer passed is booked by one call of the database's release function (ledger.release_booking,
+ledger.sql.release), the audit record and the event written here after it; the Python path below
+(SQLite, JIANGUAN_BOOK_IN_DATABASE off, merchants with outflow rules, partial releases) books the same."""
 import hashlib
 import json
 import logging
@@ -40,6 +45,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core.actors import Actor, as_actor
+from core.audit import audit_record
 from core.errors import (
     ApplicationError,
     IdempotencyConflict,
@@ -53,15 +59,18 @@ from merchants.models import Member, Merchant
 from merchants.services import events
 
 from .. import guards, outflows
+from ..booking import books_in_database
 from ..models import AccountKind, EntryType, Payment, PaymentRelease, PaymentSplit
 from ..models.payments import RELEASE_PERMISSION
 from ..posting import Leg, Order, post_entry
+from ..release_booking import release_in_database
 from .accounts import members_accounts, platform_account
 
 logger = logging.getLogger(__name__)
 
 FEE = "fee"  # the fee's key among a payment's components (its splits, then the fee)
 RELEASABLE = (Payment.Status.HELD, Payment.Status.PARTIALLY_RELEASED)
+NOTHING_HELD = _("Nothing of this payment is held in escrow any more.")
 
 
 # --- shared with refunds -----------------------------------------------------------------
@@ -184,6 +193,11 @@ def payment_release(*, payment: Payment, actor, amount=None, splits=None, reason
                                                         and actor.user.has_perm(RELEASE_PERMISSION)):
         raise PermissionRefused(_("You may not release payments."))
     fingerprint = _fingerprint(amount, requested)
+    if amount is None and requested is None and not reviewed:
+        merchant = _merchant_of(payment)
+        if books_in_database(merchant):
+            return _release_all_in_database(payment.pk, merchant, actor=actor, reason=reason, ref=ref,
+                                            fingerprint=fingerprint)
     payment = locked_payment(payment)
     if ref:
         existing = PaymentRelease.objects.filter(merchant_id=payment.merchant_id, idempotency_ref=ref).first()
@@ -197,7 +211,7 @@ def payment_release(*, payment: Payment, actor, amount=None, splits=None, reason
     shares = _shares(payment, splits, amount, requested)
     total = sum(shares.values(), ZERO)
     if not total:
-        raise InvalidState(_("Nothing of this payment is held in escrow any more."))
+        raise InvalidState(NOTHING_HELD)
     paid = [s for s in splits if shares.get(s.pk)]
     for split in paid:
         guards.ensure_member_can_receive(split.payee)
@@ -244,18 +258,55 @@ def payment_release(*, payment: Payment, actor, amount=None, splits=None, reason
         payment.release_entry = booked.entry
         payment.released_at = timezone.now()
     transition(payment, "release" if finished else "release_partially", actor=actor, reason=reason,
-               data={"entry": booked.entry.pk, "release": release.pk, "part": sequence, "amount": str(total),
-                     "platform_fee": str(shares[FEE]), "released_amount": str(payment.released_amount),
-                     "held_amount": str(payment.held_amount)})
+               data=_audit_data(payment, booked.entry.pk, release.pk, sequence, total, shares[FEE]))
+    _announce(payment, finished, release.pk, sequence, total, shares[FEE], payees)
+    return payment
+
+
+def _merchant_of(payment) -> Merchant:
+    """The payment's merchant, read at most once (a caller may pass Payment(pk=...) or an id-only row)."""
+    if Payment.merchant.is_cached(payment):
+        return payment.merchant
+    merchant_id = payment.__dict__.get("merchant_id")
+    if merchant_id is None:
+        merchant = Merchant.objects.filter(pk=Payment.objects.filter(pk=payment.pk).values("merchant_id")[:1]).first()
+        if merchant is None:
+            raise Payment.DoesNotExist("Payment matching query does not exist.")
+        return merchant
+    return Merchant.objects.get(pk=merchant_id)
+
+
+def _release_all_in_database(payment_id, merchant, *, actor, reason, ref, fingerprint) -> Payment:
+    """The full release booked by one call of ledger_release_payment (ledger.release_booking); the
+    audit record the `release` transition writes and the event, as the Python path writes them."""
+    payment, released = release_in_database(payment_id=payment_id, merchant=merchant, actor=actor, reason=reason,
+                                            ref=ref, fingerprint=fingerprint)
+    if released is None:  # a replay of the reference
+        return payment
+    audit_record(actor=actor, obj=payment, action="release", from_state=released.from_status,
+                 to_state=payment.status, reason=reason,
+                 data=_audit_data(payment, released.entry_id, released.release_id, released.sequence,
+                                  released.total, released.fee))
+    _announce(payment, True, released.release_id, released.sequence, released.total, released.fee,
+              released.payees)
+    return payment
+
+
+def _audit_data(payment, entry_id, release_id, sequence, total, fee) -> dict:
+    return {"entry": entry_id, "release": release_id, "part": sequence, "amount": str(total),
+            "platform_fee": str(fee), "released_amount": str(payment.released_amount),
+            "held_amount": str(payment.held_amount)}
+
+
+def _announce(payment, finished, release_id, sequence, total, fee, payees) -> None:
     data = {"id": payment.pk, "order_no": payment.order_no, "amount": str(total), "payees": payees,
-            "platform_fee": str(shares[FEE])}
+            "platform_fee": str(fee)}
     if finished:
         events.emit(payment.merchant, "payment.released", data)
     else:
         events.emit(payment.merchant, "payment.partially_released", {
-            **data, "release": release.pk, "part": sequence, "released_amount": str(payment.released_amount),
+            **data, "release": release_id, "part": sequence, "released_amount": str(payment.released_amount),
             "held_amount": str(payment.held_amount)})
-    return payment
 
 
 def payment_release_part(*, payment: Payment, actor, amount, reason: str) -> Payment:
@@ -274,7 +325,7 @@ def payments_auto_release_due(*, now=None) -> int:
     now = now or timezone.now()
     due = (Payment.objects.filter(status__in=RELEASABLE, auto_release_at__lte=now,
                                   merchant__status=Merchant.Status.ACTIVE)
-           .order_by("auto_release_at", "id").only("id"))
+           .order_by("auto_release_at", "id").select_related("merchant"))
     actor = Actor.system("auto-release")
     released = 0
     for payment in due:
