@@ -17,20 +17,12 @@ transaction and in this order, what the Python path does with ~15 statements:
    duplicate — exactly one books. Its entry id is taken from the entry sequence up front (the
    foreign key is deferred to commit), so the payment is written once, never updated;
 4. the splits, the journal entry (`payment:<payment id>`, as `book_payment` names it);
-5. the balances, in account-id order (two payments never deadlock): an ordinary account by one
-   conditional UPDATE (a debit that would overdraw, or leave a frozen account, matches no row and
-   is refused); a hot account (`is_hot`: supervision, escrow, fee income, busy members) takes a
-   credit as a HotBalanceDelta without a lock, and a debit under its row lock against the
-   balance plus pending deltas. A debit goes by the flag it reads under the row's lock, as
-   ledger.posting does: an account made ordinary meanwhile takes the conditional UPDATE, and that
-   UPDATE matches no row of an account made hot meanwhile, which then takes the hot way;
-6. the postings in one INSERT (ENTRIES_BALANCE checks the statement sums to zero) with the
-   balance after each ordinary account's move, and the hot accounts' deltas in another.
+5. the balances, the postings and the hot accounts' deltas: `ledger_post_legs` (ledger.sql.legs),
+   the payer's debit checked, as post_entry's legs are.
 
 A refusal raises a stable SQLSTATE of class JG (below, ERRORS) that Python maps to the
 ApplicationError family; the raise rolls back everything the call wrote. The triggers stay the
-last word: balance per statement, append-only, composite merchant keys. Every account in a
-payment is a liability (members, escrow, fee income), so a posting's amount is −change.
+last word: balance per statement, append-only, composite merchant keys.
 
 tests/ledger/test_booking_parity.py runs the same random movements through this function and the
 Python path and requires identical books, statuses and errors. Migrations carry their own copy of
@@ -61,11 +53,8 @@ BOOK_PAYMENT = [
     DECLARE
         v_guaranteed boolean := p_mode = 'guaranteed';
         v_found integer; v_payer_status text; v_payee_closed boolean; v_fail text;
-        v_old record; v_leg record; v_row record;
-        v_members bigint[]; v_available bigint[];
-        v_platform bigint;
-        v_accounts bigint[]; v_changes numeric[]; v_after numeric[]; v_hot boolean[];
-        v_balance numeric; v_pending numeric; v_at integer; v_is_hot boolean;
+        v_old record; v_members bigint[]; v_available bigint[]; v_platform bigint;
+        v_accounts bigint[]; v_changes numeric[];
     BEGIN
         -- 1. The parties, now.
         SELECT count(*), max(m.status) FILTER (WHERE m.id = p_payer),
@@ -77,62 +66,57 @@ BOOK_PAYMENT = [
         ELSIF v_payer_status <> 'active' THEN v_fail := 'JGINA';
         ELSIF v_payee_closed THEN v_fail := 'JGCLS';
         END IF;
-        IF v_fail IS NOT NULL THEN
-            SELECT p.id, p.entry_id, p.status, p.fingerprint INTO v_old FROM ledger_payment p
-             WHERE p.merchant_id = p_merchant AND p.order_no = p_order_no;
-            IF FOUND THEN
-                IF v_old.fingerprint <> p_fingerprint THEN
-                    RAISE EXCEPTION USING ERRCODE = 'JGDUP', MESSAGE = 'duplicate_order';
-                END IF;
-                payment_id := v_old.id; entry_id := v_old.entry_id; created := false; status := v_old.status;
-                RETURN;
+        IF v_fail IS NULL THEN
+            -- 2. The accounts.
+            v_members := p_payer || (CASE WHEN v_guaranteed THEN '{}'::bigint[] ELSE p_payees END);
+            SELECT array_agg(a.id ORDER BY x.n) INTO v_available
+              FROM unnest(v_members) WITH ORDINALITY AS x(member, n)
+              JOIN ledger_account a
+                ON a.merchant_id = p_merchant AND a.member_id = x.member AND a.kind = 'member_available';
+            IF coalesce(cardinality(v_available), 0) < cardinality(v_members) THEN
+                status := 'no_accounts'; RETURN;
             END IF;
-            RAISE EXCEPTION USING ERRCODE = v_fail, MESSAGE = coalesce(v_payer_status, '');
+            v_accounts := v_available;
+            v_changes := ARRAY[-p_amount] || (CASE WHEN v_guaranteed THEN '{}'::numeric[] ELSE p_shares END);
+            IF v_guaranteed OR p_fee > 0 THEN
+                SELECT a.id INTO v_platform FROM ledger_account a
+                 WHERE a.merchant_id = p_merchant AND a.member_id IS NULL
+                   AND a.kind = (CASE WHEN v_guaranteed THEN 'escrow' ELSE 'fee_income' END);
+                IF NOT FOUND THEN status := 'no_accounts'; RETURN; END IF;
+                v_accounts := v_accounts || v_platform;
+                v_changes := v_changes || (CASE WHEN v_guaranteed THEN p_amount ELSE p_fee END);
+            END IF;
+
+            -- 3. The payment, once per order number.
+            entry_id := nextval(pg_get_serial_sequence('ledger_journalentry', 'id'));
+            status := CASE WHEN v_guaranteed THEN 'held' ELSE 'settled' END;
+            INSERT INTO ledger_payment (merchant_id, order_no, payer_id, mode, amount, platform_fee, refunded_amount,
+                                        released_amount, description, status, fingerprint, entry_id, auto_release_at,
+                                        created_at)
+            VALUES (p_merchant, p_order_no, p_payer, p_mode, p_amount, p_fee, 0, 0, p_description, status,
+                    p_fingerprint, entry_id, CASE WHEN v_guaranteed THEN p_auto_release_at END, p_now)
+            ON CONFLICT ON CONSTRAINT payment_order_no_unique_per_merchant DO NOTHING
+            RETURNING id INTO payment_id;
         END IF;
 
-        -- 2. The accounts.
-        v_members := p_payer || (CASE WHEN v_guaranteed THEN '{}'::bigint[] ELSE p_payees END);
-        SELECT array_agg(a.id ORDER BY x.n) INTO v_available
-          FROM unnest(v_members) WITH ORDINALITY AS x(member, n)
-          JOIN ledger_account a ON a.merchant_id = p_merchant AND a.member_id = x.member AND a.kind = 'member_available';
-        IF coalesce(cardinality(v_available), 0) < cardinality(v_members) THEN
-            status := 'no_accounts'; RETURN;
-        END IF;
-        v_accounts := v_available;
-        v_changes := ARRAY[-p_amount] || (CASE WHEN v_guaranteed THEN '{}'::numeric[] ELSE p_shares END);
-        IF v_guaranteed OR p_fee > 0 THEN
-            SELECT a.id INTO v_platform FROM ledger_account a
-             WHERE a.merchant_id = p_merchant AND a.member_id IS NULL
-               AND a.kind = (CASE WHEN v_guaranteed THEN 'escrow' ELSE 'fee_income' END);
-            IF NOT FOUND THEN status := 'no_accounts'; RETURN; END IF;
-            v_accounts := v_accounts || v_platform;
-            v_changes := v_changes || (CASE WHEN v_guaranteed THEN p_amount ELSE p_fee END);
-        END IF;
-
-        -- 3. The payment, once per order number.
-        entry_id := nextval(pg_get_serial_sequence('ledger_journalentry', 'id'));
-        status := CASE WHEN v_guaranteed THEN 'held' ELSE 'settled' END;
-        INSERT INTO ledger_payment (merchant_id, order_no, payer_id, mode, amount, platform_fee, refunded_amount,
-                                    released_amount, description, status, fingerprint, entry_id, auto_release_at,
-                                    created_at)
-        VALUES (p_merchant, p_order_no, p_payer, p_mode, p_amount, p_fee, 0, 0, p_description, status,
-                p_fingerprint, entry_id, CASE WHEN v_guaranteed THEN p_auto_release_at END, p_now)
-        ON CONFLICT ON CONSTRAINT payment_order_no_unique_per_merchant DO NOTHING
-        RETURNING id INTO payment_id;
+        -- A refused party, or the order number taken (a concurrent insert waited for): the payment
+        -- booked first under it answers, as a replay of the same request or a duplicate order.
         IF payment_id IS NULL THEN
             SELECT p.id, p.entry_id, p.status, p.fingerprint INTO v_old FROM ledger_payment p
              WHERE p.merchant_id = p_merchant AND p.order_no = p_order_no;
-            IF v_old.fingerprint <> p_fingerprint THEN
-                RAISE EXCEPTION USING ERRCODE = 'JGDUP', MESSAGE = 'duplicate_order';
+            IF FOUND AND v_old.fingerprint = p_fingerprint THEN
+                payment_id := v_old.id; entry_id := v_old.entry_id; created := false; status := v_old.status;
+                RETURN;
             END IF;
-            payment_id := v_old.id; entry_id := v_old.entry_id; created := false; status := v_old.status;
-            RETURN;
+            RAISE EXCEPTION USING ERRCODE = CASE WHEN FOUND OR v_fail IS NULL THEN 'JGDUP' ELSE v_fail END,
+                                  MESSAGE = coalesce(v_payer_status, '');
         END IF;
         created := true;
 
         -- 4. The splits and the entry.
         WITH s AS (
-            INSERT INTO ledger_paymentsplit (merchant_id, payment_id, payee_id, amount, refunded_amount, released_amount)
+            INSERT INTO ledger_paymentsplit (merchant_id, payment_id, payee_id, amount, refunded_amount,
+                                             released_amount)
             SELECT p_merchant, payment_id, u.payee, u.share, 0, 0 FROM unnest(p_payees, p_shares) AS u(payee, share)
             RETURNING id, payee_id)
         SELECT array_agg(s.id ORDER BY array_position(p_payees, s.payee_id)) INTO split_ids FROM s;
@@ -144,64 +128,9 @@ BOOK_PAYMENT = [
                 CASE WHEN cardinality(p_payees) = 1 THEN p_payees[1] END, p_amount, left(p_description, 255),
                 p_actor_kind, left(p_actor_label, 150), p_actor_user, p_business_date, p_now);
 
-        -- 5. The balances, in account-id order.
-        v_after := array_fill(NULL::numeric, ARRAY[cardinality(v_accounts)]);
-        v_hot := array_fill(false, ARRAY[cardinality(v_accounts)]);
-        -- A debit goes by the flag it reads under the row's lock (a member's account may have been made
-        -- hot or ordinary since it was read: ledger.services.hot_flagging); a credit may land either way.
-        FOR v_leg IN
-            SELECT u.account, u.change, a.is_hot, a.kind FROM unnest(v_accounts, v_changes) AS u(account, change)
-              JOIN ledger_account a ON a.id = u.account ORDER BY u.account
-        LOOP
-            v_at := array_position(v_accounts, v_leg.account);
-            v_is_hot := v_leg.is_hot;
-            LOOP
-                IF v_is_hot AND v_leg.change > 0 THEN
-                    v_hot[v_at] := true;
-                    EXIT;
-                ELSIF v_is_hot THEN
-                    SELECT a.balance, a.frozen, a.is_hot INTO v_row FROM ledger_account a
-                     WHERE a.id = v_leg.account FOR NO KEY UPDATE;
-                    IF v_row.is_hot THEN
-                        IF v_row.frozen THEN RAISE EXCEPTION USING ERRCODE = 'JGAFZ', MESSAGE = 'account_frozen'; END IF;
-                        SELECT coalesce(sum(d.change), 0) INTO v_pending FROM ledger_hotbalancedelta d
-                         WHERE d.account_id = v_leg.account;
-                        IF v_row.balance + v_pending + v_leg.change < 0 THEN
-                            RAISE EXCEPTION USING ERRCODE = 'JGNSF', MESSAGE = '';
-                        END IF;
-                        v_hot[v_at] := true;
-                        EXIT;
-                    END IF;
-                    v_is_hot := false;  -- made ordinary, its deltas folded: the conditional UPDATE
-                ELSE
-                    UPDATE ledger_account a SET balance = a.balance + v_leg.change
-                     WHERE a.id = v_leg.account AND a.balance + v_leg.change >= 0
-                       AND (v_leg.change > 0 OR NOT a.frozen) AND (v_leg.change > 0 OR NOT a.is_hot)
-                    RETURNING a.balance INTO v_balance;
-                    IF FOUND THEN
-                        v_after[v_at] := v_balance;
-                        EXIT;
-                    END IF;
-                    SELECT a.frozen, a.is_hot INTO v_row FROM ledger_account a WHERE a.id = v_leg.account;
-                    IF v_row.is_hot AND v_leg.change < 0 THEN
-                        v_is_hot := true;  -- made hot: its pending deltas count, under its lock
-                        CONTINUE;
-                    END IF;
-                    IF v_row.frozen AND v_leg.change < 0 THEN
-                        RAISE EXCEPTION USING ERRCODE = 'JGAFZ', MESSAGE = 'account_frozen';
-                    END IF;
-                    RAISE EXCEPTION USING ERRCODE = 'JGNSF', MESSAGE = v_leg.kind;
-                END IF;
-            END LOOP;
-        END LOOP;
-
-        -- 6. The postings (one statement: the entry balances), then the hot accounts' deltas.
-        INSERT INTO ledger_posting (merchant_id, entry_id, account_id, amount, balance_after)
-        SELECT p_merchant, entry_id, u.account, -u.change, u.after
-          FROM unnest(v_accounts, v_changes, v_after) AS u(account, change, after);
-        INSERT INTO ledger_hotbalancedelta (merchant_id, account_id, change)
-        SELECT p_merchant, u.account, u.change
-          FROM unnest(v_accounts, v_changes, v_hot) AS u(account, change, hot) WHERE u.hot;
+        -- 5. The balances, the postings and the deltas (ledger.sql.legs); the payer's debit is checked.
+        PERFORM ledger_post_legs(p_merchant, entry_id, v_accounts, v_changes,
+                                 array_fill(true, ARRAY[cardinality(v_accounts)]));
     END;
     $$;
     """,

@@ -16,13 +16,11 @@ Python path's order:
    released of it beyond the splits');
 4. the accounts (escrow, the payees' available accounts, fee income when the fee's part is not
    zero); one missing answers `no_accounts` having written nothing, and Python opens it;
-5. the entry (`payment-release:<payment id>:<sequence>`) and the balances in account-id order, as
-   ledger_book_payment moves them: escrow's debit takes no overdraft lock (the payment's row lock
-   covers its own remainder: posting's check=False), only a FOR SHARE read that sees a freeze and
-   waits for one in flight; a hot account takes credits as deltas; an ordinary one moves by a
-   conditional UPDATE returning the balance after (a debit goes by the flag read under the row's
-   lock: an escrow made ordinary takes the UPDATE, one made hot the shared read);
-6. the postings in one INSERT, the deltas, the PaymentRelease row (shares [{"user_id", "amount"}]
+5. the entry (`payment-release:<payment id>:<sequence>`), then the balances, postings and deltas by
+   `ledger_post_legs` (ledger.sql.legs), as ledger_book_payment moves them: escrow's debit
+   unchecked (the payment's row lock covers its own remainder: posting's check=False), so it takes
+   only a FOR SHARE read that sees a freeze and waits for one in flight;
+6. the PaymentRelease row (shares [{"user_id", "amount"}]
    in split order), the splits and the payment (released, its release entry and time).
 
 It answers what the audit record and the event need: the payment's row as it now stands, the status
@@ -54,12 +52,11 @@ RELEASE_PAYMENT = [
     LANGUAGE plpgsql AS $$
     DECLARE
         v_pay ledger_payment%ROWTYPE;
-        v_merchant_status text; v_old record; v_leg record; v_row record;
+        v_merchant_status text; v_old record;
         v_splits bigint[]; v_held numeric[]; v_closed boolean;
         v_split_refunded numeric; v_split_released numeric;
         v_escrow bigint; v_fee_account bigint; v_available bigint[];
-        v_accounts bigint[]; v_changes numeric[]; v_after numeric[]; v_hot boolean[];
-        v_balance numeric; v_at integer; v_is_hot boolean; v_ref text;
+        v_accounts bigint[]; v_changes numeric[]; v_ref text;
     BEGIN
         -- 1. The payment, locked; a release already booked under the reference.
         SELECT * INTO v_pay FROM ledger_payment p WHERE p.id = p_payment FOR NO KEY UPDATE;
@@ -143,58 +140,9 @@ RELEASE_PAYMENT = [
                 v_accounts := v_accounts || v_fee_account;
                 v_changes := v_changes || o_fee;
             END IF;
-            v_after := array_fill(NULL::numeric, ARRAY[cardinality(v_accounts)]);
-            v_hot := array_fill(false, ARRAY[cardinality(v_accounts)]);
-            FOR v_leg IN
-                SELECT u.account, u.change, a.is_hot, a.kind FROM unnest(v_accounts, v_changes) AS u(account, change)
-                  JOIN ledger_account a ON a.id = u.account ORDER BY u.account
-            LOOP
-                v_at := array_position(v_accounts, v_leg.account);
-                v_is_hot := v_leg.is_hot;
-                LOOP
-                    IF v_is_hot AND v_leg.change > 0 THEN
-                        v_hot[v_at] := true;
-                        EXIT;
-                    ELSIF v_is_hot THEN
-                        -- escrow's debit: the freeze only, under a shared lock (posting._check_hot_debit)
-                        SELECT a.frozen, a.is_hot INTO v_row FROM ledger_account a WHERE a.id = v_leg.account FOR SHARE;
-                        IF v_row.frozen THEN
-                            RAISE EXCEPTION USING ERRCODE = 'JGAFZ', MESSAGE = 'account_frozen';
-                        END IF;
-                        IF v_row.is_hot THEN
-                            v_hot[v_at] := true;
-                            EXIT;
-                        END IF;
-                        v_is_hot := false;  -- made ordinary, its deltas folded: the conditional UPDATE
-                    ELSE
-                        UPDATE ledger_account a SET balance = a.balance + v_leg.change
-                         WHERE a.id = v_leg.account AND a.balance + v_leg.change >= 0
-                           AND (v_leg.change > 0 OR NOT a.frozen) AND (v_leg.change > 0 OR NOT a.is_hot)
-                        RETURNING a.balance INTO v_balance;
-                        IF FOUND THEN
-                            v_after[v_at] := v_balance;
-                            EXIT;
-                        END IF;
-                        SELECT a.frozen, a.is_hot INTO v_row FROM ledger_account a WHERE a.id = v_leg.account;
-                        IF v_row.is_hot AND v_leg.change < 0 THEN
-                            v_is_hot := true;  -- made hot: the shared read
-                            CONTINUE;
-                        END IF;
-                        IF v_row.frozen AND v_leg.change < 0 THEN
-                            RAISE EXCEPTION USING ERRCODE = 'JGAFZ', MESSAGE = 'account_frozen';
-                        END IF;
-                        RAISE EXCEPTION USING ERRCODE = 'JGNSF', MESSAGE = v_leg.kind;
-                    END IF;
-                END LOOP;
-            END LOOP;
-
-            -- 6. The postings (one statement: the entry balances), the deltas, the release, splits and payment.
-            INSERT INTO ledger_posting (merchant_id, entry_id, account_id, amount, balance_after)
-            SELECT v_pay.merchant_id, o_release_entry, u.account, -u.change, u.after
-              FROM unnest(v_accounts, v_changes, v_after) AS u(account, change, after);
-            INSERT INTO ledger_hotbalancedelta (merchant_id, account_id, change)
-            SELECT v_pay.merchant_id, u.account, u.change
-              FROM unnest(v_accounts, v_changes, v_hot) AS u(account, change, hot) WHERE u.hot;
+            -- The balances, the postings and the deltas (ledger.sql.legs): escrow's debit unchecked.
+            PERFORM ledger_post_legs(v_pay.merchant_id, o_release_entry, v_accounts, v_changes,
+                                     array_fill(false, ARRAY[cardinality(v_accounts)]));
             v_ref := coalesce(nullif(p_ref, ''), 'payment:' || v_pay.id || ':' || o_sequence);
             INSERT INTO ledger_paymentrelease (merchant_id, payment_id, sequence, amount, platform_fee, shares, reason,
                                                idempotency_ref, fingerprint, entry_id, created_at)

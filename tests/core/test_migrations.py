@@ -6,12 +6,14 @@ The test database was built by a fresh `migrate`: no model change may be left wi
 migration, and applying the live modules' SQL on top of it (in the test's transaction, rolled
 back) must change no function and no trigger, so each one the live modules define is there with
 the same definition."""
+import importlib
+
 import pytest
 from django.core.management import call_command
 from django.db import connection
 
 from core.sql import api_claim, immutable
-from ledger.sql import booking, integrity
+from ledger.sql import booking, integrity, legs, release
 from reconciliation.sql import line_guard
 
 APPEND_ONLY = {"core_auditevent", "credit_repayment", "credit_penaltyaccrual", "ledger_posting",
@@ -48,7 +50,7 @@ def live_sql(append_only_tables):
                    *integrity.ENTRIES_BALANCE]
     statements += ["DROP TRIGGER IF EXISTS ledger_account_reserve_debit_guard ON ledger_account;",
                    *integrity.RESERVE_DEBIT_GUARD]
-    statements += booking.BOOK_PAYMENT
+    statements += legs.POST_LEGS + booking.BOOK_PAYMENT + release.RELEASE_PAYMENT
     return statements
 
 
@@ -108,35 +110,28 @@ def test_the_migrated_built_in_layouts_are_the_live_ones():
         assert {field: getattr(row, field) for field in data} == data, code
 
 
-@pytest.mark.postgres
-@pytest.mark.django_db
-def test_the_booking_function_migration_reverses_to_the_python_path():
-    # given the database a fresh migrate built, with the booking function
-    import importlib
-
-    migration = importlib.import_module("ledger.migrations.0015_booking_function")
-    with connection.cursor() as cursor:
-        assert "ledger_book_payment" in functions_and_triggers(cursor)[0]
-        # when the migration's reverse runs (in the test's transaction, rolled back)
-        for statement in migration.BOOK_PAYMENT_REVERSE:
-            cursor.execute(statement)
-        # then the function is gone, and its forward SQL is the live module's
-        assert "ledger_book_payment" not in functions_and_triggers(cursor)[0]
-    assert [normalised(s) for s in migration.BOOK_PAYMENT_FORWARD] == [normalised(s) for s in booking.BOOK_PAYMENT]
+# (migration, its forward and reverse SQL, the live module's SQL, the functions it installs)
+REVERSIBLE = [
+    ("ledger.migrations.0015_booking_function", ["POST_LEGS_FORWARD", "BOOK_PAYMENT_FORWARD"],
+     ["BOOK_PAYMENT_REVERSE", "POST_LEGS_REVERSE"], legs.POST_LEGS + booking.BOOK_PAYMENT,
+     {"ledger_post_legs", "ledger_book_payment"}),
+    ("ledger.migrations.0016_release_function", ["RELEASE_PAYMENT_FORWARD"], ["RELEASE_PAYMENT_REVERSE"],
+     release.RELEASE_PAYMENT, {"ledger_release_payment"}),
+    ("core.migrations.0006_api_claim_function", ["FORWARD"], ["REVERSE"], api_claim.FORWARD, {"core_api_claim"}),
+]
 
 
 @pytest.mark.postgres
 @pytest.mark.django_db
-def test_the_api_claim_function_migration_reverses_to_the_two_step_path():
-    # given the database a fresh migrate built, with the nonce-and-claim function
-    import importlib
-
-    migration = importlib.import_module("core.migrations.0006_api_claim_function")
+@pytest.mark.parametrize("name, forward, reverse, live, installed", REVERSIBLE, ids=[r[0] for r in REVERSIBLE])
+def test_a_function_migration_reverses_to_the_python_path(name, forward, reverse, live, installed):
+    # given the database a fresh migrate built, with the migration's functions
+    migration = importlib.import_module(name)
     with connection.cursor() as cursor:
-        assert "core_api_claim" in functions_and_triggers(cursor)[0]
+        assert installed <= set(functions_and_triggers(cursor)[0])
         # when the migration's reverse runs (in the test's transaction, rolled back)
-        for statement in migration.REVERSE:
+        for statement in [s for attr in reverse for s in getattr(migration, attr)]:
             cursor.execute(statement)
-        # then the function is gone, and its forward SQL is the live module's
-        assert "core_api_claim" not in functions_and_triggers(cursor)[0]
-    assert [normalised(s) for s in migration.FORWARD] == [normalised(s) for s in api_claim.FORWARD]
+        # then its functions are gone, and its forward SQL is the live modules'
+        assert not installed & set(functions_and_triggers(cursor)[0])
+    assert [normalised(s) for attr in forward for s in getattr(migration, attr)] == [normalised(s) for s in live]
