@@ -48,6 +48,7 @@ ACTION_LABELS = {
     "receive": _("Received"),
     "raise": _("Held for risk review"),
     "refund": _("Refunded"),
+    "release": _("Released"),
     "repayment": _("Repayment"),
     "request": _("Requested"),
     "reserve_required": _("Required risk reserve set"),
