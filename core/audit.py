@@ -23,11 +23,15 @@ Each record carries the SHA-256 of its own content and of the record before it i
 a row altered or removed behind the application's back breaks the chain (`verify_integrity`).
 
 One chain per merchant, and one for the bank's own records (merchant_id NULL: staff, channels,
-the calendar): an append locks only its chain (a transaction-scoped advisory lock on
-PostgreSQL; SQLite's IMMEDIATE transactions serialise writers already), so a 100,000-line
-import of one merchant never makes another merchant's releases or freezes wait. Records carry
-their chain (`chain`: the merchant's id, 0 for the bank). Records written before chains were
-split (chain NULL) form the legacy chain, verified as it was; each new chain starts from the
+the calendar), each in LANES lanes: a record goes to the lane of its object (a stable hash of the
+object's model and id), so one object's records stay in order in one chain, while records of two
+objects mostly go to two lanes. An append locks only its lane (a transaction-scoped advisory lock
+held to commit on PostgreSQL; SQLite's IMMEDIATE transactions serialise writers already), so a
+100,000-line import of one merchant never makes another merchant wait, and one merchant's releases
+of different payments don't queue behind each other's commits. Records carry their chain (`chain`:
+the merchant's id, 0 for the bank) and lane (`lane`, hashed with the record when it is not 0:
+records written before lanes are lane 0, hashed as they were). Records written before chains were
+split (chain NULL) form the legacy chain, verified as it was; each new chain or lane starts from the
 legacy chain's last hash, so removing that record is detected too."""
 import hashlib
 import json
@@ -41,15 +45,22 @@ from .models import AuditEvent
 
 GENESIS = "0" * 64
 BANK_CHAIN = 0
+LANES = 16
 
 
 def chain_of(merchant_id) -> int:
     return BANK_CHAIN if merchant_id is None else int(merchant_id)
 
 
-def chain_lock_ids(chain: int) -> tuple[int, int]:
-    """The advisory lock (namespace, key) of one chain (core.locks.Lock.AUDIT_CHAIN)."""
-    return (int(Lock.AUDIT_CHAIN), chain & 0x7FFFFFFF)  # keys are int4; a wrap only shares a lock
+def lane_of(model, object_id) -> int:
+    """The lane of an object's records: stable across processes and releases of the code."""
+    key = f"{model._meta.label_lower}:{object_id}".encode()
+    return int.from_bytes(hashlib.blake2b(key, digest_size=2).digest(), "big") % LANES
+
+
+def chain_lock_ids(chain: int, lane: int = 0) -> tuple[int, int]:
+    """The advisory lock (namespace, key) of one lane of a chain (core.locks.Lock.AUDIT_CHAIN)."""
+    return (int(Lock.AUDIT_CHAIN), (chain * LANES + lane) & 0x7FFFFFFF)  # keys are int4; a wrap only shares a lock
 
 
 def _digest(prev_hash: str, fields: dict) -> str:
@@ -74,6 +85,8 @@ def event_fields(event: AuditEvent) -> dict:
     }
     if event.chain is not None:  # the legacy chain's records were hashed without it
         fields["chain"] = event.chain
+    if event.lane:  # records written before lanes (lane 0) were hashed without it
+        fields["lane"] = event.lane
     return fields
 
 
@@ -103,7 +116,7 @@ def verify_chain(chain: int | None = None):
             if last:
                 return event.pk, "a record without a chain after the chains began"
         else:
-            prev = last.get(event.chain, legacy_tail)
+            prev = last.get((event.chain, event.lane), legacy_tail)
         if event.prev_hash != prev:
             return event.pk, "previous hash does not match (a record was removed or reordered)"
         if _digest(prev, event_fields(event)) != event.hash:
@@ -111,7 +124,7 @@ def verify_chain(chain: int | None = None):
         if event.chain is None:
             legacy_tail = event.hash
         else:
-            last[event.chain] = event.hash
+            last[(event.chain, event.lane)] = event.hash
     return None
 
 
@@ -136,10 +149,10 @@ def _append(actor, records: list[dict]) -> list[AuditEvent]:
     if not records:
         return []
     actor = as_actor(actor)
-    chains = sorted({chain_of(r.get("merchant_id")) for r in records})
-    for chain in chains:
-        xact_lock(*chain_lock_ids(chain))
-    prev = {chain: _tail(chain) for chain in chains}
+    lanes = sorted({(chain_of(r.get("merchant_id")), lane_of(r["model"], r["object_id"])) for r in records})
+    for chain, lane in lanes:
+        xact_lock(*chain_lock_ids(chain, lane))
+    prev = {(chain, lane): _tail(chain, lane) for chain, lane in lanes}
     content_types = {}
     now = timezone.now()
     events = []
@@ -147,10 +160,10 @@ def _append(actor, records: list[dict]) -> list[AuditEvent]:
         model = record["model"]
         if model not in content_types:
             content_types[model] = ContentType.objects.get_for_model(model)
-        chain = chain_of(record.get("merchant_id"))
+        chain = (chain_of(record.get("merchant_id")), lane_of(model, record["object_id"]))
         event = AuditEvent(
             created_at=now, actor_id=actor.user_id, actor_label=actor.label[:150],
-            merchant_id=record.get("merchant_id"), chain=chain, content_type=content_types[model],
+            merchant_id=record.get("merchant_id"), chain=chain[0], lane=chain[1], content_type=content_types[model],
             object_id=str(record["object_id"]), object_repr=str(record.get("object_repr", ""))[:255],
             action=record["action"], from_state=str(record.get("from_state") or ""),
             to_state=str(record.get("to_state") or ""), reason=record.get("reason") or "",
@@ -163,8 +176,8 @@ def _append(actor, records: list[dict]) -> list[AuditEvent]:
     return events
 
 
-def _tail(chain: int) -> str:
-    """The last hash of a chain; a new chain starts from the legacy chain's last hash."""
-    return (AuditEvent.objects.filter(chain=chain).order_by("-id").values_list("hash", flat=True).first()
+def _tail(chain: int, lane: int) -> str:
+    """The last hash of a chain's lane; a new one starts from the legacy chain's last hash."""
+    return (AuditEvent.objects.filter(chain=chain, lane=lane).order_by("-id").values_list("hash", flat=True).first()
             or AuditEvent.objects.filter(chain__isnull=True).order_by("-id").values_list("hash", flat=True).first()
             or GENESIS)

@@ -18,7 +18,7 @@ class Lock(IntEnum):
     STATEMENT_IMPORT = 0x4A47_0101  # key: the merchant — one import per supervision account at a time
     END_OF_DAY = 0x4A47_0201  # key: the merchant — one end-of-day run per merchant at a time
     BACKGROUND_JOB = 0x4A47_0301  # key: the job — one delivery of a job's task runs at a time
-    AUDIT_CHAIN = 0x4A47_0401  # key: the chain (a merchant's id, 0 for the bank's own records)
+    AUDIT_CHAIN = 0x4A47_0401  # key: a lane of a chain (core.audit.chain_lock_ids: chain × LANES + lane)
     PAYOUT_BUILD = 0x4A47_0501  # key: the merchant — one payout batch build per merchant at a time
 
 

@@ -18,6 +18,9 @@ class AuditEvent(models.Model):
     # The hash chain the record belongs to (core.audit): the merchant's id, 0 for the bank's own
     # records; NULL for records written before chains were split per merchant.
     chain = models.BigIntegerField(_("chain"), null=True, blank=True, editable=False)
+    # Its lane in the chain (core.audit.lane_of: by object), so a merchant's appends of different
+    # objects don't wait for each other; 0 for records written before lanes.
+    lane = models.PositiveSmallIntegerField(_("lane"), default=0, editable=False)
     content_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, related_name="+")
     object_id = models.CharField(max_length=64)
     object_repr = models.CharField(_("object"), max_length=255)

@@ -1,5 +1,5 @@
-"""The audit trail is one hash chain per merchant (and one for the bank's own records): an
-append locks only its chain, and verify_integrity proves every chain."""
+"""The audit trail is one hash chain per merchant (and one for the bank's own records), each in
+lanes by object: an append locks only its lane, and verify_integrity proves every chain."""
 import threading
 
 import pytest
@@ -9,8 +9,10 @@ from core.audit import (
     BANK_CHAIN,
     GENESIS,
     _digest,
+    audit_record,
     chain_lock_ids,
     event_fields,
+    lane_of,
     verify_chain,
 )
 from core.models import AuditEvent
@@ -29,9 +31,10 @@ def test_each_merchant_has_its_own_chain_and_the_bank_one_of_its_own():
     by_chain = {}
     for event in AuditEvent.objects.order_by("id"):
         assert event.chain == (event.merchant_id if event.merchant_id is not None else BANK_CHAIN)
-        by_chain.setdefault(event.chain, []).append(event)
-    assert {a.pk, b.pk} <= set(by_chain)
-    for chain, events in by_chain.items():  # each chain links only to its own records
+        assert event.lane == lane_of(event.content_type.model_class(), event.object_id)
+        by_chain.setdefault((event.chain, event.lane), []).append(event)
+    assert {a.pk, b.pk} <= {chain for chain, _lane in by_chain}
+    for chain, events in by_chain.items():  # each chain's lane links only to its own records
         assert events[0].prev_hash == GENESIS
         assert all(e.prev_hash == p.hash for p, e in zip(events, events[1:]))
     assert verify_chain() is None and verify_chain(a.pk) is None
@@ -85,7 +88,7 @@ def test_a_merchant_whose_chain_is_busy_makes_no_other_merchant_wait():
         finally:
             connection.close()
 
-    with holding("SELECT pg_advisory_xact_lock(%s, %s)", list(chain_lock_ids(a.pk))):
+    with holding("SELECT pg_advisory_xact_lock(%s, %s)", list(chain_lock_ids(a.pk, lane_of(type(a), a.pk)))):
         # when both merchants are frozen at the same time
         waiting = threading.Thread(target=freeze, args=(a, "a"))
         waiting.start()
@@ -112,3 +115,37 @@ def test_no_two_lock_namespaces_collide():
 
     values = [int(member) for member in Lock]
     assert len(values) == len(set(values)) and all(0 < v < 2 ** 31 for v in values)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_one_merchant_s_records_of_two_objects_in_two_lanes_do_not_wait_for_each_other():
+    # given two members of one merchant whose records go to two lanes, the first one's lane held
+    merchant = f.active_merchant()
+    members = [f.member(merchant) for _ in range(2)]
+    while lane_of(type(members[1]), members[1].pk) == lane_of(type(members[0]), members[0].pk):
+        members.append(f.member(merchant))
+        members.pop(1)
+    first, second = members[0], members[1]
+    done = {}
+
+    def note(member, key):
+        try:
+            with transaction.atomic():
+                audit_record(actor=None, obj=member, action="mark_hot")
+            done[key] = True
+        finally:
+            connection.close()
+
+    lane = chain_lock_ids(merchant.pk, lane_of(type(first), first.pk))
+    with holding("SELECT pg_advisory_xact_lock(%s, %s)", list(lane)):
+        # when a record of each is appended at the same time
+        waiting = threading.Thread(target=note, args=(first, "first"))
+        waiting.start()
+        free = threading.Thread(target=note, args=(second, "second"))
+        free.start()
+        free.join(60)
+        # then the second's is committed while the first's waits for its lane
+        assert done == {"second": True} and waiting.is_alive()
+    waiting.join(60)
+    assert done == {"first": True, "second": True}
+    assert verify_chain() is None and verify_chain(merchant.pk) is None

@@ -64,6 +64,15 @@ class Session:
         self.conn.close()
 
 
+def every_lane_of(chain: int):
+    """The SQL and parameters that hold every lane of an audit chain (core.audit), for `holding`:
+    the next audit record of that merchant waits, whatever its object."""
+    from core.audit import LANES, chain_lock_ids
+
+    keys = [chain_lock_ids(chain, lane)[1] for lane in range(LANES)]
+    return "SELECT pg_advisory_xact_lock(%s, k) FROM unnest(%s::int[]) AS k", [chain_lock_ids(chain)[0], keys]
+
+
 @contextmanager
 def holding(sql, params=()):
     """Hold whatever locks `sql` takes (SELECT ... FOR UPDATE, pg_advisory_xact_lock) in an open

@@ -172,17 +172,16 @@ def test_a_claim_left_by_a_killed_api_worker_is_taken_over_by_the_retry_at_once(
 def test_an_end_of_day_task_whose_connection_drops_is_retried_by_celery_and_leaves_one_result():
     import datetime
 
-    from core.audit import chain_lock_ids
     from reconciliation import tasks
     from reconciliation.models import DiscrepancyCase, EodRun
 
-    from .helpers import eod_day_books
+    from .helpers import eod_day_books, every_lane_of
 
     day = datetime.date(2026, 11, 24)
     merchant = eod_day_books(day)
     # given the end-of-day task, mid-run (its run row and differences written), waiting for
     # the audit chain
-    with holding("SELECT pg_advisory_xact_lock(%s, %s)", list(chain_lock_ids(merchant.pk))):
+    with holding(*every_lane_of(merchant.pk)):
         # apply(throw=False): run as a worker would, where a Retry schedules the task again
         # (eager mode runs the retry at once instead of after the backoff)
         thread, outcome = in_thread(

@@ -13,7 +13,6 @@ import pytest
 
 from backoffice import jobs
 from backoffice.models import BackgroundJob
-from core.audit import chain_lock_ids
 from ledger.models import EntryType, JournalEntry, Payment, PaymentSplit
 from ledger.selectors import account_balances, member_balance
 from ledger.services import deposits
@@ -22,7 +21,7 @@ from reconciliation.models import DiscrepancyCase, EodDifference, EodRun, Statem
 from tests import factories as f
 from tests.reconciliation.builders import english
 
-from .helpers import Worker, assert_books_whole, eod_day_books, holding, kill_while_blocked
+from .helpers import Worker, assert_books_whole, eod_day_books, every_lane_of, holding, kill_while_blocked
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 D = Decimal
@@ -113,7 +112,7 @@ def eod_day():
 
 def _kill_eod(merchant, wrote):
     # The run's audit record (its workflow transition) comes after its rows: hold the chain.
-    with holding("SELECT pg_advisory_xact_lock(%s, %s)", list(chain_lock_ids(merchant.pk))) as lock:
+    with holding(*every_lane_of(merchant.pk)) as lock:
         worker = Worker("end_of_day", merchant_id=merchant.pk, business_date=DAY.isoformat())
         return kill_while_blocked(worker, lock, wrote=wrote)
 
