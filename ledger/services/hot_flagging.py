@@ -25,10 +25,11 @@ from django.utils.translation import gettext as _
 
 from core.actors import Actor
 from core.audit import audit_record, timeline_for
+from core.errors import InvalidState, ValidationFailed
 from core.permissions import require
 
 from ..hot_activity import HotRule, busy_member_accounts, quiet_hot_member_accounts
-from ..models import Account
+from ..models import Account, AccountKind
 from ..posting import roll_up_hot_balances
 
 FLAGGER = Actor.system("hot-account-flagging")
@@ -60,7 +61,13 @@ def account_set_hot(*, account, hot: bool, actor, reason: str) -> bool:
     movements run); False if it already was, and then nothing is written. A staff user needs the
     freeze permission (risk officers); the flagging job needs none."""
     actor = require(actor, "ledger.freeze_account", people_only=False)
+    if actor.user is not None and not (reason or "").strip():
+        raise ValidationFailed(_("A reason is required."), field="reason")
     locked = Account.objects.select_for_update().get(pk=account.pk)
+    if locked.kind != AccountKind.MEMBER_AVAILABLE:
+        # The platform's supervision, escrow and fee income accounts are always hot; frozen and
+        # reserve accounts never are.
+        raise InvalidState(_("Only a member's available account can be made hot or ordinary."))
     if locked.is_hot == hot:
         return False
     if not hot:

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from config.celery import app
 from core.audit import timeline_for
-from core.errors import InsufficientFunds, PermissionRefused
+from core.errors import InsufficientFunds, InvalidState, PermissionRefused, ValidationFailed
 from ledger import tasks
 from ledger.hot_activity import HotRule
 from ledger.models import Account, AccountKind, EntryType, HotBalanceDelta
@@ -94,6 +94,28 @@ def test_staff_without_the_freeze_permission_may_not_flip_the_flag():
     # when they try, then it is refused and the account is unchanged
     with pytest.raises(PermissionRefused):
         account_set_hot(account=account, hot=True, actor=user, reason="busy")
+    assert not fresh(account).is_hot
+
+
+@pytest.mark.parametrize("kind", [AccountKind.SUPERVISION, AccountKind.ESCROW, AccountKind.FEE_INCOME])
+def test_only_a_member_s_available_account_may_be_flipped(kind):
+    # given a risk officer and the platform's always-hot accounts and a member's frozen account
+    merchant = f.active_merchant()
+    officer = f.risk()
+    frozen = member_accounts(f.member(merchant))[1]
+    # when they try to make one ordinary, or the frozen one hot, then it is refused and nothing changes
+    with pytest.raises(InvalidState):
+        account_set_hot(account=platform_account(merchant, kind), hot=False, actor=officer, reason="test")
+    with pytest.raises(InvalidState):
+        account_set_hot(account=frozen, hot=True, actor=officer, reason="test")
+    assert fresh(platform_account(merchant, kind)).is_hot and not fresh(frozen).is_hot
+
+
+def test_a_person_gives_a_reason():
+    # given a risk officer and a member's account, when they mark it hot without a reason, then it is refused
+    account = member_accounts(f.member(f.active_merchant()))[0]
+    with pytest.raises(ValidationFailed):
+        account_set_hot(account=account, hot=True, actor=f.risk(), reason="  ")
     assert not fresh(account).is_hot
 
 
