@@ -23,9 +23,9 @@ Each record carries the SHA-256 of its own content and of the record before it i
 a row altered or removed behind the application's back breaks the chain (`verify_integrity`).
 
 One chain per merchant, and one for the bank's own records (merchant_id NULL: staff, channels,
-the calendar), each in LANES lanes: a record goes to the lane of its object (a stable hash of the
-object's model and id), so one object's records stay in order in one chain, while records of two
-objects mostly go to two lanes. An append locks only its lane (a transaction-scoped advisory lock
+the calendar), each in LANES lanes: a transaction's records of one chain go to the lane of the first
+object it records there (a stable hash of the object's model and id), so two transactions about two
+objects mostly take two lanes. An append locks only its lane (a transaction-scoped advisory lock
 held to commit on PostgreSQL; SQLite's IMMEDIATE transactions serialise writers already), so a
 100,000-line import of one merchant never makes another merchant wait, and one merchant's releases
 of different payments don't queue behind each other's commits. Records carry their chain (`chain`:
@@ -37,10 +37,11 @@ import hashlib
 import json
 
 from django.contrib.contenttypes.models import ContentType
+from django.db import connection
 from django.db.models import Q
 
 from .actors import as_actor
-from .locks import Lock, xact_lock
+from .locks import Lock
 from .models import AuditEvent
 
 GENESIS = "0" * 64
@@ -105,7 +106,7 @@ def audit_record(*, actor, obj, action: str, from_state="", to_state="", reason=
 def verify_chain(chain: int | None = None):
     """Return None if every chain (or the one given, with the legacy chain it starts from) is
     intact, else (event id, what is wrong) for the first break. One pass in id order, keeping the
-    last hash of each chain."""
+    last hash of each lane of each chain."""
     legacy_tail, last = GENESIS, {}
     events = AuditEvent.objects.order_by("id")
     if chain is not None:
@@ -135,24 +136,27 @@ def timeline_for(obj):
 
 def audit_record_many(*, actor, records) -> int:
     """Append many audit records at once (a bulk booking: one record per object, as
-    audit_record would write them one by one), still one hash chain under the same lock.
+    audit_record would write them one by one), one lane per chain under its lock.
     `records`: dicts with model, object_id, object_repr, merchant_id, action, and optionally
     from_state, to_state, reason, data. Returns how many were written."""
     return len(_append(actor, list(records)))
 
 
 def _append(actor, records: list[dict]) -> list[AuditEvent]:
-    """Chain the records after the last one of their chain, each chain under its own lock
-    (taken in chain order, so two appends never wait on each other in a cycle), and insert them."""
+    """Chain the records after the last one of their chain's lane, each lane under its own lock,
+    and insert them. A transaction writes all its records of one chain into one lane — the lane of
+    the first object it records there — so it holds one lane per chain, taken in chain order, and two
+    appends never wait on each other in a cycle."""
     from django.utils import timezone
 
     if not records:
         return []
     actor = as_actor(actor)
-    lanes = sorted({(chain_of(r.get("merchant_id")), lane_of(r["model"], r["object_id"])) for r in records})
-    for chain, lane in lanes:
-        xact_lock(*chain_lock_ids(chain, lane))
-    prev = {(chain, lane): _tail(chain, lane) for chain, lane in lanes}
+    proposed = {}
+    for record in records:
+        proposed.setdefault(chain_of(record.get("merchant_id")), lane_of(record["model"], record["object_id"]))
+    lanes = _lock_lanes(proposed)
+    prev = {chain: _tail(chain, lane) for chain, lane in lanes.items()}
     content_types = {}
     now = timezone.now()
     events = []
@@ -160,10 +164,10 @@ def _append(actor, records: list[dict]) -> list[AuditEvent]:
         model = record["model"]
         if model not in content_types:
             content_types[model] = ContentType.objects.get_for_model(model)
-        chain = (chain_of(record.get("merchant_id")), lane_of(model, record["object_id"]))
+        chain = chain_of(record.get("merchant_id"))
         event = AuditEvent(
             created_at=now, actor_id=actor.user_id, actor_label=actor.label[:150],
-            merchant_id=record.get("merchant_id"), chain=chain[0], lane=chain[1], content_type=content_types[model],
+            merchant_id=record.get("merchant_id"), chain=chain, lane=lanes[chain], content_type=content_types[model],
             object_id=str(record["object_id"]), object_repr=str(record.get("object_repr", ""))[:255],
             action=record["action"], from_state=str(record.get("from_state") or ""),
             to_state=str(record.get("to_state") or ""), reason=record.get("reason") or "",
@@ -171,9 +175,32 @@ def _append(actor, records: list[dict]) -> list[AuditEvent]:
         )
         event.hash = prev[chain] = _digest(prev[chain], event_fields(event))
         events.append(event)
-    # In chain order: ids follow the list, so verify_chain (by id) walks the same chains.
+    # Ids follow the list, so verify_chain (by id) walks each lane in the order it was chained.
     AuditEvent.objects.bulk_create(events, batch_size=2000)
     return events
+
+
+# One statement: each chain's lane — the one this transaction already holds (a transaction-local
+# setting, gone at COMMIT or ROLLBACK), else the one proposed — locked in (chain, lane) order and
+# remembered for the transaction's later appends.
+_LOCK_LANES = """
+SELECT s.chain, s.lane, pg_advisory_xact_lock(%s, ((s.chain * %s + s.lane) & 2147483647)::int),
+       set_config('jianguan.audit_lane_' || s.chain, s.lane::text, true)
+FROM (SELECT c.chain,
+             coalesce(nullif(current_setting('jianguan.audit_lane_' || c.chain, true), '')::int, c.lane) AS lane
+      FROM unnest(%s::bigint[], %s::int[]) AS c(chain, lane) ORDER BY 1, 2 OFFSET 0) s
+"""
+
+
+def _lock_lanes(proposed: dict) -> dict:
+    """{chain: lane} this transaction appends to, each lane locked until the transaction ends
+    (SQLite's IMMEDIATE transactions serialise writers already: the proposed lanes)."""
+    if connection.vendor != "postgresql":
+        return dict(proposed)
+    chains = sorted(proposed)
+    with connection.cursor() as cursor:
+        cursor.execute(_LOCK_LANES, [chain_lock_ids(0)[0], LANES, chains, [proposed[c] for c in chains]])
+        return {chain: lane for chain, lane, _locked, _pinned in cursor.fetchall()}
 
 
 def _tail(chain: int, lane: int) -> str:

@@ -37,7 +37,8 @@ class AuditEvent(models.Model):
         verbose_name_plural = _("audit events")
         ordering = ["-id"]
         indexes = [models.Index(fields=["content_type", "object_id", "id"], name="audit_object_idx"),
-                   models.Index(fields=["chain", "id"], name="audit_chain_idx")]
+                   models.Index(fields=["chain", "id"], name="audit_chain_idx"),
+                   models.Index(fields=["chain", "lane", "id"], name="audit_chain_lane_idx")]
         permissions = [("view_all_merchants", _("Can see every merchant (not only an assigned portfolio)"))]
 
     def __str__(self):

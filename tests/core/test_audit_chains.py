@@ -8,6 +8,7 @@ from django.db import connection, transaction
 from core.audit import (
     BANK_CHAIN,
     GENESIS,
+    LANES,
     _digest,
     audit_record,
     chain_lock_ids,
@@ -18,7 +19,7 @@ from core.audit import (
 from core.models import AuditEvent
 from merchants.services.lifecycle import merchant_freeze
 from tests import factories as f
-from tests.faults.helpers import holding
+from tests.faults.helpers import every_lane_of, holding
 
 pytestmark = pytest.mark.postgres
 
@@ -31,7 +32,7 @@ def test_each_merchant_has_its_own_chain_and_the_bank_one_of_its_own():
     by_chain = {}
     for event in AuditEvent.objects.order_by("id"):
         assert event.chain == (event.merchant_id if event.merchant_id is not None else BANK_CHAIN)
-        assert event.lane == lane_of(event.content_type.model_class(), event.object_id)
+        assert 0 <= event.lane < LANES
         by_chain.setdefault((event.chain, event.lane), []).append(event)
     assert {a.pk, b.pk} <= {chain for chain, _lane in by_chain}
     for chain, events in by_chain.items():  # each chain's lane links only to its own records
@@ -88,7 +89,7 @@ def test_a_merchant_whose_chain_is_busy_makes_no_other_merchant_wait():
         finally:
             connection.close()
 
-    with holding("SELECT pg_advisory_xact_lock(%s, %s)", list(chain_lock_ids(a.pk, lane_of(type(a), a.pk)))):
+    with holding(*every_lane_of(a.pk)):
         # when both merchants are frozen at the same time
         waiting = threading.Thread(target=freeze, args=(a, "a"))
         waiting.start()
@@ -121,11 +122,7 @@ def test_no_two_lock_namespaces_collide():
 def test_one_merchant_s_records_of_two_objects_in_two_lanes_do_not_wait_for_each_other():
     # given two members of one merchant whose records go to two lanes, the first one's lane held
     merchant = f.active_merchant()
-    members = [f.member(merchant) for _ in range(2)]
-    while lane_of(type(members[1]), members[1].pk) == lane_of(type(members[0]), members[0].pk):
-        members.append(f.member(merchant))
-        members.pop(1)
-    first, second = members[0], members[1]
+    first, second = _two_lanes(merchant)
     done = {}
 
     def note(member, key):
@@ -149,3 +146,31 @@ def test_one_merchant_s_records_of_two_objects_in_two_lanes_do_not_wait_for_each
     waiting.join(60)
     assert done == {"first": True, "second": True}
     assert verify_chain() is None and verify_chain(merchant.pk) is None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_transaction_writes_one_chain_into_one_lane_so_two_never_wait_in_a_cycle():
+    # given two members of one merchant whose objects hash to two lanes
+    merchant = f.active_merchant()
+    first, second = _two_lanes(merchant)
+    # when one transaction records the first then the second, and another the second then the first
+    with transaction.atomic():
+        audit_record(actor=None, obj=first, action="mark_hot")
+        audit_record(actor=None, obj=second, action="mark_hot")
+    with transaction.atomic():
+        audit_record(actor=None, obj=second, action="mark_ordinary")
+        audit_record(actor=None, obj=first, action="mark_ordinary")
+    # then each transaction's two records share the lane of its first object: one lock each
+    hot, ordinary = (list(AuditEvent.objects.filter(action=action, chain=merchant.pk).order_by("id"))
+                     for action in ("mark_hot", "mark_ordinary"))
+    assert {e.lane for e in hot} == {lane_of(type(first), first.pk)}
+    assert {e.lane for e in ordinary} == {lane_of(type(second), second.pk)}
+    assert verify_chain() is None
+
+
+def _two_lanes(merchant):
+    members = [f.member(merchant)]
+    while True:
+        candidate = f.member(merchant)
+        if lane_of(type(candidate), candidate.pk) != lane_of(type(members[0]), members[0].pk):
+            return members[0], candidate
