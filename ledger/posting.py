@@ -163,21 +163,21 @@ def _move(account: Account, change: Decimal, check: bool, allow_frozen: bool) ->
 
 def _move_balance(account: Account, change: Decimal, allow_frozen: bool) -> Decimal | None:
     """One conditional UPDATE: it takes the row lock, refuses an overdraft or a debit from a
-    frozen account by matching no row, and returns the new balance. None: a debit from an account
-    made hot since it was loaded, whose pending deltas the materialised balance does not show
-    (a credit may land on it either way: it only raises the balance)."""
+    frozen account by matching no row, and returns the new balance. None: an account made hot
+    since it was loaded, whose pending deltas the materialised balance does not show — a credit is
+    then a delta and a debit counts the deltas, and no balance after is stored without them."""
     with connection.cursor() as cursor:
         cursor.execute(
             # ROUND: SQLite adds numerics as floats (0.70 - 0.40 - 0.30 < 0); a no-op on PostgreSQL.
             "UPDATE ledger_account SET balance = ROUND(balance + %s, 2) "
-            "WHERE id = %s AND ROUND(balance + %s, 2) >= 0 AND (%s OR NOT frozen OR %s) AND (%s OR NOT is_hot) "
+            "WHERE id = %s AND ROUND(balance + %s, 2) >= 0 AND (%s OR NOT frozen OR %s) AND NOT is_hot "
             "RETURNING balance",
-            [change, account.pk, change, change > 0, allow_frozen, change > 0],
+            [change, account.pk, change, change > 0, allow_frozen],
         )
         row = cursor.fetchone()
     if row is None:
         frozen, hot = Account.objects.filter(pk=account.pk).values_list("frozen", "is_hot").first()
-        if hot and change < 0:
+        if hot:  # made hot since it was loaded: a credit is a delta, a debit counts the pending deltas
             return None
         if frozen and change < 0 and not allow_frozen:
             raise AccountFrozen()

@@ -52,15 +52,15 @@ POST_LEGS_FORWARD = [
                 ELSE
                     UPDATE ledger_account a SET balance = a.balance + v_leg.change
                      WHERE a.id = v_leg.account AND a.balance + v_leg.change >= 0
-                       AND (v_leg.change > 0 OR NOT a.frozen) AND (v_leg.change > 0 OR NOT a.is_hot)
+                       AND (v_leg.change > 0 OR NOT a.frozen) AND NOT a.is_hot
                     RETURNING a.balance INTO v_balance;
                     IF FOUND THEN
                         v_after[v_at] := v_balance;
                         EXIT;
                     END IF;
                     SELECT a.frozen, a.is_hot INTO v_row FROM ledger_account a WHERE a.id = v_leg.account;
-                    IF v_row.is_hot AND v_leg.change < 0 THEN
-                        v_is_hot := true;  -- made hot: its pending deltas count, under its lock
+                    IF v_row.is_hot THEN
+                        v_is_hot := true;  -- made hot: a credit is a delta, a debit counts its pending deltas
                         CONTINUE;
                     END IF;
                     IF v_row.frozen AND v_leg.change < 0 THEN

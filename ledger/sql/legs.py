@@ -4,16 +4,17 @@ inserted the entry, as ledger.posting.post_entry moves them in Python:
 
 - in account-id order (two movements never deadlock);
 - an ordinary account by one conditional UPDATE returning its balance after (a debit that would
-  overdraw it or leave it frozen matches no row and is refused: JGNSF with the account's kind, or
+  overdraw it or take from a frozen one matches no row and is refused: JGNSF with the account's kind, or
   JGAFZ);
 - a hot account (`is_hot`: supervision, escrow, fee income, busy members) takes a credit as a
   HotBalanceDelta without a lock; a checked debit (`p_checked`: a payer spending their own money)
   locks its row and checks the balance plus its pending deltas (JGNSF with no kind); an unchecked one
   (escrow paying out a payment's own remainder, covered by the payment's row lock) only reads the
   freeze under a shared lock, which waits for a freeze in flight and lets releases run side by side;
-- a debit goes by the flag it reads under the row's lock: an account made ordinary meanwhile takes
-  the UPDATE, and the UPDATE matches no row of an account made hot meanwhile, which then goes the
-  hot way (ledger.services.hot_flagging flips the flag);
+- a movement goes by the flag it reads under the row's lock: an account made ordinary meanwhile
+  takes the UPDATE, and the UPDATE matches no row of an account made hot meanwhile, which then goes
+  the hot way (ledger.services.hot_flagging flips the flag): no balance after is stored without the
+  account's pending deltas;
 - then the postings in one INSERT (ENTRIES_BALANCE checks that statement sums to zero), each with
   the balance after for an ordinary account, and the hot accounts' deltas in another.
 
@@ -68,15 +69,15 @@ POST_LEGS = [
                 ELSE
                     UPDATE ledger_account a SET balance = a.balance + v_leg.change
                      WHERE a.id = v_leg.account AND a.balance + v_leg.change >= 0
-                       AND (v_leg.change > 0 OR NOT a.frozen) AND (v_leg.change > 0 OR NOT a.is_hot)
+                       AND (v_leg.change > 0 OR NOT a.frozen) AND NOT a.is_hot
                     RETURNING a.balance INTO v_balance;
                     IF FOUND THEN
                         v_after[v_at] := v_balance;
                         EXIT;
                     END IF;
                     SELECT a.frozen, a.is_hot INTO v_row FROM ledger_account a WHERE a.id = v_leg.account;
-                    IF v_row.is_hot AND v_leg.change < 0 THEN
-                        v_is_hot := true;  -- made hot: its pending deltas count, under its lock
+                    IF v_row.is_hot THEN
+                        v_is_hot := true;  -- made hot: a credit is a delta, a debit counts its pending deltas
                         CONTINUE;
                     END IF;
                     IF v_row.frozen AND v_leg.change < 0 THEN
