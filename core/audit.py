@@ -183,8 +183,7 @@ def _append(actor, records: list[dict]) -> list[AuditEvent]:
 # One statement: each chain's lane — the one this transaction already holds (a transaction-local
 # setting, gone at COMMIT or ROLLBACK), else the one proposed — locked in (chain, lane) order and
 # remembered for the transaction's later appends.
-_LOCK_LANES = """
-SELECT s.chain, s.lane, pg_advisory_xact_lock(%s, ((s.chain * %s + s.lane) & 2147483647)::int),
+_LOCK_LANES = """SELECT s.chain, s.lane, pg_advisory_xact_lock(%s, ((s.chain * %s + s.lane) & 2147483647)::int),
        set_config('jianguan.audit_lane_' || s.chain, s.lane::text, true)
 FROM (SELECT c.chain,
              coalesce(nullif(current_setting('jianguan.audit_lane_' || c.chain, true), '')::int, c.lane) AS lane

@@ -54,6 +54,8 @@ def book_payment_in_database(*, merchant, actor, payer, order_no, mode, amount, 
         if row[3] != "no_accounts":
             break
         _open_accounts(merchant, payer, merged, guaranteed, fee)
+    else:  # opened, and still missing: never book on a guess
+        raise RuntimeError("the booking function found accounts missing that were just opened")
     payment_id, entry_id, created, status, split_ids = row
     if not created:
         return Payment.objects.get(pk=payment_id), False

@@ -45,6 +45,8 @@ def release_in_database(*, payment_id: int, merchant, actor, reason: str, ref: s
         if row[0] != "no_accounts":
             break
         _open_accounts(merchant, row[-1] or [], row[-3])
+    else:  # opened, and still missing: never book on a guess
+        raise RuntimeError("the booking function found accounts missing that were just opened")
     (outcome, from_status, merchant_id, order_no, payer_id, mode, amount, fee_total, refunded, released,
      description, status, fingerprint_, entry_id, release_entry_id, auto_release_at, released_at, created_at,
      release_id, sequence, total, fee, shares, _payees) = row
