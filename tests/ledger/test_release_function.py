@@ -13,7 +13,7 @@ from tests import factories as f
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
 D = Decimal
-AUDIT = ("SELECT s.chain, s.lane, pg_advisory_xact_lock", 'SELECT "core_auditevent"."hash"', 'INSERT INTO "core_auditevent"')
+AUDIT = ("SELECT s.chain, s.lane, pg_advisory_xact_lock", "SELECT coalesce((SELECT hash FROM core_auditevent", 'INSERT INTO "core_auditevent"')
 EVENT = 'INSERT INTO "merchants_webhookdelivery"'
 
 
