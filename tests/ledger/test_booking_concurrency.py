@@ -1,14 +1,15 @@
 """The booking function under real concurrency (PostgreSQL, real transactions, real threads):
 hot accounts credited and debited by payments booked in one call, and both paths racing."""
+import threading
 from decimal import Decimal
 
 import pytest
-from django.test import override_settings
 
 from core.errors import InsufficientFunds
 from ledger.models import Account, AccountKind, HotBalanceDelta, Payment
 from ledger.posting import roll_up_hot_balances
 from ledger.selectors import member_balance, prove_merchant
+from ledger.services import payments
 from ledger.services.payments import payment_create
 from tests import factories as f
 
@@ -22,12 +23,22 @@ def _hot(member):
     Account.objects.filter(member=member, kind=AccountKind.MEMBER_AVAILABLE).update(is_hot=True)
 
 
-def _pay(merchant, payer, payee, order_no, *, in_database=True):
-    from django.conf import settings
+# Each thread chooses its path (settings are process-wide: overriding them in racing threads would
+# leave them changed after the test).
+_path = threading.local()
 
-    with override_settings(JIANGUAN={**settings.JIANGUAN, "BOOK_IN_DATABASE": in_database}):
-        return payment_create(merchant=merchant, actor=None, payer=payer, amount="10.00", order_no=order_no,
-                              mode="direct", splits=[(payee, "9.00")], platform_fee="1.00")
+
+@pytest.fixture(autouse=True)
+def path_per_thread(monkeypatch):
+    real = payments.books_in_database
+    monkeypatch.setattr(payments, "books_in_database",
+                        lambda merchant: real(merchant) and getattr(_path, "in_database", True))
+
+
+def _pay(merchant, payer, payee, order_no, *, in_database=True):
+    _path.in_database = in_database
+    return payment_create(merchant=merchant, actor=None, payer=payer, amount="10.00", order_no=order_no,
+                          mode="direct", splits=[(payee, "9.00")], platform_fee="1.00")
 
 
 def test_forty_payments_to_one_hot_seller_lose_no_credit():
