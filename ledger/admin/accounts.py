@@ -11,7 +11,6 @@ from unfold.decorators import display
 from core.admin_display import money
 from core.admin_workflow import ServiceButton, WorkflowAdminMixin
 
-from core.errors import InvalidState
 
 from ..models import Account, AccountKind, JournalEntry, Posting
 from ..models.accounts import MEMBER_KINDS
@@ -25,11 +24,9 @@ RECENT_POSTINGS = 20
 
 
 def _set_hot(hot: bool):
-    """The hot/ordinary button's service: account_set_hot, for a member's available account only
-    (the platform's hot accounts are hot by kind; a frozen balance is moved by entries, not sales)."""
+    """The hot/ordinary button's service: account_set_hot (which refuses any account but a member's
+    available one: the platform's hot accounts are hot by kind)."""
     def call(*, account, actor, reason):
-        if account.kind != AccountKind.MEMBER_AVAILABLE:
-            raise InvalidState(_("Only a member's available account can be marked hot or ordinary."))
         return account_set_hot(account=account, hot=hot, actor=actor, reason=reason)
     return call
 
